@@ -1,0 +1,223 @@
+package complaint
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// Customer is who made the complaint.
+type Customer struct {
+	ID       string            `json:"id"`
+	Name     string            `json:"name,omitempty"`
+	Email    string            `json:"email,omitempty"`
+	Type     CustomerType      `json:"type"`
+	Language glossary.Language `json:"language,omitempty"` // of notifications; Open sets Danish when empty
+}
+
+// Product is what the complaint is about.
+type Product struct {
+	SKU          string    `json:"sku,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	DeliveredAt  time.Time `json:"delivered_at,omitzero"` // starts the claim period; zero when unknown
+}
+
+// Answer is customer service's final answer.
+type Answer struct {
+	Outcome escalation.Outcome `json:"outcome"`
+	Text    string             `json:"text"`
+}
+
+// Referral is how a complaint was handed to the manufacturer's support or
+// service, putting the customer in direct contact with it.
+type Referral struct {
+	Manufacturer string `json:"manufacturer"`
+	Contact      string `json:"contact"` // how the customer reaches the manufacturer: phone, e-mail, URL
+}
+
+// Entry is one immutable line of a complaint's history: the audit trail.
+// The first entry of every complaint is EventOpen into StateReceived. A
+// progress update has From == To.
+type Entry struct {
+	Seq   int            `json:"seq"` // 1, 2, 3, ... without gaps; equals the complaint's version after it
+	At    time.Time      `json:"at"`
+	Event Event          `json:"event"`
+	From  State          `json:"from"` // empty for EventOpen
+	To    State          `json:"to"`
+	Actor glossary.Actor `json:"actor"`
+	Note  string         `json:"note,omitempty"`
+}
+
+// Snapshot is the plain data of a complaint, as it is stored and sent over
+// the wire. Its JSON form is klage's public complaint format. A Snapshot is
+// turned back into a live Complaint only by Workflow.Restore, which checks
+// that the history replays to the state.
+type Snapshot struct {
+	ID           string               `json:"id"`
+	State        State                `json:"state"`
+	Version      int                  `json:"version"`
+	Kind         glossary.Term        `json:"kind"`
+	Channel      glossary.Channel     `json:"channel"`
+	Customer     Customer             `json:"customer"`
+	Product      Product              `json:"product"`
+	Description  string               `json:"description"`
+	RemedySought string               `json:"remedy_sought,omitempty"`
+	CreatedAt    time.Time            `json:"created_at"`
+	Deadlines    []Deadline           `json:"deadlines"`
+	Claim        ClaimAssessment      `json:"claim"`
+	History      []Entry              `json:"history"`
+	FinalAnswer  *Answer              `json:"final_answer"`
+	Referral     *Referral            `json:"referral"`
+	Decision     *escalation.Decision `json:"decision"`
+	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
+}
+
+// clone returns a deep copy of s; extra is spare capacity for the history.
+func (s *Snapshot) clone(extra int) Snapshot {
+	out := *s
+	out.History = make([]Entry, len(s.History), len(s.History)+extra)
+	copy(out.History, s.History)
+	out.Deadlines = slices.Clone(s.Deadlines)
+	if s.FinalAnswer != nil {
+		a := *s.FinalAnswer
+		out.FinalAnswer = &a
+	}
+	if s.Referral != nil {
+		r := *s.Referral
+		out.Referral = &r
+	}
+	if s.Decision != nil {
+		d := s.Decision.Clone()
+		out.Decision = &d
+	}
+	if s.Pending != nil {
+		out.Pending = make([]Notification, len(s.Pending))
+		for i, n := range s.Pending {
+			out.Pending[i] = n.clone()
+		}
+	}
+	return out
+}
+
+// Complaint is one customer complaint moving through the lifecycle. Its
+// state changes only through a Workflow, so its history always replays to
+// its state. Accessors return copies: changing them does not change the
+// complaint.
+//
+// A Complaint is not safe for concurrent use; share it between goroutines
+// only with a lock, or keep it in a store, which serialises changes by
+// version. The zero value is not a complaint: get one from Workflow.Open or
+// Workflow.Restore.
+type Complaint struct {
+	s Snapshot
+}
+
+// ID returns the complaint's id.
+func (c *Complaint) ID() string { return c.s.ID }
+
+// State returns the current state.
+func (c *Complaint) State() State { return c.s.State }
+
+// Version returns the version, which is the number of history entries:
+// every transition, progress updates included, adds one.
+func (c *Complaint) Version() int { return c.s.Version }
+
+// Kind returns what kind of complaint this is.
+func (c *Complaint) Kind() glossary.Term { return c.s.Kind }
+
+// Channel returns how the complaint arrived.
+func (c *Complaint) Channel() glossary.Channel { return c.s.Channel }
+
+// Customer returns who made the complaint.
+func (c *Complaint) Customer() Customer { return c.s.Customer }
+
+// Product returns what the complaint is about.
+func (c *Complaint) Product() Product { return c.s.Product }
+
+// Description returns the customer's description of the problem.
+func (c *Complaint) Description() string { return c.s.Description }
+
+// RemedySought returns what the customer asked for.
+func (c *Complaint) RemedySought() string { return c.s.RemedySought }
+
+// CreatedAt returns when the complaint was opened.
+func (c *Complaint) CreatedAt() time.Time { return c.s.CreatedAt }
+
+// History returns a copy of the history, oldest first.
+func (c *Complaint) History() []Entry { return slices.Clone(c.s.History) }
+
+// Last returns the newest history entry.
+func (c *Complaint) Last() Entry { return c.s.History[len(c.s.History)-1] }
+
+// FinalAnswer returns customer service's final answer, if it has given one.
+func (c *Complaint) FinalAnswer() (Answer, bool) {
+	if c.s.FinalAnswer == nil {
+		return Answer{}, false
+	}
+	return *c.s.FinalAnswer, true
+}
+
+// Referral returns the referral to the manufacturer, if there was one.
+func (c *Complaint) Referral() (Referral, bool) {
+	if c.s.Referral == nil {
+		return Referral{}, false
+	}
+	return *c.s.Referral, true
+}
+
+// Decision returns the Complaints Department's decision, if it has made
+// one.
+func (c *Complaint) Decision() (escalation.Decision, bool) {
+	if c.s.Decision == nil {
+		return escalation.Decision{}, false
+	}
+	return c.s.Decision.Clone(), true
+}
+
+// Pending returns a copy of the notifications that have not been delivered
+// yet, oldest first.
+func (c *Complaint) Pending() []Notification {
+	out := make([]Notification, len(c.s.Pending))
+	for i, n := range c.s.Pending {
+		out[i] = n.clone()
+	}
+	return out
+}
+
+// TakePending removes and returns the pending notifications. The caller
+// takes over the duty to deliver them: a store writes them to its outbox in
+// the same transaction as the complaint.
+func (c *Complaint) TakePending() []Notification {
+	p := c.s.Pending
+	c.s.Pending = nil
+	return p
+}
+
+// Snapshot returns a deep copy of the complaint's data.
+func (c *Complaint) Snapshot() Snapshot { return c.s.clone(0) }
+
+// MarshalJSON encodes the complaint as its Snapshot.
+func (c *Complaint) MarshalJSON() ([]byte, error) { return json.Marshal(&c.s) }
+
+// actors lists everyone who acted on the complaint, oldest first.
+func (c *Complaint) actors() []glossary.Actor {
+	out := make([]glossary.Actor, len(c.s.History))
+	for i, e := range c.s.History {
+		out[i] = e.Actor
+	}
+	return out
+}
+
+// lastAt returns the time of the newest entry for event e.
+func lastAt(h []Entry, e Event) (time.Time, bool) {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Event == e {
+			return h[i].At, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,310 @@
+// Package complainttest helps test suites of services built on klage: it
+// builds complaints in any state through legal events only, asserts which
+// events are allowed or refused, lists the lifecycle as a table, and explores
+// every legal event sequence up to a depth so that a suite can check an
+// invariant on every path.
+//
+// The helpers take a testing.TB, call tb.Helper, and report failures with
+// github.com/stretchr/testify.
+package complainttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// The actors the helpers use. The reviewer never acts for customer service,
+// so reviews built by the helpers are impartial.
+var (
+	Customer     = glossary.Actor{ID: "customer-1", Role: glossary.Customer}
+	Agent        = glossary.Actor{ID: "agent-1", Role: glossary.CustomerService}
+	Reviewer     = glossary.Actor{ID: "reviewer-1", Role: glossary.ComplaintsDepartment}
+	Manufacturer = glossary.Actor{ID: "manufacturer-1", Role: glossary.Manufacturer}
+	System       = glossary.Actor{ID: "scheduler", Role: glossary.System}
+)
+
+// Start is the time a Clock made by NewClock(time.Time{}) starts at:
+// Monday 2 March 2026, 09:00 in Copenhagen.
+var Start = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+// Clock is a fake clock for Options.Now. It is safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock at t, or at Start when t is zero.
+func NewClock(t time.Time) *Clock {
+	if t.IsZero() {
+		t = Start
+	}
+	return &Clock{t: t}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Intake returns a valid intake: a consumer's DOA complaint about a laptop
+// delivered the day before Start, by e-mail.
+func Intake() complaint.Intake {
+	return complaint.Intake{
+		Customer: complaint.Customer{ID: Customer.ID, Name: "Karen Jensen", Email: "karen@example.dk", Type: complaint.Consumer, Language: glossary.Danish},
+		Channel:  glossary.Email,
+		Kind:     glossary.DOA,
+		Product: complaint.Product{SKU: "NB-1042", Name: "UltraBook 14", Manufacturer: "Lenovo",
+			DeliveredAt: Start.Add(-24 * time.Hour)},
+		Description:  "The laptop does not power on.",
+		RemedySought: "A new laptop.",
+	}
+}
+
+// ActorFor returns the helpers' actor for role r on c: the complaint's own
+// customer for glossary.Customer, and the package's actors otherwise.
+func ActorFor(c *complaint.Complaint, r glossary.Role) glossary.Actor {
+	switch r {
+	case glossary.Customer:
+		return glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}
+	case glossary.CustomerService:
+		return Agent
+	case glossary.ComplaintsDepartment:
+		return Reviewer
+	case glossary.Manufacturer:
+		return Manufacturer
+	case glossary.System:
+		return System
+	}
+	return glossary.Actor{ID: "unknown", Role: r}
+}
+
+// InputFor returns a valid input for event e on c by an actor in role r,
+// with the payload the event needs: a rejecting answer, a referral, a
+// partly upholding decision with one finding, a note where one is required.
+func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) complaint.Input {
+	in := complaint.Input{Event: e, Actor: ActorFor(c, r), Note: fmt.Sprintf("%s by %s", e, r)}
+	switch e {
+	case complaint.EventAnswer:
+		in.Answer = &complaint.Answer{Outcome: escalation.Rejected, Text: "The fault is not covered."}
+	case complaint.EventRefer:
+		in.Referral = &complaint.Referral{Contact: "support@manufacturer.example"}
+	case complaint.EventReview:
+		in.Decision = &escalation.Decision{
+			Outcome:     escalation.PartlyUpheld,
+			Explanation: "Customer service should have offered a repair.",
+			Findings:    []escalation.Finding{{Area: "returns", Description: "Offer repair before refusing."}},
+		}
+	}
+	return in
+}
+
+// PathTo returns the shortest sequence of events from received to s, or
+// nil for received itself or an unknown state.
+func PathTo(s complaint.State) []complaint.Event {
+	type node struct {
+		s    complaint.State
+		path []complaint.Event
+	}
+	seen := map[complaint.State]bool{complaint.StateReceived: true}
+	queue := []node{{s: complaint.StateReceived}}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if n.s == s {
+			return n.path
+		}
+		for _, e := range complaint.Edges() {
+			if e.From == n.s && !seen[e.To] {
+				seen[e.To] = true
+				queue = append(queue, node{s: e.To, path: append(append([]complaint.Event(nil), n.path...), e.Event)})
+			}
+		}
+	}
+	return nil
+}
+
+// InState opens a complaint with intake (Intake() when nil) and moves it
+// to state s through the shortest legal path, each event fired by the first
+// role that may fire it. It fails the test if any step is refused.
+func InState(tb testing.TB, w *complaint.Workflow, s complaint.State, intake *complaint.Intake) *complaint.Complaint {
+	tb.Helper()
+	in := Intake()
+	if intake != nil {
+		in = *intake
+	}
+	ctx := context.Background()
+	c, err := w.Open(ctx, in)
+	require.NoError(tb, err, "Open")
+	if s != complaint.StateReceived {
+		path := PathTo(s)
+		require.NotEmpty(tb, path, "no path to state %q", s)
+		for _, e := range path {
+			_, err := fireFirst(ctx, w, c, e)
+			require.NoError(tb, err, "Fire(%q) on the way to %q", e, s)
+		}
+	}
+	require.Equal(tb, s, c.State())
+	return c
+}
+
+// fireFirst fires e by the first role whose input Check accepts. fired
+// reports whether Fire was called; err is Fire's error, or Check's last one
+// when no role could fire e. An undelivered notification is not an error
+// here: the transition was applied.
+func fireFirst(ctx context.Context, w *complaint.Workflow, c *complaint.Complaint, e complaint.Event) (fired bool, err error) {
+	err = fmt.Errorf("complainttest: no role may fire %s in %s", e, c.State())
+	for _, r := range glossary.Roles() {
+		in := InputFor(c, e, r)
+		if cerr := w.Check(c, in); cerr != nil {
+			err = cerr
+			continue
+		}
+		_, err = w.Fire(ctx, c, in)
+		if errors.Is(err, complaint.ErrUndelivered) {
+			err = nil
+		}
+		return true, err
+	}
+	return false, err
+}
+
+// AssertAllowed asserts that an actor in role r can fire e on a complaint
+// in state from and that it lands where the lifecycle says.
+func AssertAllowed(tb testing.TB, w *complaint.Workflow, from complaint.State, e complaint.Event, r glossary.Role) bool {
+	tb.Helper()
+	c := InState(tb, w, from, nil)
+	t, err := w.Fire(context.Background(), c, InputFor(c, e, r))
+	if !assert.NoError(tb, err, "Fire(%q) from %q as %q", e, from, r) {
+		return false
+	}
+	want := from
+	if e != complaint.EventUpdate {
+		want = targetOf(from, e)
+	}
+	return assert.Equal(tb, want, c.State(), "Fire(%q) from %q as %q", e, from, r) &&
+		assert.Equal(tb, e, t.Entry.Event)
+}
+
+// AssertRefused asserts that an actor in role r cannot fire e on a
+// complaint in state from, that the error matches target (errors.Is), and
+// that the complaint is unchanged.
+func AssertRefused(tb testing.TB, w *complaint.Workflow, from complaint.State, e complaint.Event, r glossary.Role, target error) bool {
+	tb.Helper()
+	c := InState(tb, w, from, nil)
+	before := c.Snapshot()
+	_, err := w.Fire(context.Background(), c, InputFor(c, e, r))
+	return assert.ErrorIs(tb, err, target, "Fire(%q) from %q as %q", e, from, r) &&
+		assert.Equal(tb, before, c.Snapshot(), "a refused Fire(%q) changed the complaint", e)
+}
+
+func targetOf(from complaint.State, e complaint.Event) complaint.State {
+	for _, edge := range complaint.Edges() {
+		if edge.From == from && edge.Event == e {
+			return edge.To
+		}
+	}
+	return ""
+}
+
+// Pair is one (state, event) pair of the lifecycle.
+type Pair struct {
+	From    complaint.State
+	Event   complaint.Event
+	Allowed bool            // the lifecycle has this pair
+	To      complaint.State // where it leads when Allowed (From for an update)
+	Roles   []glossary.Role // who may fire it when Allowed
+}
+
+// Pairs returns every (state, event) pair, allowed or not, for every
+// fireable event (all but EventOpen), ordered by state and event. Use it to
+// drive table tests over the whole lifecycle; complaint.Edges lists the
+// allowed pairs only.
+func Pairs() []Pair {
+	allowed := map[[2]string]complaint.Edge{}
+	for _, e := range complaint.Edges() {
+		allowed[[2]string{string(e.From), string(e.Event)}] = e
+	}
+	var out []Pair
+	for _, s := range complaint.States() {
+		for _, e := range complaint.Events() {
+			if e == complaint.EventOpen {
+				continue
+			}
+			p := Pair{From: s, Event: e}
+			if edge, ok := allowed[[2]string{string(s), string(e)}]; ok {
+				p.Allowed, p.To, p.Roles = true, edge.To, edge.Roles
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Path is one legal event sequence found by Explore.
+type Path struct {
+	Events    []complaint.Event    // the events fired after the opening, in order
+	Complaint *complaint.Complaint // the complaint after them; the visitor may read it but not fire on it
+}
+
+// Explore opens a complaint with Intake() and walks every legal event
+// sequence of up to depth events (progress updates included), each event
+// fired by the first role that may fire it. It calls visit for every
+// sequence, the empty one first, and returns how many it visited. It fails
+// the test when a step that Check allowed is refused by Fire.
+func Explore(tb testing.TB, w *complaint.Workflow, depth int, visit func(Path)) int {
+	tb.Helper()
+	ctx := context.Background()
+	root, err := w.Open(ctx, Intake())
+	require.NoError(tb, err, "Open")
+	count := 0
+	var walk func(c *complaint.Complaint, events []complaint.Event)
+	walk = func(c *complaint.Complaint, events []complaint.Event) {
+		count++
+		visit(Path{Events: events, Complaint: c})
+		if len(events) == depth {
+			return
+		}
+		for _, e := range complaint.Events() {
+			if e == complaint.EventOpen {
+				continue
+			}
+			next, err := w.Restore(c.Snapshot())
+			require.NoError(tb, err, "Restore after %v", events)
+			fired, err := fireFirst(ctx, w, next, e)
+			if !fired {
+				continue
+			}
+			require.NoError(tb, err, "Fire(%q) after %v", e, events)
+			walk(next, append(append([]complaint.Event(nil), events...), e))
+		}
+	}
+	walk(root, nil)
+	return count
+}

@@ -1,0 +1,57 @@
+// Package complaint runs a retailer's customer-complaint process as an
+// explicit state machine, built on github.com/looplab/fsm.
+//
+// A complaint is opened in StateReceived through a channel (e-mail, chat,
+// phone, web). Customer service starts work on it, keeps the customer
+// updated, may ask the customer for information (the clocks pause), may put
+// the customer in direct contact with the manufacturer's support, and gives
+// a final answer. A customer who is still not satisfied escalates to the
+// independent Complaints Department (Klageafdeling), which reviews the case
+// impartially, decides, and records what the company should improve.
+//
+// # The lifecycle
+//
+//	event         from                                   to                 who may fire it
+//	start         received                               in_progress        customer_service
+//	request_info  in_progress                            awaiting_customer  customer_service
+//	provide_info  awaiting_customer                      in_progress        customer, customer_service
+//	refer         in_progress                            with_manufacturer  customer_service
+//	resume        with_manufacturer                      in_progress        customer_service, manufacturer
+//	answer        received, in_progress                  final_answer       customer_service
+//	accept        final_answer                           closed             customer, customer_service
+//	escalate      final_answer                           escalated          customer, complaints_department
+//	review        escalated                              reviewed           complaints_department (impartial)
+//	close         final_answer, reviewed                 closed             complaints_department, system
+//	withdraw      every state but closed and reviewed    closed             customer, customer_service
+//
+// A progress update (EventUpdate) never changes the state: it is allowed in
+// in_progress, awaiting_customer and with_manufacturer for customer service
+// and in escalated for the Complaints Department. Edges and Diagram describe
+// the same table.
+//
+// # Using it
+//
+// Build one Workflow with New and share it: it is safe for concurrent use.
+// Open a complaint with Workflow.Open and move it with Workflow.Fire; both
+// take a context, record an immutable history Entry, recompute deadlines
+// from the Policy and produce Notifications for the Notifier. Errors are
+// typed: match them with errors.Is against ErrInvalidTransition, ErrClosed,
+// ErrForbidden, ErrNotImpartial, ErrInvalidInput, ErrVetoed and
+// ErrUndelivered, or extract the details with errors.As. A refused event
+// changes nothing.
+//
+// Store a complaint as its Snapshot (or its JSON form) and bring it back
+// with Workflow.Restore, which refuses a snapshot whose history does not
+// replay to its state.
+//
+// # looplab/fsm
+//
+// The machine's definition is built and validated once per process; no FSM
+// is built per complaint (pooled machines execute transitions). The package
+// guards against looplab/fsm's traps: a context that is already done is
+// returned as an error before the machine is touched, and a machine whose
+// event was interrupted is dropped rather than reused, so no complaint is
+// ever left stuck in a transition; the lifecycle has no self-loop events, so
+// NoTransitionError never stands for success; and hooks run outside the
+// machine's callbacks, so they cannot deadlock it.
+package complaint

@@ -1,0 +1,302 @@
+package complaint_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// designRow is one row of DESIGN.md section 2, transcribed here by hand and
+// independently of the package's own table, so that a change to either shows.
+type designRow struct {
+	event string
+	from  []string
+	to    string
+	roles []string
+}
+
+var designTable = []designRow{
+	{"start", []string{"received"}, "in_progress", []string{"customer_service"}},
+	{"request_info", []string{"in_progress"}, "awaiting_customer", []string{"customer_service"}},
+	{"provide_info", []string{"awaiting_customer"}, "in_progress", []string{"customer", "customer_service"}},
+	{"refer", []string{"in_progress"}, "with_manufacturer", []string{"customer_service"}},
+	{"resume", []string{"with_manufacturer"}, "in_progress", []string{"customer_service", "manufacturer"}},
+	{"answer", []string{"received", "in_progress"}, "final_answer", []string{"customer_service"}},
+	{"accept", []string{"final_answer"}, "closed", []string{"customer", "customer_service"}},
+	{"escalate", []string{"final_answer"}, "escalated", []string{"customer", "complaints_department"}},
+	{"review", []string{"escalated"}, "reviewed", []string{"complaints_department"}},
+	{"close", []string{"final_answer", "reviewed"}, "closed", []string{"complaints_department", "system"}},
+	{"withdraw", []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated"}, "closed", []string{"customer", "customer_service"}},
+	// A progress update keeps the state.
+	{"update", []string{"in_progress", "awaiting_customer", "with_manufacturer"}, "", []string{"customer_service"}},
+	{"update", []string{"escalated"}, "", []string{"complaints_department"}},
+}
+
+// designExpect returns, for a (state, event, role) triple, nil when DESIGN
+// allows it, or the sentinel the refusal must match.
+func designExpect(state, event, role string) (to string, want error) {
+	for _, row := range designTable {
+		if row.event != event || !slices.Contains(row.from, state) {
+			continue
+		}
+		if !slices.Contains(row.roles, role) {
+			return "", complaint.ErrForbidden
+		}
+		if row.to == "" {
+			return state, nil
+		}
+		return row.to, nil
+	}
+	if state == "closed" {
+		return "", complaint.ErrClosed
+	}
+	return "", complaint.ErrInvalidTransition
+}
+
+func TestWireNames(t *testing.T) {
+	wantStates := []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated", "reviewed", "closed"}
+	wantEvents := []string{"open", "start", "request_info", "provide_info", "refer", "resume", "answer", "accept", "escalate", "review", "close", "withdraw", "update"}
+	var gotStates, gotEvents []string
+	for _, s := range complaint.States() {
+		gotStates = append(gotStates, string(s))
+	}
+	for _, e := range complaint.Events() {
+		gotEvents = append(gotEvents, string(e))
+	}
+	assert.Equal(t, wantStates, gotStates)
+	assert.Equal(t, wantEvents, gotEvents)
+}
+
+func TestEdgesMatchDesign(t *testing.T) {
+	type key struct{ from, event string }
+	want := map[key]string{}
+	wantRoles := map[key][]string{}
+	for _, row := range designTable {
+		for _, f := range row.from {
+			to := row.to
+			if to == "" {
+				to = f
+			}
+			want[key{f, row.event}] = to
+			wantRoles[key{f, row.event}] = row.roles
+		}
+	}
+	got := map[key]string{}
+	for _, e := range complaint.Edges() {
+		k := key{string(e.From), string(e.Event)}
+		got[k] = string(e.To)
+		var roles []string
+		for _, r := range e.Roles {
+			roles = append(roles, string(r))
+		}
+		assert.ElementsMatch(t, wantRoles[k], roles, "roles of %s from %s", e.Event, e.From)
+	}
+	assert.Equal(t, want, got)
+}
+
+// TestRoleMatrix fires every (state, event, role) triple on a complaint
+// built in the state through legal events, and checks it against DESIGN.
+func TestRoleMatrix(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	w, err := complaint.New(complaint.Options{Now: clock.Now})
+	require.NoError(t, err)
+	ctx := context.Background()
+	n := 0
+	for _, s := range complaint.States() {
+		for _, e := range complaint.Events() {
+			if e == complaint.EventOpen {
+				continue
+			}
+			for _, r := range glossary.Roles() {
+				n++
+				name := fmt.Sprintf("%s/%s/%s", s, e, r)
+				t.Run(name, func(t *testing.T) {
+					c := complainttest.InState(t, w, s, nil)
+					// The escalation window is a separate rule (TestCloseWindow):
+					// let it lapse so that only state and role decide here.
+					clock.Advance(90 * 24 * time.Hour)
+					before := c.Snapshot()
+					wantTo, wantErr := designExpect(string(s), string(e), string(r))
+					_, err := w.Fire(ctx, c, complainttest.InputFor(c, e, r))
+					if wantErr != nil {
+						require.ErrorIs(t, err, wantErr, "Fire(%q) from %q as %q", e, s, r)
+						assert.Equal(t, before, c.Snapshot(), "refused event changed the complaint")
+						assert.False(t, w.Can(c, e, r), "Can(%q, %q) in %q", e, r, s)
+						return
+					}
+					require.NoError(t, err, "Fire(%q) from %q as %q", e, s, r)
+					assert.Equal(t, wantTo, string(c.State()))
+					assert.Equal(t, before.Version+1, c.Version())
+					last := c.Last()
+					assert.Equal(t, e, last.Event)
+					assert.Equal(t, s, last.From)
+					assert.Equal(t, r, last.Actor.Role)
+				})
+			}
+		}
+	}
+	assert.Equal(t, 8*12*5, n)
+}
+
+func TestCanMatchesMatrix(t *testing.T) {
+	w, err := complaint.New(complaint.Options{})
+	require.NoError(t, err)
+	for _, p := range complainttest.Pairs() {
+		c := complainttest.InState(t, w, p.From, nil)
+		for _, r := range glossary.Roles() {
+			_, wantErr := designExpect(string(p.From), string(p.Event), string(r))
+			allowed := wantErr == nil
+			if p.From == complaint.StateFinalAnswer && p.Event == complaint.EventClose && r == glossary.ComplaintsDepartment {
+				allowed = false // the escalation window has not lapsed
+			}
+			assert.Equal(t, allowed, w.Can(c, p.Event, r), "Can(%q, %q) in %q", p.Event, r, p.From)
+			assert.Equal(t, allowed, slices.Contains(w.Available(c, r), p.Event), "Available(%q) in %q has %q", r, p.From, p.Event)
+		}
+	}
+}
+
+func TestDiagramMatchesDesign(t *testing.T) {
+	out, err := complaint.Diagram(complaint.Mermaid)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Equal(t, "stateDiagram-v2", lines[0])
+	require.Equal(t, "[*] --> received", strings.TrimSpace(lines[1]))
+	var got, want []string
+	for _, l := range lines[2:] {
+		got = append(got, strings.TrimSpace(l))
+	}
+	for _, row := range designTable {
+		if row.to == "" {
+			continue // updates are not drawn
+		}
+		for _, f := range row.from {
+			want = append(want, fmt.Sprintf("%s --> %s: %s", f, row.to, row.event))
+		}
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	assert.Equal(t, want, got)
+}
+
+func TestDiagramGolden(t *testing.T) {
+	for _, tc := range []struct {
+		format complaint.DiagramFormat
+		file   string
+	}{
+		{complaint.Mermaid, "lifecycle.mmd"},
+		{complaint.Graphviz, "lifecycle.dot"},
+	} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			got, err := complaint.Diagram(tc.format)
+			require.NoError(t, err)
+			path := filepath.Join("testdata", tc.file)
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test -update to create it")
+			assert.Equal(t, string(want), got)
+		})
+	}
+	_, err := complaint.Diagram("svg")
+	assert.Error(t, err)
+}
+
+// TestExploreInvariants walks every legal sequence of up to 7 events and
+// checks the rules of DESIGN on each path.
+func TestExploreInvariants(t *testing.T) {
+	w, err := complaint.New(complaint.Options{Now: complainttest.NewClock(time.Time{}).Now})
+	require.NoError(t, err)
+	n := complainttest.Explore(t, w, 7, func(p complainttest.Path) {
+		h := p.Complaint.History()
+		require.Len(t, h, len(p.Events)+1)
+		answered := false
+		for i, e := range h {
+			require.Equal(t, i+1, e.Seq)
+			if i > 0 {
+				require.Equal(t, h[i-1].To, e.From, "history is contiguous")
+			}
+			switch e.Event {
+			case complaint.EventAnswer:
+				answered = true
+			case complaint.EventEscalate, complaint.EventReview:
+				require.True(t, answered, "%s without a final answer before it: %v", e.Event, p.Events)
+			}
+			if e.Event == complaint.EventReview {
+				for _, prev := range h[:i] {
+					require.False(t, prev.Actor.ID == e.Actor.ID && prev.Actor.Role == glossary.CustomerService, "reviewer acted for customer service")
+				}
+			}
+		}
+		require.Equal(t, p.Complaint.State(), h[len(h)-1].To)
+		require.Equal(t, len(h), p.Complaint.Version())
+		// Every path's complaint survives a snapshot round trip.
+		_, err := w.Restore(p.Complaint.Snapshot())
+		require.NoError(t, err)
+	})
+	assert.Equal(t, countDesignPaths(complaint.StateReceived, 7), n, "the explorer must walk every legal sequence exactly once")
+}
+
+// countDesignPaths counts the event sequences of up to depth events that
+// DESIGN's table allows from state, the empty one included.
+func countDesignPaths(state complaint.State, depth int) int {
+	n := 1
+	if depth == 0 {
+		return n
+	}
+	for _, row := range designTable {
+		if !slices.Contains(row.from, string(state)) {
+			continue
+		}
+		to := complaint.State(row.to)
+		if row.to == "" {
+			to = state
+		}
+		n += countDesignPaths(to, depth-1)
+	}
+	return n
+}
+
+func TestPathTo(t *testing.T) {
+	w, err := complaint.New(complaint.Options{})
+	require.NoError(t, err)
+	for _, s := range complaint.States() {
+		c := complainttest.InState(t, w, s, nil)
+		assert.Equal(t, s, c.State())
+		assert.Equal(t, len(complainttest.PathTo(s))+1, c.Version())
+	}
+	assert.Equal(t, []complaint.Event{complaint.EventAnswer, complaint.EventEscalate, complaint.EventReview}, complainttest.PathTo(complaint.StateReviewed))
+	assert.Nil(t, complainttest.PathTo("nowhere"))
+}
+
+func TestParseEvent(t *testing.T) {
+	for _, e := range complaint.Events() {
+		got, err := complaint.ParseEvent(string(e))
+		require.NoError(t, err)
+		assert.Equal(t, e, got)
+	}
+	for _, bad := range []string{"", "START", "Start", "finish", " start"} {
+		_, err := complaint.ParseEvent(bad)
+		var pe *glossary.ParseError
+		require.ErrorAs(t, err, &pe, "ParseEvent(%q)", bad)
+		assert.Equal(t, "event", pe.Kind)
+		assert.True(t, errors.Is(err, glossary.ErrUnknown))
+	}
+}

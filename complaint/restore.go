@@ -1,0 +1,164 @@
+package complaint
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// Restore turns a snapshot, as it comes back from storage, into a live
+// complaint. It replays the history through the lifecycle and refuses, with
+// a *SnapshotError (ErrInvalidSnapshot), a snapshot whose history does not
+// start with the opening, has gaps, takes a step the lifecycle does not
+// allow or by a role that may not, or does not end in the snapshot's state
+// and version; and one whose intake data, final answer, referral or
+// decision is missing or invalid. The complaint shares no memory with s.
+func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
+	if err := w.validateSnapshot(&s); err != nil {
+		return nil, err
+	}
+	return &Complaint{s: s.clone(1)}, nil
+}
+
+// RestoreJSON decodes a complaint from its JSON form (as MarshalJSON
+// writes it) and restores it. Unknown fields are refused.
+func (w *Workflow) RestoreJSON(data []byte) (*Complaint, error) {
+	var s Snapshot
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, &SnapshotError{Reason: "cannot decode: " + err.Error(), Err: err}
+	}
+	if dec.More() {
+		return nil, &SnapshotError{ID: s.ID, Reason: "trailing data after the complaint"}
+	}
+	return w.Restore(s)
+}
+
+func (w *Workflow) validateSnapshot(s *Snapshot) error {
+	bad := func(seq int, format string, args ...any) error {
+		return &SnapshotError{ID: s.ID, Seq: seq, Reason: fmt.Sprintf(format, args...)}
+	}
+	in := Intake{
+		ID: s.ID, Customer: s.Customer, Channel: s.Channel, Kind: s.Kind, Product: s.Product,
+		Description: s.Description, RemedySought: s.RemedySought, OpenedBy: glossary.Actor{ID: "restore", Role: glossary.System},
+	}
+	if s.ID == "" {
+		return bad(0, "no id")
+	}
+	if err := validateIntake(&in, false); err != nil {
+		return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+	}
+	h := s.History
+	if len(h) == 0 {
+		return bad(0, "no history")
+	}
+	if first := h[0]; first.Event != EventOpen || first.From != "" || first.To != StateReceived {
+		return bad(1, "history does not start with open into received")
+	}
+	if !h[0].At.Equal(s.CreatedAt) {
+		return bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
+	}
+	var (
+		state                        State
+		answered, referred, reviewed bool
+	)
+	for i := range h {
+		e := &h[i]
+		if e.Seq != i+1 {
+			return bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
+		}
+		if e.At.IsZero() {
+			return bad(e.Seq, "no time")
+		}
+		if err := checkActor("actor", e.Actor); err != nil {
+			return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+		}
+		if err := checkText("note", e.Note, MaxTextLen); err != nil {
+			return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+		}
+		if e.Actor.Role == glossary.Customer && e.Actor.ID != s.Customer.ID {
+			return bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
+		}
+		if i == 0 {
+			if !maskOf(openRoles).has(e.Actor.Role) {
+				return bad(1, "%s may not open a complaint", e.Actor.Role)
+			}
+			state = StateReceived
+			continue
+		}
+		if e.From != state {
+			return bad(e.Seq, "from %q, but the complaint was in %q", e.From, state)
+		}
+		cl := w.def.cell(state, e.Event)
+		if !cl.ok || e.Event == EventOpen {
+			return bad(e.Seq, "%s is not allowed in %s", e.Event, state)
+		}
+		if cl.to != e.To {
+			return bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, cl.to, e.To)
+		}
+		if !cl.roles.has(e.Actor.Role) {
+			return bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
+		}
+		switch e.Event {
+		case EventAnswer:
+			answered = true
+		case EventRefer:
+			referred = true
+		case EventReview:
+			acted := make([]glossary.Actor, i)
+			for j := range i {
+				acted[j] = h[j].Actor
+			}
+			if err := escalation.CheckImpartial(e.Actor, acted); err != nil {
+				return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+			}
+			reviewed = true
+		}
+		state = e.To
+	}
+	if state != s.State {
+		return bad(0, "history replays to %q, but the state is %q", state, s.State)
+	}
+	if s.Version != len(h) {
+		return bad(0, "version %d, but the history has %d entries", s.Version, len(h))
+	}
+	if answered != (s.FinalAnswer != nil) {
+		return bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, answered)
+	}
+	if s.FinalAnswer != nil {
+		if err := checkPayload(Input{Event: EventAnswer, Answer: s.FinalAnswer}); err != nil {
+			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		}
+	}
+	if referred != (s.Referral != nil) {
+		return bad(0, "referral present is %t, referred is %t", s.Referral != nil, referred)
+	}
+	if s.Referral != nil {
+		if err := checkPayload(Input{Event: EventRefer, Referral: s.Referral}); err != nil {
+			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		}
+	}
+	if reviewed != (s.Decision != nil) {
+		return bad(0, "decision present is %t, reviewed is %t", s.Decision != nil, reviewed)
+	}
+	if s.Decision != nil {
+		if err := s.Decision.Validate(); err != nil {
+			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		}
+	}
+	for i, d := range s.Deadlines {
+		if !d.Name.Valid() || !d.Owner.Valid() || d.Remaining < 0 {
+			return bad(0, "deadline %d is invalid", i)
+		}
+	}
+	for i, n := range s.Pending {
+		if n.Key == "" || !n.Topic.Valid() || !n.Recipient.Valid() || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
+			return bad(0, "pending notification %d is invalid", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package complaint
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// Limits on input, in bytes.
+const (
+	MaxIDLen   = 128      // ids of complaints and actors
+	MaxTextLen = 64 << 10 // descriptions, notes, answers and other free text
+	maxLineLen = 1024     // names, e-mail addresses, SKUs and other one-line fields
+)
+
+func checkID(field, s string) error {
+	switch {
+	case s == "":
+		return &InputError{Field: field, Problem: "required"}
+	case len(s) > MaxIDLen:
+		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", MaxIDLen)}
+	case !utf8.ValidString(s):
+		return &InputError{Field: field, Problem: "not valid UTF-8"}
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '/' {
+			return &InputError{Field: field, Problem: "contains a control character or '/'"}
+		}
+	}
+	return nil
+}
+
+// checkText validates optional free text (required ones check emptiness
+// first). max is the limit in bytes.
+func checkText(field, s string, max int) error {
+	if len(s) > max {
+		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", max)}
+	}
+	if !utf8.ValidString(s) {
+		return &InputError{Field: field, Problem: "not valid UTF-8"}
+	}
+	return nil
+}
+
+func requireText(field, s string, max int) error {
+	if strings.TrimSpace(s) == "" {
+		return &InputError{Field: field, Problem: "required"}
+	}
+	return checkText(field, s, max)
+}
+
+func checkActor(field string, a glossary.Actor) error {
+	if !a.Role.Valid() {
+		return &InputError{Field: field + ".role", Problem: fmt.Sprintf("unknown role %q", a.Role), Err: glossary.NewParseError("role", string(a.Role))}
+	}
+	return checkID(field+".id", a.ID)
+}
+
+// validateIntake checks what Open needs; in has had its defaults applied.
+// Restore passes strict=false: stored data was checked when it was opened,
+// and the slower checks (e-mail syntax) are left out.
+func validateIntake(in *Intake, strict bool) error {
+	if in.ID != "" {
+		if err := checkID("id", in.ID); err != nil {
+			return err
+		}
+	}
+	cu := in.Customer
+	if err := checkID("customer.id", cu.ID); err != nil {
+		return err
+	}
+	if !cu.Type.Valid() {
+		return &InputError{Field: "customer.type", Problem: fmt.Sprintf("unknown customer type %q (want consumer or business)", cu.Type)}
+	}
+	if !cu.Language.Valid() {
+		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("unknown language %q", cu.Language)}
+	}
+	for _, f := range []struct{ name, v string }{
+		{"customer.name", cu.Name}, {"customer.email", cu.Email},
+		{"product.sku", in.Product.SKU}, {"product.name", in.Product.Name}, {"product.manufacturer", in.Product.Manufacturer},
+	} {
+		if err := checkText(f.name, f.v, maxLineLen); err != nil {
+			return err
+		}
+		if strings.ContainsAny(f.v, "\r\n") {
+			return &InputError{Field: f.name, Problem: "contains a line break"}
+		}
+	}
+	if strict && cu.Email != "" {
+		if a, err := mail.ParseAddress(cu.Email); err != nil || a.Address != cu.Email {
+			return &InputError{Field: "customer.email", Problem: "not an e-mail address"}
+		}
+	}
+	if !in.Channel.Valid() {
+		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", in.Channel), Err: glossary.NewParseError("channel", string(in.Channel))}
+	}
+	if !in.Kind.Valid() {
+		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
+	}
+	if strings.TrimSpace(in.Product.SKU) == "" && strings.TrimSpace(in.Product.Name) == "" {
+		return &InputError{Field: "product", Problem: "a sku or a name is required"}
+	}
+	if err := requireText("description", in.Description, MaxTextLen); err != nil {
+		return err
+	}
+	if err := checkText("remedy_sought", in.RemedySought, MaxTextLen); err != nil {
+		return err
+	}
+	if err := checkText("note", in.Note, MaxTextLen); err != nil {
+		return err
+	}
+	if y := in.Product.DeliveredAt.Year(); !in.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
+		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
+	}
+	return checkActor("opened_by", in.OpenedBy)
+}
+
+// check applies every rule to in on c and returns the target state.
+func (w *Workflow) check(c *Complaint, in Input) (State, error) {
+	if c == nil || c.s.Version == 0 {
+		return "", &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
+	}
+	if !in.Event.Valid() {
+		return "", &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
+	}
+	if in.Event == EventOpen {
+		return "", &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
+	}
+	if err := checkActor("actor", in.Actor); err != nil {
+		return "", err
+	}
+	if err := checkText("note", in.Note, MaxTextLen); err != nil {
+		return "", err
+	}
+	cl := w.def.cell(c.s.State, in.Event)
+	if !cl.ok {
+		return "", &TransitionError{From: c.s.State, Event: in.Event}
+	}
+	if !cl.roles.has(in.Actor.Role) {
+		return "", &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: cl.roles.roles()}
+	}
+	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.s.Customer.ID {
+		return "", &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
+	}
+	if err := checkPayload(in); err != nil {
+		return "", err
+	}
+	if in.Event == EventReview {
+		if err := escalation.CheckImpartial(in.Actor, c.actors()); err != nil {
+			return "", err
+		}
+	}
+	if err := w.windowErr(c, in.Event, in.Actor.Role); err != nil {
+		return "", err
+	}
+	return cl.to, nil
+}
+
+// checkPayload requires the payload the event needs and refuses one it
+// does not take, so that a misrouted answer or decision is never dropped
+// silently.
+func checkPayload(in Input) error {
+	if (in.Answer != nil) != (in.Event == EventAnswer) {
+		return payloadErr("answer", in.Event, EventAnswer)
+	}
+	if (in.Referral != nil) != (in.Event == EventRefer) {
+		return payloadErr("referral", in.Event, EventRefer)
+	}
+	if (in.Decision != nil) != (in.Event == EventReview) {
+		return payloadErr("decision", in.Event, EventReview)
+	}
+	switch in.Event {
+	case EventRequestInfo:
+		return requireText("note", in.Note, MaxTextLen)
+	case EventUpdate:
+		return requireText("note", in.Note, MaxTextLen)
+	case EventAnswer:
+		if !in.Answer.Outcome.Valid() {
+			return &InputError{Field: "answer.outcome", Problem: fmt.Sprintf("unknown outcome %q", in.Answer.Outcome)}
+		}
+		return requireText("answer.text", in.Answer.Text, MaxTextLen)
+	case EventRefer:
+		if err := checkText("referral.manufacturer", in.Referral.Manufacturer, maxLineLen); err != nil {
+			return err
+		}
+		return requireText("referral.contact", in.Referral.Contact, maxLineLen)
+	case EventReview:
+		if err := in.Decision.Validate(); err != nil {
+			field := "decision"
+			if de, ok := err.(*escalation.DecisionError); ok {
+				field += "." + de.Field
+			}
+			return &InputError{Field: field, Problem: "invalid", Err: err}
+		}
+	}
+	return nil
+}
+
+func payloadErr(field string, got, want Event) error {
+	if got == want {
+		return &InputError{Field: field, Problem: fmt.Sprintf("required for %s", want)}
+	}
+	return &InputError{Field: field, Problem: fmt.Sprintf("only %s takes one, not %s", want, got)}
+}
+
+// windowErr applies the rule that the Complaints Department closes a case
+// from final_answer only once the escalation window has lapsed; the system
+// actor may close it at any time.
+func (w *Workflow) windowErr(c *Complaint, e Event, r glossary.Role) error {
+	if e != EventClose || c.s.State != StateFinalAnswer || r == glossary.System {
+		return nil
+	}
+	p := w.policyFor(c.s.Customer.Type)
+	if p.EscalationWindow.IsZero() {
+		return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window has no limit; only the system may close"}
+	}
+	answered, _ := lastAt(c.s.History, EventAnswer)
+	if until := p.EscalationWindow.AddTo(answered, p.location()); w.now().Before(until) {
+		return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window is open until " + until.Format(time.RFC3339)}
+	}
+	return nil
+}

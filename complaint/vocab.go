@@ -1,0 +1,217 @@
+package complaint
+
+import (
+	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/vocab"
+)
+
+// State is where a complaint is in its lifecycle. Its value is the wire
+// name. The zero value is "no state" (the From of the opening history entry).
+type State string
+
+// The states. The wire names are part of klage's public contract.
+const (
+	StateReceived         State = "received"          // registered; the customer has been acknowledged
+	StateInProgress       State = "in_progress"       // customer service is working on it
+	StateAwaitingCustomer State = "awaiting_customer" // customer service asked the customer for information; clocks pause
+	StateWithManufacturer State = "with_manufacturer" // referred to the manufacturer's support or service
+	StateFinalAnswer      State = "final_answer"      // customer service has given its final answer
+	StateEscalated        State = "escalated"         // the Complaints Department has taken the case over
+	StateReviewed         State = "reviewed"          // the Complaints Department has decided
+	StateClosed           State = "closed"            // terminal
+)
+
+var states = vocab.New("state", glossary.NewParseError,
+	vocab.Entry[State]{Value: StateReceived, Danish: "modtaget", English: "received"},
+	vocab.Entry[State]{Value: StateInProgress, Danish: "under behandling", English: "in progress"},
+	vocab.Entry[State]{Value: StateAwaitingCustomer, Danish: "afventer kunden", English: "awaiting customer"},
+	vocab.Entry[State]{Value: StateWithManufacturer, Danish: "hos producenten", English: "with manufacturer"},
+	vocab.Entry[State]{Value: StateFinalAnswer, Danish: "endeligt svar", English: "final answer"},
+	vocab.Entry[State]{Value: StateEscalated, Danish: "hos Klageafdelingen", English: "escalated"},
+	vocab.Entry[State]{Value: StateReviewed, Danish: "afgjort af Klageafdelingen", English: "reviewed"},
+	vocab.Entry[State]{Value: StateClosed, Danish: "lukket", English: "closed"},
+)
+
+// ParseState parses a state's wire name. Unknown input returns a
+// *glossary.ParseError matching glossary.ErrUnknown.
+func ParseState(s string) (State, error) { return states.ParseErr(s) }
+
+// States returns every state in lifecycle order.
+func States() []State { return states.Values() }
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool { return states.Valid(s) }
+
+// Terminal reports whether no event can leave s.
+func (s State) Terminal() bool { return s == StateClosed }
+
+// String returns the wire name.
+func (s State) String() string { return string(s) }
+
+// Label returns the state's name in lang.
+func (s State) Label(lang glossary.Language) string { return states.Label(s, lang == glossary.English) }
+
+// MarshalText implements encoding.TextMarshaler. The zero State marshals as
+// the empty string; an unknown state is an error.
+func (s State) MarshalText() ([]byte, error) {
+	if s == "" {
+		return []byte{}, nil
+	}
+	return states.MarshalText(s)
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler. The empty string
+// gives the zero State.
+func (s *State) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*s = ""
+		return nil
+	}
+	return states.UnmarshalText(s, b)
+}
+
+// Event is something that happens to a complaint. Its value is the wire
+// name.
+type Event string
+
+// The events. The wire names are part of klage's public contract.
+const (
+	EventOpen        Event = "open"         // creates a complaint in received; recorded in history, fired by Workflow.Open
+	EventStart       Event = "start"        // received → in_progress
+	EventRequestInfo Event = "request_info" // in_progress → awaiting_customer
+	EventProvideInfo Event = "provide_info" // awaiting_customer → in_progress
+	EventRefer       Event = "refer"        // in_progress → with_manufacturer
+	EventResume      Event = "resume"       // with_manufacturer → in_progress
+	EventAnswer      Event = "answer"       // received, in_progress → final_answer
+	EventAccept      Event = "accept"       // final_answer → closed
+	EventEscalate    Event = "escalate"     // final_answer → escalated
+	EventReview      Event = "review"       // escalated → reviewed
+	EventClose       Event = "close"        // final_answer, reviewed → closed
+	EventWithdraw    Event = "withdraw"     // every state but closed and reviewed → closed
+	EventUpdate      Event = "update"       // a progress update; never changes the state
+)
+
+var events = vocab.New("event", glossary.NewParseError,
+	vocab.Entry[Event]{Value: EventOpen, Danish: "oprettet", English: "open"},
+	vocab.Entry[Event]{Value: EventStart, Danish: "påbegynd", English: "start"},
+	vocab.Entry[Event]{Value: EventRequestInfo, Danish: "bed om oplysninger", English: "request information"},
+	vocab.Entry[Event]{Value: EventProvideInfo, Danish: "giv oplysninger", English: "provide information"},
+	vocab.Entry[Event]{Value: EventRefer, Danish: "henvis til producent", English: "refer to manufacturer"},
+	vocab.Entry[Event]{Value: EventResume, Danish: "genoptag", English: "resume"},
+	vocab.Entry[Event]{Value: EventAnswer, Danish: "giv endeligt svar", English: "give final answer"},
+	vocab.Entry[Event]{Value: EventAccept, Danish: "accepter svar", English: "accept answer"},
+	vocab.Entry[Event]{Value: EventEscalate, Danish: "klag til Klageafdelingen", English: "escalate"},
+	vocab.Entry[Event]{Value: EventReview, Danish: "afgør", English: "review"},
+	vocab.Entry[Event]{Value: EventClose, Danish: "luk", English: "close"},
+	vocab.Entry[Event]{Value: EventWithdraw, Danish: "træk tilbage", English: "withdraw"},
+	vocab.Entry[Event]{Value: EventUpdate, Danish: "statusopdatering", English: "progress update"},
+)
+
+// ParseEvent parses an event's wire name, as a service receives it. Unknown
+// input returns a *glossary.ParseError matching glossary.ErrUnknown. "open"
+// parses (it appears in history) but cannot be fired.
+func ParseEvent(s string) (Event, error) { return events.ParseErr(s) }
+
+// Events returns every event, EventOpen first and EventUpdate last.
+func Events() []Event { return events.Values() }
+
+// Valid reports whether e is a known event.
+func (e Event) Valid() bool { return events.Valid(e) }
+
+// String returns the wire name.
+func (e Event) String() string { return string(e) }
+
+// Label returns the event's name in lang.
+func (e Event) Label(lang glossary.Language) string { return events.Label(e, lang == glossary.English) }
+
+// MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
+func (e Event) MarshalText() ([]byte, error) { return events.MarshalText(e) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (e *Event) UnmarshalText(b []byte) error { return events.UnmarshalText(e, b) }
+
+// CustomerType says whether the customer buys as a consumer or as a
+// business. Consumer law (claim periods, complaint bodies) depends on it.
+type CustomerType string
+
+// The customer types.
+const (
+	Consumer CustomerType = "consumer"
+	Business CustomerType = "business"
+)
+
+var customerTypes = vocab.New("customer type", glossary.NewParseError,
+	vocab.Entry[CustomerType]{Value: Consumer, Danish: "forbruger", English: "consumer"},
+	vocab.Entry[CustomerType]{Value: Business, Danish: "erhvervskunde", English: "business"},
+)
+
+// ParseCustomerType parses "consumer" or "business".
+func ParseCustomerType(s string) (CustomerType, error) { return customerTypes.ParseErr(s) }
+
+// Valid reports whether t is a known customer type.
+func (t CustomerType) Valid() bool { return customerTypes.Valid(t) }
+
+// String returns the wire name.
+func (t CustomerType) String() string { return string(t) }
+
+// Label returns the type's name in lang.
+func (t CustomerType) Label(lang glossary.Language) string {
+	return customerTypes.Label(t, lang == glossary.English)
+}
+
+// MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
+func (t CustomerType) MarshalText() ([]byte, error) { return customerTypes.MarshalText(t) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (t *CustomerType) UnmarshalText(b []byte) error { return customerTypes.UnmarshalText(t, b) }
+
+// Topic is what a notification is about.
+type Topic string
+
+// The notification topics.
+const (
+	TopicAcknowledged  Topic = "acknowledged"   // the complaint was registered
+	TopicStarted       Topic = "started"        // customer service started work
+	TopicInfoRequested Topic = "info_requested" // the customer is asked for information
+	TopicReferred      Topic = "referred"       // the case went to the manufacturer's support
+	TopicProgress      Topic = "progress"       // an update while work goes on
+	TopicFinalAnswer   Topic = "final_answer"   // customer service's final answer
+	TopicEscalated     Topic = "escalated"      // the Complaints Department took the case over
+	TopicReviewed      Topic = "reviewed"       // the Complaints Department decided
+	TopicClosed        Topic = "closed"         // the case is closed
+	TopicReminder      Topic = "reminder"       // a deadline is overdue (addressed to whoever owns it)
+)
+
+var topics = vocab.New("topic", glossary.NewParseError,
+	vocab.Entry[Topic]{Value: TopicAcknowledged, Danish: "kvittering for modtagelse", English: "acknowledged"},
+	vocab.Entry[Topic]{Value: TopicStarted, Danish: "sagen er påbegyndt", English: "started"},
+	vocab.Entry[Topic]{Value: TopicInfoRequested, Danish: "oplysninger efterspurgt", English: "information requested"},
+	vocab.Entry[Topic]{Value: TopicReferred, Danish: "henvist til producent", English: "referred to manufacturer"},
+	vocab.Entry[Topic]{Value: TopicProgress, Danish: "status på sagen", English: "progress"},
+	vocab.Entry[Topic]{Value: TopicFinalAnswer, Danish: "endeligt svar", English: "final answer"},
+	vocab.Entry[Topic]{Value: TopicEscalated, Danish: "sendt til Klageafdelingen", English: "escalated"},
+	vocab.Entry[Topic]{Value: TopicReviewed, Danish: "Klageafdelingens afgørelse", English: "reviewed"},
+	vocab.Entry[Topic]{Value: TopicClosed, Danish: "sagen er lukket", English: "closed"},
+	vocab.Entry[Topic]{Value: TopicReminder, Danish: "påmindelse om frist", English: "deadline reminder"},
+)
+
+// ParseTopic parses a topic's wire name.
+func ParseTopic(s string) (Topic, error) { return topics.ParseErr(s) }
+
+// Topics returns every topic.
+func Topics() []Topic { return topics.Values() }
+
+// Valid reports whether t is a known topic.
+func (t Topic) Valid() bool { return topics.Valid(t) }
+
+// String returns the wire name.
+func (t Topic) String() string { return string(t) }
+
+// Label returns the topic's name in lang.
+func (t Topic) Label(lang glossary.Language) string { return topics.Label(t, lang == glossary.English) }
+
+// MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
+func (t Topic) MarshalText() ([]byte, error) { return topics.MarshalText(t) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (t *Topic) UnmarshalText(b []byte) error { return topics.UnmarshalText(t, b) }

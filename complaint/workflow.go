@@ -1,0 +1,406 @@
+package complaint
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// Options configure a Workflow. The zero Options are valid: Danish presets,
+// the system clock, random ids, no notifier (notifications stay pending on
+// the complaint) and no hooks.
+type Options struct {
+	// ConsumerPolicy applies to consumers; nil means DanishConsumerPolicy.
+	ConsumerPolicy *Policy
+	// BusinessPolicy applies to business customers; nil means
+	// DanishBusinessPolicy.
+	BusinessPolicy *Policy
+	// Now is the clock; nil means time.Now. Tests inject a fake one.
+	Now func() time.Time
+	// NewID makes the id of a complaint opened without one; nil means 16
+	// random bytes in hex.
+	NewID func() string
+	// Notifier delivers notifications. Nil leaves them pending on the
+	// complaint for the caller (a store's outbox) to deliver.
+	Notifier Notifier
+	// Hooks run before and after transitions, in order.
+	Hooks []Hook
+	// ComplaintBodies are named to consumers when a complaint is wholly or
+	// partly rejected; nil means escalation.DanishConsumerBodies. Each is
+	// validated (the closed EU ODR platform is refused).
+	ComplaintBodies []escalation.Body
+	// ComplaintsDepartmentContact is how customers reach the Complaints
+	// Department (an e-mail address or URL), given in final answers that
+	// did not uphold the complaint in full. Optional.
+	ComplaintsDepartmentContact string
+}
+
+// Hook runs code of the embedding service around transitions.
+//
+// Before runs after every rule has passed and before anything changes; an
+// error from it vetoes the transition (Fire returns a *VetoError and the
+// complaint is unchanged). After runs once the transition is applied, before
+// notifications are delivered. Hooks must not fire events on the complaint
+// they are given; they may read it. Both run in the goroutine that called
+// Fire or Open.
+type Hook struct {
+	// Name identifies the hook in errors.
+	Name string
+	// Events limits the hook to these events (EventOpen and EventUpdate
+	// included); empty means every event. An unknown event is refused by
+	// New.
+	Events []Event
+	Before func(ctx context.Context, c *Complaint, in Input, to State) error
+	After  func(ctx context.Context, c *Complaint, t Transition)
+}
+
+// Input is one event to fire, with what it needs.
+type Input struct {
+	Event Event
+	Actor glossary.Actor
+	// Note is free text for the history and the notification. It is
+	// required for EventRequestInfo (what is asked) and EventUpdate (the
+	// update itself).
+	Note string
+	// Answer is required for EventAnswer and refused otherwise.
+	Answer *Answer
+	// Referral is required for EventRefer and refused otherwise. An empty
+	// Manufacturer defaults to the product's manufacturer.
+	Referral *Referral
+	// Decision is required for EventReview and refused otherwise.
+	Decision *escalation.Decision
+}
+
+// Transition is what one successful Fire or Open did.
+type Transition struct {
+	Entry         Entry          // the new history entry
+	Notifications []Notification // what it produced, delivered or not
+}
+
+// Workflow runs complaints through the lifecycle. Its definition is built
+// and validated once per process; a Workflow holds configuration only and is
+// safe for concurrent use by multiple goroutines, on different complaints.
+type Workflow struct {
+	def      *definition
+	consumer Policy
+	business Policy
+	now      func() time.Time
+	newID    func() string
+	notifier Notifier
+	before   [numEvents][]*Hook
+	after    [numEvents][]*Hook
+	bodies   []escalation.Body
+	contact  string
+}
+
+// New returns a Workflow configured by opts. It returns a *ConfigError
+// (matching ErrInvalidConfig) for an invalid policy, hook or complaint body.
+func New(opts Options) (*Workflow, error) {
+	def, err := loadDefinition()
+	if err != nil {
+		return nil, err
+	}
+	w := &Workflow{
+		def:      def,
+		consumer: DanishConsumerPolicy(),
+		business: DanishBusinessPolicy(),
+		now:      opts.Now,
+		newID:    opts.NewID,
+		notifier: opts.Notifier,
+		bodies:   opts.ComplaintBodies,
+		contact:  opts.ComplaintsDepartmentContact,
+	}
+	if opts.ConsumerPolicy != nil {
+		w.consumer = *opts.ConsumerPolicy
+	}
+	if opts.BusinessPolicy != nil {
+		w.business = *opts.BusinessPolicy
+	}
+	for _, p := range []struct {
+		field string
+		p     *Policy
+		want  CustomerType
+	}{{"ConsumerPolicy", &w.consumer, Consumer}, {"BusinessPolicy", &w.business, Business}} {
+		if err := p.p.Validate(); err != nil {
+			ce := err.(*ConfigError)
+			ce.Field = p.field + "." + ce.Field
+			return nil, ce
+		}
+		if p.p.Customers != p.want {
+			return nil, &ConfigError{Field: p.field + ".Customers", Problem: fmt.Sprintf("is %q, want %q", p.p.Customers, p.want)}
+		}
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.newID == nil {
+		w.newID = randomID
+	}
+	if w.bodies == nil {
+		w.bodies = escalation.DanishConsumerBodies()
+	} else {
+		w.bodies = append([]escalation.Body(nil), w.bodies...)
+	}
+	for i, b := range w.bodies {
+		if err := b.Validate(); err != nil {
+			return nil, &ConfigError{Field: fmt.Sprintf("ComplaintBodies[%d]", i), Problem: err.Error()}
+		}
+	}
+	for i := range opts.Hooks {
+		h := opts.Hooks[i] // a copy: later changes to opts do not reach the workflow
+		field := fmt.Sprintf("Hooks[%d]", i)
+		if h.Before == nil && h.After == nil {
+			return nil, &ConfigError{Field: field, Problem: "neither Before nor After is set"}
+		}
+		evs := h.Events
+		if len(evs) == 0 {
+			evs = Events()
+		}
+		for _, e := range evs {
+			ei := eventIndex(e)
+			if ei < 0 {
+				return nil, &ConfigError{Field: field + ".Events", Problem: fmt.Sprintf("unknown event %q", e)}
+			}
+			if h.Before != nil {
+				w.before[ei] = append(w.before[ei], &h)
+			}
+			if h.After != nil {
+				w.after[ei] = append(w.after[ei], &h)
+			}
+		}
+	}
+	return w, nil
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents this since Go 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+// Policy returns the policy that applies to customers of type t.
+func (w *Workflow) Policy(t CustomerType) Policy { return *w.policyFor(t) }
+
+func (w *Workflow) policyFor(t CustomerType) *Policy {
+	if t == Business {
+		return &w.business
+	}
+	return &w.consumer
+}
+
+// Intake is what opening a complaint needs.
+type Intake struct {
+	// ID is the complaint's id; empty means Options.NewID makes one.
+	ID           string
+	Customer     Customer
+	Channel      glossary.Channel
+	Kind         glossary.Term
+	Product      Product
+	Description  string
+	RemedySought string
+	// OpenedBy is who registered the complaint; the zero Actor means the
+	// customer themselves. Customer, customer service and system may open.
+	OpenedBy glossary.Actor
+	// Note goes into the opening history entry.
+	Note string
+}
+
+// Open registers a complaint in StateReceived, records the opening in its
+// history, assesses the claim against the policy's claim period (a late
+// claim is registered and flagged, never refused), starts its deadlines and
+// acknowledges it to the customer.
+//
+// Errors: ctx's error if it is done; *InputError for invalid intake;
+// *PermissionError for an actor who may not open; *VetoError from a hook.
+// If the acknowledgement could not be delivered, Open returns the complaint
+// and a *DeliveryError: the complaint was opened and the acknowledgement
+// stays pending on it.
+func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if in.OpenedBy == (glossary.Actor{}) {
+		in.OpenedBy = glossary.Actor{ID: in.Customer.ID, Role: glossary.Customer}
+	}
+	if in.Customer.Language == "" {
+		in.Customer.Language = glossary.Danish
+	}
+	if err := validateIntake(&in, true); err != nil {
+		return nil, err
+	}
+	if !maskOf(openRoles).has(in.OpenedBy.Role) {
+		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Allowed: openRoles}
+	}
+	if in.OpenedBy.Role == glossary.Customer && in.OpenedBy.ID != in.Customer.ID {
+		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Reason: "a customer may open only their own complaint"}
+	}
+	if in.ID == "" {
+		in.ID = w.newID()
+		if err := checkID("id", in.ID); err != nil {
+			return nil, err
+		}
+	}
+	now := w.now()
+	c := &Complaint{s: Snapshot{
+		ID:           in.ID,
+		State:        StateReceived,
+		Kind:         in.Kind,
+		Channel:      in.Channel,
+		Customer:     in.Customer,
+		Product:      in.Product,
+		Description:  in.Description,
+		RemedySought: in.RemedySought,
+		CreatedAt:    now,
+	}}
+	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
+	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
+		return nil, err
+	}
+	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note}
+	t := w.apply(c, e, input)
+	return c, w.finish(ctx, c, t)
+}
+
+// Fire applies one event to c. On success c has moved to the event's
+// target state (or, for EventUpdate, stayed in it) with one more history
+// entry, and the notifications it produced have been delivered or left
+// pending.
+//
+// Errors, all leaving c unchanged:
+//   - ctx's error when ctx is done before the transition;
+//   - *InputError (ErrInvalidInput) for an unknown event, a missing actor or
+//     a missing, malformed or misplaced payload;
+//   - *TransitionError (ErrInvalidTransition; ErrClosed too when c is
+//     closed) when the event is not allowed in c's state, or a close comes
+//     before the escalation window has lapsed;
+//   - *PermissionError (ErrForbidden) when the actor's role may not fire it,
+//     or a customer acts on another customer's complaint;
+//   - *escalation.ImpartialityError (ErrNotImpartial) when a reviewer acted
+//     on the complaint for customer service;
+//   - *VetoError (ErrVetoed) when a before hook refused.
+//
+// One error leaves c changed: a *DeliveryError (ErrUndelivered) means the
+// transition was applied but a notification was not delivered; it stays
+// pending on c.
+func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition, error) {
+	if err := ctx.Err(); err != nil {
+		return Transition{}, err
+	}
+	to, err := w.check(c, in)
+	if err != nil {
+		return Transition{}, err
+	}
+	version := c.s.Version
+	if err := w.runBefore(ctx, c, in, to); err != nil {
+		return Transition{}, err
+	}
+	if c.s.Version != version {
+		return Transition{}, &VetoError{Event: in.Event, Err: fmt.Errorf("complaint: a before hook changed the complaint")}
+	}
+	from := c.s.State
+	if in.Event != EventUpdate {
+		got, err := w.def.step(ctx, from, in.Event)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return Transition{}, cerr
+			}
+			return Transition{}, fmt.Errorf("complaint: state machine refused %s from %s: %w", in.Event, from, err)
+		}
+		if got != to {
+			return Transition{}, fmt.Errorf("complaint: state machine took %s from %s to %s, want %s", in.Event, from, got, to)
+		}
+	}
+	e := Entry{Seq: version + 1, At: w.now(), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
+	t := w.apply(c, e, in)
+	return t, w.finish(ctx, c, t)
+}
+
+// Can reports whether event e is allowed now on c for an actor in role r:
+// the state allows it, the role may fire it and, for a close from
+// final_answer by the Complaints Department, the escalation window has
+// lapsed. Rules that need the actor's identity or the event's input
+// (impartiality, required payloads) are checked by Fire only. Can does not
+// allocate.
+func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
+	if c == nil || e == EventOpen {
+		return false
+	}
+	cl := w.def.cell(c.s.State, e)
+	if !cl.ok || !cl.roles.has(r) {
+		return false
+	}
+	return w.windowErr(c, e, r) == nil
+}
+
+// Available returns the events an actor in role r can fire on c now, in
+// lifecycle order.
+func (w *Workflow) Available(c *Complaint, r glossary.Role) []Event {
+	var out []Event
+	for _, e := range Events() {
+		if w.Can(c, e, r) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Check reports whether Fire would accept in on c, without changing
+// anything and without running hooks. It returns the error Fire would
+// return, or nil.
+func (w *Workflow) Check(c *Complaint, in Input) error {
+	_, err := w.check(c, in)
+	return err
+}
+
+func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to State) error {
+	for _, h := range w.before[eventIndex(in.Event)] {
+		if err := h.Before(ctx, c, in, to); err != nil {
+			return &VetoError{Hook: h.Name, Event: in.Event, Err: err}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply changes c; everything has been checked.
+func (w *Workflow) apply(c *Complaint, e Entry, in Input) Transition {
+	s := &c.s
+	switch in.Event {
+	case EventAnswer:
+		a := *in.Answer
+		s.FinalAnswer = &a
+	case EventRefer:
+		r := *in.Referral
+		if r.Manufacturer == "" {
+			r.Manufacturer = s.Product.Manufacturer
+		}
+		s.Referral = &r
+	case EventReview:
+		d := in.Decision.Clone()
+		s.Decision = &d
+	}
+	s.State = e.To
+	s.Version = e.Seq
+	s.History = append(s.History, e)
+	w.updateDeadlines(c, e)
+	ns := w.notifications(c, e)
+	for _, n := range ns {
+		s.Pending = append(s.Pending, n.clone()) // the caller's copy shares no memory with the complaint
+	}
+	return Transition{Entry: e, Notifications: ns}
+}
+
+// finish runs the after hooks and delivers what is pending.
+func (w *Workflow) finish(ctx context.Context, c *Complaint, t Transition) error {
+	for _, h := range w.after[eventIndex(t.Entry.Event)] {
+		h.After(ctx, c, t)
+	}
+	return w.Deliver(ctx, c)
+}

@@ -1,0 +1,65 @@
+package glossary
+
+import "github.com/klageflow/klage/internal/vocab"
+
+// Role is the capacity in which someone acts on a complaint. Permissions in
+// the lifecycle are granted to roles.
+type Role string
+
+// The roles.
+const (
+	// Customer is the person or business that made the complaint.
+	Customer Role = "customer"
+	// CustomerService is the retailer's customer service (kundeservice).
+	CustomerService Role = "customer_service"
+	// ComplaintsDepartment is the retailer's independent Complaints
+	// Department (Klageafdeling), which reviews cases impartially.
+	ComplaintsDepartment Role = "complaints_department"
+	// Manufacturer is the manufacturer's own support or service.
+	Manufacturer Role = "manufacturer"
+	// System is an automated process of the embedding service, such as a
+	// scheduler that closes cases whose escalation window has lapsed.
+	System Role = "system"
+)
+
+var roles = vocab.New("role", NewParseError,
+	vocab.Entry[Role]{Value: Customer, Danish: "kunde", English: "customer"},
+	vocab.Entry[Role]{Value: CustomerService, Danish: "kundeservice", English: "customer service"},
+	vocab.Entry[Role]{Value: ComplaintsDepartment, Danish: "Klageafdelingen", English: "Complaints Department"},
+	vocab.Entry[Role]{Value: Manufacturer, Danish: "producent", English: "manufacturer"},
+	vocab.Entry[Role]{Value: System, Danish: "system", English: "system"},
+)
+
+// ParseRole parses a role's wire name.
+func ParseRole(s string) (Role, error) { return roles.ParseErr(s) }
+
+// Roles returns every role.
+func Roles() []Role { return roles.Values() }
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return roles.Valid(r) }
+
+// String returns the wire name.
+func (r Role) String() string { return string(r) }
+
+// Label returns the role's name in lang.
+func (r Role) Label(lang Language) string { return roles.Label(r, lang == English) }
+
+// MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
+func (r Role) MarshalText() ([]byte, error) { return roles.MarshalText(r) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Role) UnmarshalText(b []byte) error { return roles.UnmarshalText(r, b) }
+
+// Actor is someone who acts on a complaint: a person or a system, identified
+// by an ID that is stable in the embedding service, acting in a Role.
+//
+// The same person may act in different roles on different complaints; the
+// impartiality rule of the Complaints Department compares IDs.
+type Actor struct {
+	ID   string `json:"id"`
+	Role Role   `json:"role"`
+}
+
+// String returns "role:id".
+func (a Actor) String() string { return string(a.Role) + ":" + a.ID }

@@ -1,0 +1,135 @@
+// Package vocab holds the generic table behind klage's typed vocabularies:
+// wire names, Danish and English labels and aliases accepted when parsing.
+//
+// It is internal: the public packages expose typed methods over it.
+package vocab
+
+import "strings"
+
+// Entry describes one value of a vocabulary.
+type Entry[T ~string] struct {
+	Value   T
+	Danish  string   // Danish label
+	English string   // English label
+	Aliases []string // extra names accepted by Parse, matched case-insensitively
+}
+
+// Set is an immutable vocabulary of values of type T. It is safe for
+// concurrent use once built.
+type Set[T ~string] struct {
+	kind    string
+	errf    func(kind, input string) error
+	entries []Entry[T]
+	index   map[T]int
+	aliases map[string]T
+}
+
+// New builds a vocabulary. It panics on a duplicate or empty value: the
+// tables are package-level literals, so that is a programming error caught by
+// every test run, never a reaction to input.
+//
+// errf builds the error that ParseErr, MarshalText and UnmarshalText return
+// for an unknown value, so that each public package keeps its own error type.
+func New[T ~string](kind string, errf func(kind, input string) error, entries ...Entry[T]) *Set[T] {
+	s := &Set[T]{
+		kind:    kind,
+		errf:    errf,
+		entries: entries,
+		index:   make(map[T]int, len(entries)),
+		aliases: make(map[string]T),
+	}
+	for i, e := range entries {
+		if e.Value == "" || e.Danish == "" || e.English == "" {
+			panic("vocab: incomplete " + kind + " entry " + string(e.Value))
+		}
+		if _, dup := s.index[e.Value]; dup {
+			panic("vocab: duplicate " + kind + " " + string(e.Value))
+		}
+		s.index[e.Value] = i
+		for _, a := range e.Aliases {
+			s.aliases[strings.ToLower(a)] = e.Value
+		}
+	}
+	return s
+}
+
+// Kind names the vocabulary ("state", "role", ...).
+func (s *Set[T]) Kind() string { return s.kind }
+
+// Valid reports whether v is one of the values.
+func (s *Set[T]) Valid(v T) bool {
+	_, ok := s.index[v]
+	return ok
+}
+
+// Parse returns the value whose wire name is exactly in, or whose alias
+// matches in case-insensitively.
+func (s *Set[T]) Parse(in string) (T, bool) {
+	if _, ok := s.index[T(in)]; ok {
+		return T(in), true
+	}
+	if len(s.aliases) > 0 {
+		if v, ok := s.aliases[strings.ToLower(strings.TrimSpace(in))]; ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// Label returns the label of v in Danish or English, or "" for an unknown v.
+func (s *Set[T]) Label(v T, english bool) string {
+	i, ok := s.index[v]
+	if !ok {
+		return ""
+	}
+	if english {
+		return s.entries[i].English
+	}
+	return s.entries[i].Danish
+}
+
+// Values returns every value in table order.
+func (s *Set[T]) Values() []T {
+	out := make([]T, len(s.entries))
+	for i, e := range s.entries {
+		out[i] = e.Value
+	}
+	return out
+}
+
+// Index returns the position of v in table order, or -1.
+func (s *Set[T]) Index(v T) int {
+	if i, ok := s.index[v]; ok {
+		return i
+	}
+	return -1
+}
+
+// ParseErr is Parse with the configured error for unknown input.
+func (s *Set[T]) ParseErr(in string) (T, error) {
+	if v, ok := s.Parse(in); ok {
+		return v, nil
+	}
+	var zero T
+	return zero, s.errf(s.kind, in)
+}
+
+// MarshalText returns the wire name of v, or an error when v is unknown, so
+// that an invalid value never reaches the wire.
+func (s *Set[T]) MarshalText(v T) ([]byte, error) {
+	if !s.Valid(v) {
+		return nil, s.errf(s.kind, string(v))
+	}
+	return []byte(v), nil
+}
+
+// UnmarshalText parses b into *p, leaving *p unchanged on error.
+func (s *Set[T]) UnmarshalText(p *T, b []byte) error {
+	v, err := s.ParseErr(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
