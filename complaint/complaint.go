@@ -76,11 +76,10 @@ type Snapshot struct {
 	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
 }
 
-// clone returns a deep copy of s; extra is spare capacity for the history.
-func (s *Snapshot) clone(extra int) Snapshot {
+// clone returns a deep copy of s.
+func (s *Snapshot) clone() Snapshot {
 	out := *s
-	out.History = make([]Entry, len(s.History), len(s.History)+extra)
-	copy(out.History, s.History)
+	out.History = slices.Clone(s.History)
 	out.Deadlines = slices.Clone(s.Deadlines)
 	if s.FinalAnswer != nil {
 		a := *s.FinalAnswer
@@ -94,7 +93,8 @@ func (s *Snapshot) clone(extra int) Snapshot {
 		d := s.Decision.Clone()
 		out.Decision = &d
 	}
-	if s.Pending != nil {
+	out.Pending = nil
+	if len(s.Pending) > 0 {
 		out.Pending = make([]Notification, len(s.Pending))
 		for i, n := range s.Pending {
 			out.Pending[i] = n.clone()
@@ -113,7 +113,8 @@ func (s *Snapshot) clone(extra int) Snapshot {
 // version. The zero value is not a complaint: get one from Workflow.Open or
 // Workflow.Restore.
 type Complaint struct {
-	s Snapshot
+	s    Snapshot // s.History is always nil: the history is hist
+	hist []record
 }
 
 // ID returns the complaint's id.
@@ -148,10 +149,10 @@ func (c *Complaint) RemedySought() string { return c.s.RemedySought }
 func (c *Complaint) CreatedAt() time.Time { return c.s.CreatedAt }
 
 // History returns a copy of the history, oldest first.
-func (c *Complaint) History() []Entry { return slices.Clone(c.s.History) }
+func (c *Complaint) History() []Entry { return entries(c.hist) }
 
 // Last returns the newest history entry.
-func (c *Complaint) Last() Entry { return c.s.History[len(c.s.History)-1] }
+func (c *Complaint) Last() Entry { return c.hist[len(c.hist)-1].entry() }
 
 // FinalAnswer returns customer service's final answer, if it has given one.
 func (c *Complaint) FinalAnswer() (Answer, bool) {
@@ -198,26 +199,23 @@ func (c *Complaint) TakePending() []Notification {
 }
 
 // Snapshot returns a deep copy of the complaint's data.
-func (c *Complaint) Snapshot() Snapshot { return c.s.clone(0) }
+func (c *Complaint) Snapshot() Snapshot {
+	s := c.s.clone()
+	s.History = entries(c.hist)
+	return s
+}
 
 // MarshalJSON encodes the complaint as its Snapshot.
-func (c *Complaint) MarshalJSON() ([]byte, error) { return json.Marshal(&c.s) }
+func (c *Complaint) MarshalJSON() ([]byte, error) {
+	s := c.Snapshot()
+	return json.Marshal(&s)
+}
 
 // actors lists everyone who acted on the complaint, oldest first.
 func (c *Complaint) actors() []glossary.Actor {
-	out := make([]glossary.Actor, len(c.s.History))
-	for i, e := range c.s.History {
-		out[i] = e.Actor
+	out := make([]glossary.Actor, len(c.hist))
+	for i := range c.hist {
+		out[i] = c.hist[i].actor()
 	}
 	return out
-}
-
-// lastAt returns the time of the newest entry for event e.
-func lastAt(h []Entry, e Event) (time.Time, bool) {
-	for i := len(h) - 1; i >= 0; i-- {
-		if h[i].Event == e {
-			return h[i].At, true
-		}
-	}
-	return time.Time{}, false
 }

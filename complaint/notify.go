@@ -2,6 +2,8 @@ package complaint
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -11,11 +13,10 @@ import (
 )
 
 // Notification is a message a transition owes someone: the customer, the
-// Complaints Department or the manufacturer. Key is an idempotency key,
+// Complaints Department or the manufacturer. Its Key is an idempotency key,
 // stable across retries, so that a receiver can drop duplicates: delivery is
 // at least once.
 type Notification struct {
-	Key         string        `json:"key"` // "<complaint id>/<seq>/<topic>/<recipient>"
 	Topic       Topic         `json:"topic"`
 	Recipient   glossary.Role `json:"recipient"`
 	ComplaintID string        `json:"complaint_id"`
@@ -37,9 +38,10 @@ type Data struct {
 	// Customer and Product are filled for the customer (to address the
 	// message) and for the manufacturer and the Complaints Department (to
 	// handle the case).
-	Customer    Customer `json:"customer,omitzero"`
-	Product     Product  `json:"product,omitzero"`
-	Description string   `json:"description,omitempty"` // the customer's own words, for the manufacturer and the Complaints Department
+	Customer     Customer `json:"customer,omitzero"`
+	Product      Product  `json:"product,omitzero"`
+	Description  string   `json:"description,omitempty"`   // the customer's own words, for the manufacturer and the Complaints Department
+	RemedySought string   `json:"remedy_sought,omitempty"` // what the customer asked for, likewise
 
 	Answer   *Answer              `json:"answer,omitempty"`   // final_answer, escalated
 	Referral *Referral            `json:"referral,omitempty"` // referred
@@ -62,6 +64,42 @@ type EscalationInfo struct {
 	Instructions string    `json:"instructions"`      // in the customer's language
 	Contact      string    `json:"contact,omitempty"` // the Complaints Department's address, from Options
 	Until        time.Time `json:"until,omitzero"`    // end of the escalation window; zero when it has no limit
+}
+
+// Key returns the notification's idempotency key,
+// "<complaint id>/<seq>/<topic>/<recipient>": the same every time the
+// notification is offered, and different for every notification.
+func (n *Notification) Key() string {
+	return NotificationKey(n.ComplaintID, n.Seq, n.Topic, n.Recipient)
+}
+
+// notificationJSON is the wire form of a Notification: its fields and its
+// key.
+type notificationJSON struct {
+	Key string `json:"key"`
+	notificationFields
+}
+
+type notificationFields Notification // the fields without the methods
+
+// MarshalJSON encodes the notification with its key.
+func (n Notification) MarshalJSON() ([]byte, error) {
+	return json.Marshal(notificationJSON{Key: n.Key(), notificationFields: notificationFields(n)})
+}
+
+// UnmarshalJSON decodes a notification. A key that is present must be the
+// one the notification's fields give; it is refused otherwise.
+func (n *Notification) UnmarshalJSON(b []byte) error {
+	var v notificationJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	got := Notification(v.notificationFields)
+	if v.Key != "" && v.Key != got.Key() {
+		return fmt.Errorf("complaint: notification key %q does not match its fields (%q)", v.Key, got.Key())
+	}
+	*n = got
+	return nil
 }
 
 func (n Notification) clone() Notification {
@@ -118,40 +156,41 @@ var escalationInstructions = [2]string{
 	"If you are not satisfied with our final answer, you can take your complaint to our Complaints Department. It is independent of customer service and reviews your case impartially. Reply to this message or write to the Complaints Department, quoting your case number.",
 }
 
-// notifications returns what entry e of complaint c owes whom. prev is the
-// state before the event.
-func (w *Workflow) notifications(c *Complaint, e Entry) []Notification {
+// notifications appends to dst what entry e of complaint c owes whom. It
+// fills each notification in place: they are large, and this runs on every
+// transition.
+func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []Notification {
 	s := &c.s
-	base := Data{Event: e.Event, State: e.To, By: e.Actor.Role, Language: s.Customer.Language, Kind: s.Kind, Note: e.Note}
-	toCustomer := func(topic Topic, d Data) Notification {
-		d.Customer = s.Customer
-		d.Product = s.Product
-		return w.notification(c, e, topic, glossary.Customer, d)
-	}
-	caseFile := func(d Data) Data {
-		d.Customer, d.Product, d.Description = s.Customer, s.Product, s.Description
-		return d
+	add := func(topic Topic, to glossary.Role) *Data {
+		dst = append(dst, Notification{Topic: topic, Recipient: to, ComplaintID: s.ID, Seq: e.Seq, At: e.At})
+		n := &dst[len(dst)-1]
+		n.Data.Event, n.Data.State, n.Data.By, n.Data.Language, n.Data.Kind, n.Data.Note =
+			e.Event, e.To, e.Actor.Role, s.Customer.Language, s.Kind, e.Note
+		// Every recipient can reach the customer and knows the product; the
+		// manufacturer and the Complaints Department also get the case.
+		n.Data.Customer, n.Data.Product = s.Customer, s.Product
+		if to != glossary.Customer {
+			n.Data.Description, n.Data.RemedySought = s.Description, s.RemedySought
+		}
+		return &n.Data
 	}
 	switch e.Event {
 	case EventOpen:
-		return []Notification{toCustomer(TopicAcknowledged, base)}
+		add(TopicAcknowledged, glossary.Customer)
 	case EventStart:
-		return []Notification{toCustomer(TopicStarted, base)}
+		add(TopicStarted, glossary.Customer)
 	case EventRequestInfo:
-		return []Notification{toCustomer(TopicInfoRequested, base)}
+		add(TopicInfoRequested, glossary.Customer)
 	case EventProvideInfo, EventResume, EventUpdate:
-		return []Notification{toCustomer(TopicProgress, base)}
+		add(TopicProgress, glossary.Customer)
 	case EventRefer:
-		d := base
-		r := *s.Referral
-		d.Referral = &r
-		return []Notification{
-			toCustomer(TopicReferred, d),
-			w.notification(c, e, TopicReferred, glossary.Manufacturer, caseFile(d)),
+		for _, to := range [...]glossary.Role{glossary.Customer, glossary.Manufacturer} {
+			r := *s.Referral
+			add(TopicReferred, to).Referral = &r
 		}
 	case EventAnswer:
-		d := base
 		a := *s.FinalAnswer
+		d := add(TopicFinalAnswer, glossary.Customer)
 		d.Answer = &a
 		if !a.Outcome.FullyUpheld() {
 			d.Escalation = w.escalationInfo(c, e.At)
@@ -159,46 +198,28 @@ func (w *Workflow) notifications(c *Complaint, e Entry) []Notification {
 				d.ComplaintBodies = slices.Clone(w.bodies)
 			}
 		}
-		return []Notification{toCustomer(TopicFinalAnswer, d)}
 	case EventEscalate:
-		d := base
-		a := *s.FinalAnswer
-		d.Answer = &a
-		return []Notification{
-			toCustomer(TopicEscalated, d),
-			w.notification(c, e, TopicEscalated, glossary.ComplaintsDepartment, caseFile(d)),
+		for _, to := range [...]glossary.Role{glossary.Customer, glossary.ComplaintsDepartment} {
+			a := *s.FinalAnswer
+			add(TopicEscalated, to).Answer = &a
 		}
 	case EventReview:
-		d := base
 		dec := s.Decision.Clone()
+		d := add(TopicReviewed, glossary.Customer)
 		d.Decision = &dec
 		if !dec.Outcome.FullyUpheld() && s.Customer.Type == Consumer {
 			d.ComplaintBodies = slices.Clone(w.bodies)
 		}
-		return []Notification{toCustomer(TopicReviewed, d)}
 	case EventAccept, EventClose, EventWithdraw:
-		out := []Notification{toCustomer(TopicClosed, base)}
+		add(TopicClosed, glossary.Customer)
 		switch e.From {
 		case StateWithManufacturer:
-			out = append(out, w.notification(c, e, TopicClosed, glossary.Manufacturer, caseFile(base)))
+			add(TopicClosed, glossary.Manufacturer)
 		case StateEscalated:
-			out = append(out, w.notification(c, e, TopicClosed, glossary.ComplaintsDepartment, caseFile(base)))
+			add(TopicClosed, glossary.ComplaintsDepartment)
 		}
-		return out
 	}
-	return nil
-}
-
-func (w *Workflow) notification(c *Complaint, e Entry, topic Topic, to glossary.Role, d Data) Notification {
-	return Notification{
-		Key:         NotificationKey(c.s.ID, e.Seq, topic, to),
-		Topic:       topic,
-		Recipient:   to,
-		ComplaintID: c.s.ID,
-		Seq:         e.Seq,
-		At:          e.At,
-		Data:        d,
-	}
+	return dst
 }
 
 func (w *Workflow) escalationInfo(c *Complaint, answeredAt time.Time) *EscalationInfo {
@@ -224,18 +245,24 @@ func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
 	if w.notifier == nil || c == nil {
 		return nil
 	}
-	for len(c.s.Pending) > 0 {
-		n := c.s.Pending[0]
+	p := c.s.Pending
+	sent := 0
+	var failure error
+	for sent < len(p) {
 		err := ctx.Err()
 		if err == nil {
-			err = w.notifier.Notify(ctx, n)
+			err = w.notifier.Notify(ctx, p[sent])
 		}
 		if err != nil {
-			return &DeliveryError{Key: n.Key, Pending: len(c.s.Pending), Err: err}
+			failure = &DeliveryError{Key: p[sent].Key(), Pending: len(p) - sent, Err: err}
+			break
 		}
-		c.s.Pending[0] = Notification{}
-		c.s.Pending = c.s.Pending[1:]
+		sent++
 	}
-	c.s.Pending = nil
-	return nil
+	// Keep what is left at the front and the slice's capacity for the
+	// next transition.
+	n := copy(p, p[sent:])
+	clear(p[n:])
+	c.s.Pending = p[:n]
+	return failure
 }

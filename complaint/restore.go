@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
@@ -17,10 +18,31 @@ import (
 // and version; and one whose intake data, final answer, referral or
 // decision is missing or invalid. The complaint shares no memory with s.
 func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
-	if err := w.validateSnapshot(&s); err != nil {
+	hist, err := w.validateSnapshot(&s)
+	if err != nil {
 		return nil, err
 	}
-	return &Complaint{s: s.clone(1)}, nil
+	c := &Complaint{s: s, hist: hist}
+	c.s.History = nil
+	c.s.CreatedAt = stamp(s.CreatedAt)
+	c.s.Deadlines = slices.Clone(s.Deadlines)
+	if s.FinalAnswer != nil {
+		a := *s.FinalAnswer
+		c.s.FinalAnswer = &a
+	}
+	if s.Referral != nil {
+		r := *s.Referral
+		c.s.Referral = &r
+	}
+	if s.Decision != nil {
+		d := s.Decision.Clone()
+		c.s.Decision = &d
+	}
+	c.s.Pending = nil
+	for _, n := range s.Pending {
+		c.s.Pending = append(c.s.Pending, n.clone())
+	}
+	return c, nil
 }
 
 // RestoreJSON decodes a complaint from its JSON form (as MarshalJSON
@@ -38,30 +60,37 @@ func (w *Workflow) RestoreJSON(data []byte) (*Complaint, error) {
 	return w.Restore(s)
 }
 
-func (w *Workflow) validateSnapshot(s *Snapshot) error {
+// validateSnapshot replays s's history through the lifecycle, checks the
+// rest of s against it, and returns the history as records, with room for
+// one more so that the next transition does not copy it again.
+func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 	bad := func(seq int, format string, args ...any) error {
 		return &SnapshotError{ID: s.ID, Seq: seq, Reason: fmt.Sprintf(format, args...)}
 	}
+	if s.ID == "" {
+		return nil, bad(0, "no id")
+	}
 	in := Intake{
 		ID: s.ID, Customer: s.Customer, Channel: s.Channel, Kind: s.Kind, Product: s.Product,
-		Description: s.Description, RemedySought: s.RemedySought, OpenedBy: glossary.Actor{ID: "restore", Role: glossary.System},
-	}
-	if s.ID == "" {
-		return bad(0, "no id")
+		Description: s.Description, RemedySought: s.RemedySought,
 	}
 	if err := validateIntake(&in, false); err != nil {
-		return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 	}
 	h := s.History
 	if len(h) == 0 {
-		return bad(0, "no history")
+		return nil, bad(0, "no history")
 	}
-	if first := h[0]; first.Event != EventOpen || first.From != "" || first.To != StateReceived {
-		return bad(1, "history does not start with open into received")
+	if first := &h[0]; first.Event != EventOpen || first.From != "" || first.To != StateReceived {
+		return nil, bad(1, "history does not start with open into received")
 	}
 	if !h[0].At.Equal(s.CreatedAt) {
-		return bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
+		return nil, bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
 	}
+	if s.Version != len(h) {
+		return nil, bad(0, "version %d, but the history has %d entries", s.Version, len(h))
+	}
+	hist := make([]record, len(h), len(h)+1)
 	var (
 		state                        State
 		answered, referred, reviewed bool
@@ -69,39 +98,36 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	for i := range h {
 		e := &h[i]
 		if e.Seq != i+1 {
-			return bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
+			return nil, bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
 		}
-		if e.At.IsZero() {
-			return bad(e.Seq, "no time")
+		if y := e.At.Year(); e.At.IsZero() || y < 1900 || y > 9999 {
+			return nil, bad(e.Seq, "no time, or out of range")
 		}
-		if err := checkActor("actor", e.Actor); err != nil {
-			return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || roleIndex(e.Actor.Role) < 0 {
+			return nil, bad(e.Seq, "invalid actor %q", e.Actor)
 		}
-		if err := checkText("note", e.Note, MaxTextLen); err != nil {
-			return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+		if len(e.Note) > MaxTextLen {
+			return nil, bad(e.Seq, "note longer than %d bytes", MaxTextLen)
 		}
 		if e.Actor.Role == glossary.Customer && e.Actor.ID != s.Customer.ID {
-			return bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
+			return nil, bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
 		}
-		if i == 0 {
-			if !maskOf(openRoles).has(e.Actor.Role) {
-				return bad(1, "%s may not open a complaint", e.Actor.Role)
+		if i > 0 {
+			if e.From != state {
+				return nil, bad(e.Seq, "from %q, but the complaint was in %q", e.From, state)
 			}
-			state = StateReceived
-			continue
-		}
-		if e.From != state {
-			return bad(e.Seq, "from %q, but the complaint was in %q", e.From, state)
-		}
-		cl := w.def.cell(state, e.Event)
-		if !cl.ok || e.Event == EventOpen {
-			return bad(e.Seq, "%s is not allowed in %s", e.Event, state)
-		}
-		if cl.to != e.To {
-			return bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, cl.to, e.To)
-		}
-		if !cl.roles.has(e.Actor.Role) {
-			return bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
+			cl := w.def.cell(state, e.Event)
+			if !cl.ok || e.Event == EventOpen {
+				return nil, bad(e.Seq, "%s is not allowed in %s", e.Event, state)
+			}
+			if cl.to != e.To {
+				return nil, bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, cl.to, e.To)
+			}
+			if !cl.roles.has(e.Actor.Role) {
+				return nil, bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
+			}
+		} else if !maskOf(openRoles).has(e.Actor.Role) {
+			return nil, bad(1, "%s may not open a complaint", e.Actor.Role)
 		}
 		switch e.Event {
 		case EventAnswer:
@@ -109,56 +135,51 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		case EventRefer:
 			referred = true
 		case EventReview:
-			acted := make([]glossary.Actor, i)
-			for j := range i {
-				acted[j] = h[j].Actor
-			}
-			if err := escalation.CheckImpartial(e.Actor, acted); err != nil {
-				return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+			if err := escalation.CheckImpartial(e.Actor, (&Complaint{hist: hist[:i]}).actors()); err != nil {
+				return nil, &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
 			}
 			reviewed = true
 		}
+		hist[i] = newRecord(e)
 		state = e.To
 	}
 	if state != s.State {
-		return bad(0, "history replays to %q, but the state is %q", state, s.State)
-	}
-	if s.Version != len(h) {
-		return bad(0, "version %d, but the history has %d entries", s.Version, len(h))
+		return nil, bad(0, "history replays to %q, but the state is %q", state, s.State)
 	}
 	if answered != (s.FinalAnswer != nil) {
-		return bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, answered)
+		return nil, bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, answered)
 	}
 	if s.FinalAnswer != nil {
 		if err := checkPayload(Input{Event: EventAnswer, Answer: s.FinalAnswer}); err != nil {
-			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
 	if referred != (s.Referral != nil) {
-		return bad(0, "referral present is %t, referred is %t", s.Referral != nil, referred)
+		return nil, bad(0, "referral present is %t, referred is %t", s.Referral != nil, referred)
 	}
 	if s.Referral != nil {
 		if err := checkPayload(Input{Event: EventRefer, Referral: s.Referral}); err != nil {
-			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
 	if reviewed != (s.Decision != nil) {
-		return bad(0, "decision present is %t, reviewed is %t", s.Decision != nil, reviewed)
+		return nil, bad(0, "decision present is %t, reviewed is %t", s.Decision != nil, reviewed)
 	}
 	if s.Decision != nil {
 		if err := s.Decision.Validate(); err != nil {
-			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
 	for i, d := range s.Deadlines {
 		if !d.Name.Valid() || !d.Owner.Valid() || d.Remaining < 0 {
-			return bad(0, "deadline %d is invalid", i)
+			return nil, bad(0, "deadline %d is invalid", i)
 		}
 	}
-	for i, n := range s.Pending {
-		if n.Key == "" || !n.Topic.Valid() || !n.Recipient.Valid() || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
-			return bad(0, "pending notification %d is invalid", i)
+	for i := range s.Pending {
+		n := &s.Pending[i]
+		if !n.Topic.Valid() || !n.Recipient.Valid() || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
+			return nil, bad(0, "pending notification %d is invalid", i)
 		}
 	}
-	return nil
+	return hist, nil
 }

@@ -19,20 +19,29 @@ const (
 )
 
 func checkID(field, s string) error {
-	switch {
-	case s == "":
-		return &InputError{Field: field, Problem: "required"}
-	case len(s) > MaxIDLen:
-		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", MaxIDLen)}
-	case !utf8.ValidString(s):
-		return &InputError{Field: field, Problem: "not valid UTF-8"}
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '/' {
-			return &InputError{Field: field, Problem: "contains a control character or '/'"}
-		}
+	if problem := idProblem(s); problem != "" {
+		return &InputError{Field: field, Problem: problem}
 	}
 	return nil
+}
+
+// idProblem says what is wrong with an id, or "" when nothing is. It does
+// not allocate on success: it runs on every transition.
+func idProblem(s string) string {
+	switch {
+	case s == "":
+		return "required"
+	case len(s) > MaxIDLen:
+		return fmt.Sprintf("longer than %d bytes", MaxIDLen)
+	case !utf8.ValidString(s):
+		return "not valid UTF-8"
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f || b == '/' {
+			return "contains a control character or '/'"
+		}
+	}
+	return ""
 }
 
 // checkText validates optional free text (required ones check emptiness
@@ -55,22 +64,26 @@ func requireText(field, s string, max int) error {
 }
 
 func checkActor(field string, a glossary.Actor) error {
-	if !a.Role.Valid() {
+	if roleIndex(a.Role) < 0 {
 		return &InputError{Field: field + ".role", Problem: fmt.Sprintf("unknown role %q", a.Role), Err: glossary.NewParseError("role", string(a.Role))}
 	}
-	return checkID(field+".id", a.ID)
+	if problem := idProblem(a.ID); problem != "" {
+		return &InputError{Field: field + ".id", Problem: problem}
+	}
+	return nil
 }
 
 // validateIntake checks what Open needs; in has had its defaults applied.
-// Restore passes strict=false: stored data was checked when it was opened,
-// and the slower checks (e-mail syntax) are left out.
+// Restore passes strict=false: stored data was checked in full when it was
+// opened, so only what the lifecycle relies on (ids, lengths, vocabulary)
+// is checked again, without the scans of every text and the e-mail syntax.
 func validateIntake(in *Intake, strict bool) error {
 	if in.ID != "" {
 		if err := checkID("id", in.ID); err != nil {
 			return err
 		}
 	}
-	cu := in.Customer
+	cu := &in.Customer
 	if err := checkID("customer.id", cu.ID); err != nil {
 		return err
 	}
@@ -80,10 +93,42 @@ func validateIntake(in *Intake, strict bool) error {
 	if !cu.Language.Valid() {
 		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("unknown language %q", cu.Language)}
 	}
-	for _, f := range []struct{ name, v string }{
+	if !in.Channel.Valid() {
+		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", in.Channel), Err: glossary.NewParseError("channel", string(in.Channel))}
+	}
+	if !in.Kind.Valid() {
+		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
+	}
+	if in.Product.SKU == "" && in.Product.Name == "" {
+		return &InputError{Field: "product", Problem: "a sku or a name is required"}
+	}
+	if in.Description == "" {
+		return &InputError{Field: "description", Problem: "required"}
+	}
+	if y := in.Product.DeliveredAt.Year(); !in.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
+		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
+	}
+	lines := [...]struct{ name, v string }{
 		{"customer.name", cu.Name}, {"customer.email", cu.Email},
 		{"product.sku", in.Product.SKU}, {"product.name", in.Product.Name}, {"product.manufacturer", in.Product.Manufacturer},
-	} {
+	}
+	texts := [...]struct{ name, v string }{
+		{"description", in.Description}, {"remedy_sought", in.RemedySought}, {"note", in.Note},
+	}
+	if !strict {
+		for _, f := range lines {
+			if len(f.v) > maxLineLen {
+				return &InputError{Field: f.name, Problem: fmt.Sprintf("longer than %d bytes", maxLineLen)}
+			}
+		}
+		for _, f := range texts {
+			if len(f.v) > MaxTextLen {
+				return &InputError{Field: f.name, Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
+			}
+		}
+		return nil
+	}
+	for _, f := range lines {
 		if err := checkText(f.name, f.v, maxLineLen); err != nil {
 			return err
 		}
@@ -91,16 +136,10 @@ func validateIntake(in *Intake, strict bool) error {
 			return &InputError{Field: f.name, Problem: "contains a line break"}
 		}
 	}
-	if strict && cu.Email != "" {
+	if cu.Email != "" {
 		if a, err := mail.ParseAddress(cu.Email); err != nil || a.Address != cu.Email {
 			return &InputError{Field: "customer.email", Problem: "not an e-mail address"}
 		}
-	}
-	if !in.Channel.Valid() {
-		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", in.Channel), Err: glossary.NewParseError("channel", string(in.Channel))}
-	}
-	if !in.Kind.Valid() {
-		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
 	}
 	if strings.TrimSpace(in.Product.SKU) == "" && strings.TrimSpace(in.Product.Name) == "" {
 		return &InputError{Field: "product", Problem: "a sku or a name is required"}
@@ -108,14 +147,10 @@ func validateIntake(in *Intake, strict bool) error {
 	if err := requireText("description", in.Description, MaxTextLen); err != nil {
 		return err
 	}
-	if err := checkText("remedy_sought", in.RemedySought, MaxTextLen); err != nil {
-		return err
-	}
-	if err := checkText("note", in.Note, MaxTextLen); err != nil {
-		return err
-	}
-	if y := in.Product.DeliveredAt.Year(); !in.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
-		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
+	for _, f := range texts[1:] {
+		if err := checkText(f.name, f.v, MaxTextLen); err != nil {
+			return err
+		}
 	}
 	return checkActor("opened_by", in.OpenedBy)
 }
@@ -125,7 +160,7 @@ func (w *Workflow) check(c *Complaint, in Input) (State, error) {
 	if c == nil || c.s.Version == 0 {
 		return "", &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
 	}
-	if !in.Event.Valid() {
+	if eventIndex(in.Event) < 0 {
 		return "", &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
 	}
 	if in.Event == EventOpen {
@@ -212,16 +247,28 @@ func payloadErr(field string, got, want Event) error {
 // from final_answer only once the escalation window has lapsed; the system
 // actor may close it at any time.
 func (w *Workflow) windowErr(c *Complaint, e Event, r glossary.Role) error {
-	if e != EventClose || c.s.State != StateFinalAnswer || r == glossary.System {
+	until, blocked := w.windowBlocks(c, e, r)
+	switch {
+	case !blocked:
 		return nil
+	case until.IsZero():
+		return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window has no limit; only the system may close"}
+	}
+	return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window is open until " + until.Format(time.RFC3339)}
+}
+
+// windowBlocks reports whether the escalation window forbids e by role r
+// now, and until when (zero when the window has no limit). It does not
+// allocate.
+func (w *Workflow) windowBlocks(c *Complaint, e Event, r glossary.Role) (until time.Time, blocked bool) {
+	if e != EventClose || c.s.State != StateFinalAnswer || r == glossary.System {
+		return time.Time{}, false
 	}
 	p := w.policyFor(c.s.Customer.Type)
 	if p.EscalationWindow.IsZero() {
-		return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window has no limit; only the system may close"}
+		return time.Time{}, true
 	}
-	answered, _ := lastAt(c.s.History, EventAnswer)
-	if until := p.EscalationWindow.AddTo(answered, p.location()); w.now().Before(until) {
-		return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window is open until " + until.Format(time.RFC3339)}
-	}
-	return nil
+	answered, _ := lastAt(c.hist, EventAnswer)
+	until = p.EscalationWindow.AddTo(answered, p.location())
+	return until, w.now().Before(until)
 }

@@ -78,8 +78,11 @@ type Input struct {
 
 // Transition is what one successful Fire or Open did.
 type Transition struct {
-	Entry         Entry          // the new history entry
-	Notifications []Notification // what it produced, delivered or not
+	Entry Entry // the new history entry
+	// Produced is how many notifications the transition produced. They
+	// went to the Notifier; those it did not accept, or all of them when
+	// there is none, are in Complaint.Pending.
+	Produced int
 }
 
 // Workflow runs complaints through the lifecycle. Its definition is built
@@ -245,7 +248,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 			return nil, err
 		}
 	}
-	now := w.now()
+	now := stamp(w.now())
 	c := &Complaint{s: Snapshot{
 		ID:           in.ID,
 		State:        StateReceived,
@@ -262,8 +265,8 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		return nil, err
 	}
 	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note}
-	t := w.apply(c, e, input)
-	return c, w.finish(ctx, c, t)
+	_, err := w.apply(ctx, c, e, input)
+	return c, err
 }
 
 // Fire applies one event to c. On success c has moved to the event's
@@ -315,9 +318,8 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 			return Transition{}, fmt.Errorf("complaint: state machine took %s from %s to %s, want %s", in.Event, from, got, to)
 		}
 	}
-	e := Entry{Seq: version + 1, At: w.now(), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
-	t := w.apply(c, e, in)
-	return t, w.finish(ctx, c, t)
+	e := Entry{Seq: version + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
+	return w.apply(ctx, c, e, in)
 }
 
 // Can reports whether event e is allowed now on c for an actor in role r:
@@ -334,7 +336,8 @@ func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
 	if !cl.ok || !cl.roles.has(r) {
 		return false
 	}
-	return w.windowErr(c, e, r) == nil
+	_, blocked := w.windowBlocks(c, e, r)
+	return !blocked
 }
 
 // Available returns the events an actor in role r can fire on c now, in
@@ -369,8 +372,9 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 	return nil
 }
 
-// apply changes c; everything has been checked.
-func (w *Workflow) apply(c *Complaint, e Entry, in Input) Transition {
+// apply changes c and delivers what the transition owes; everything has
+// been checked.
+func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input) (Transition, error) {
 	s := &c.s
 	switch in.Event {
 	case EventAnswer:
@@ -388,19 +392,31 @@ func (w *Workflow) apply(c *Complaint, e Entry, in Input) Transition {
 	}
 	s.State = e.To
 	s.Version = e.Seq
-	s.History = append(s.History, e)
+	c.hist = append(c.hist, newRecord(&e))
 	w.updateDeadlines(c, e)
-	ns := w.notifications(c, e)
-	for _, n := range ns {
-		s.Pending = append(s.Pending, n.clone()) // the caller's copy shares no memory with the complaint
-	}
-	return Transition{Entry: e, Notifications: ns}
-}
 
-// finish runs the after hooks and delivers what is pending.
-func (w *Workflow) finish(ctx context.Context, c *Complaint, t Transition) error {
-	for _, h := range w.after[eventIndex(t.Entry.Event)] {
+	// The notifications are built on the stack. When nothing older is
+	// pending they go straight to the Notifier, and only those it does not
+	// accept are kept; otherwise they queue behind the older ones.
+	var buf [3]Notification
+	ns := w.notifications(buf[:0], c, e)
+	t := Transition{Entry: e, Produced: len(ns)}
+	for _, h := range w.after[eventIndex(e.Event)] {
 		h.After(ctx, c, t)
 	}
-	return w.Deliver(ctx, c)
+	if w.notifier == nil || len(s.Pending) > 0 {
+		s.Pending = append(s.Pending, ns...)
+		return t, w.Deliver(ctx, c)
+	}
+	for i := range ns {
+		err := ctx.Err()
+		if err == nil {
+			err = w.notifier.Notify(ctx, ns[i])
+		}
+		if err != nil {
+			s.Pending = append(s.Pending, ns[i:]...)
+			return t, &DeliveryError{Key: ns[i].Key(), Pending: len(s.Pending), Err: err}
+		}
+	}
+	return t, nil
 }

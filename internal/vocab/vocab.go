@@ -56,16 +56,16 @@ func New[T ~string](kind string, errf func(kind, input string) error, entries ..
 // Kind names the vocabulary ("state", "role", ...).
 func (s *Set[T]) Kind() string { return s.kind }
 
-// Valid reports whether v is one of the values.
+// Valid reports whether v is one of the values. It runs on every
+// transition, so small vocabularies are scanned rather than hashed.
 func (s *Set[T]) Valid(v T) bool {
-	_, ok := s.index[v]
-	return ok
+	return s.Index(v) >= 0
 }
 
 // Parse returns the value whose wire name is exactly in, or whose alias
 // matches in case-insensitively.
 func (s *Set[T]) Parse(in string) (T, bool) {
-	if _, ok := s.index[T(in)]; ok {
+	if s.Valid(T(in)) {
 		return T(in), true
 	}
 	if len(s.aliases) > 0 {
@@ -79,8 +79,8 @@ func (s *Set[T]) Parse(in string) (T, bool) {
 
 // Label returns the label of v in Danish or English, or "" for an unknown v.
 func (s *Set[T]) Label(v T, english bool) string {
-	i, ok := s.index[v]
-	if !ok {
+	i := s.Index(v)
+	if i < 0 {
 		return ""
 	}
 	if english {
@@ -100,6 +100,14 @@ func (s *Set[T]) Values() []T {
 
 // Index returns the position of v in table order, or -1.
 func (s *Set[T]) Index(v T) int {
+	if len(s.entries) <= 16 {
+		for i := range s.entries {
+			if s.entries[i].Value == v {
+				return i
+			}
+		}
+		return -1
+	}
 	if i, ok := s.index[v]; ok {
 		return i
 	}

@@ -1,0 +1,154 @@
+package complaint_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// printer is a Notifier that prints each notification.
+var printer = complaint.NotifierFunc(func(_ context.Context, n complaint.Notification) error {
+	fmt.Printf("  notify %s: %s\n", n.Recipient, n.Topic)
+	return nil
+})
+
+func fixedClock() func() time.Time {
+	t := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		t = t.Add(time.Hour)
+		return t
+	}
+}
+
+// A complaint goes from intake to a final answer that the customer
+// escalates; the Complaints Department reviews it.
+func Example() {
+	ctx := context.Background()
+	w, err := complaint.New(complaint.Options{
+		Now:      fixedClock(),
+		NewID:    func() string { return "K-1001" },
+		Notifier: printer,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	c, err := w.Open(ctx, complaint.Intake{
+		Customer:    complaint.Customer{ID: "cust-7", Email: "karen@example.dk", Type: complaint.Consumer},
+		Channel:     glossary.Email,
+		Kind:        glossary.Claim,
+		Product:     complaint.Product{SKU: "NB-1042", Name: "UltraBook 14", Manufacturer: "Lenovo"},
+		Description: "The hinge cracked after three months.",
+	})
+	if err != nil {
+		panic(err)
+	}
+	agent := glossary.Actor{ID: "agent-3", Role: glossary.CustomerService}
+	steps := []complaint.Input{
+		{Event: complaint.EventStart, Actor: agent},
+		{Event: complaint.EventAnswer, Actor: agent, Answer: &complaint.Answer{Outcome: escalation.Rejected, Text: "Damage from a fall."}},
+		{Event: complaint.EventEscalate, Actor: glossary.Actor{ID: "cust-7", Role: glossary.Customer}},
+		{Event: complaint.EventReview, Actor: glossary.Actor{ID: "cd-1", Role: glossary.ComplaintsDepartment},
+			Decision: &escalation.Decision{Outcome: escalation.PartlyUpheld, Explanation: "No sign of a fall; we share the cost.",
+				Findings: []escalation.Finding{{Area: "inspection", Description: "Photograph damage before judging its cause."}}}},
+	}
+	for _, in := range steps {
+		if _, err := w.Fire(ctx, c, in); err != nil {
+			panic(err)
+		}
+	}
+	for _, e := range c.History() {
+		fmt.Printf("%d %-8s %-12s -> %-12s by %s\n", e.Seq, e.Event, e.From, e.To, e.Actor)
+	}
+	// Output:
+	//   notify customer: acknowledged
+	//   notify customer: started
+	//   notify customer: final_answer
+	//   notify customer: escalated
+	//   notify complaints_department: escalated
+	//   notify customer: reviewed
+	// 1 open                  -> received     by customer:cust-7
+	// 2 start    received     -> in_progress  by customer_service:agent-3
+	// 3 answer   in_progress  -> final_answer by customer_service:agent-3
+	// 4 escalate final_answer -> escalated    by customer:cust-7
+	// 5 review   escalated    -> reviewed     by complaints_department:cd-1
+}
+
+// Fire refuses what the lifecycle does not allow, with errors to match.
+func ExampleWorkflow_Fire() {
+	ctx := context.Background()
+	w, _ := complaint.New(complaint.Options{Now: fixedClock()})
+	c, _ := w.Open(ctx, complaint.Intake{
+		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Consumer}, Channel: glossary.Phone,
+		Kind: glossary.DOA, Product: complaint.Product{Name: "Monitor"}, Description: "No picture.",
+	})
+
+	_, err := w.Fire(ctx, c, complaint.Input{Event: complaint.EventEscalate, Actor: glossary.Actor{ID: "cust-7", Role: glossary.Customer}})
+	fmt.Println(errors.Is(err, complaint.ErrInvalidTransition), err)
+
+	_, err = w.Fire(ctx, c, complaint.Input{Event: complaint.EventStart, Actor: glossary.Actor{ID: "cust-7", Role: glossary.Customer}})
+	fmt.Println(errors.Is(err, complaint.ErrForbidden), err)
+
+	_, err = w.Fire(ctx, c, complaint.Input{Event: complaint.EventStart, Actor: glossary.Actor{ID: "agent-1", Role: glossary.CustomerService}})
+	fmt.Println(err, c.State())
+	// Output:
+	// true complaint: escalate not allowed in state received
+	// true complaint: customer may not start (allowed: customer_service)
+	// <nil> in_progress
+}
+
+// Can answers without allocating, for menus and API links.
+func ExampleWorkflow_Available() {
+	ctx := context.Background()
+	w, _ := complaint.New(complaint.Options{})
+	c, _ := w.Open(ctx, complaint.Intake{
+		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Consumer}, Channel: glossary.Chat,
+		Kind: glossary.Support, Product: complaint.Product{Name: "Router"}, Description: "Cannot connect.",
+	})
+	fmt.Println(w.Available(c, glossary.CustomerService))
+	fmt.Println(w.Available(c, glossary.Customer))
+	fmt.Println(w.Can(c, complaint.EventReview, glossary.ComplaintsDepartment))
+	// Output:
+	// [start answer withdraw]
+	// [withdraw]
+	// false
+}
+
+// A complaint is stored as JSON and restored; a tampered history is refused.
+func ExampleWorkflow_Restore() {
+	ctx := context.Background()
+	w, _ := complaint.New(complaint.Options{Now: fixedClock(), NewID: func() string { return "K-1" }})
+	c, _ := w.Open(ctx, complaint.Intake{
+		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Business}, Channel: glossary.Web,
+		Kind: glossary.Warranty, Product: complaint.Product{Name: "Server"}, Description: "Disk failure.",
+	})
+	data, _ := c.MarshalJSON()
+	back, err := w.RestoreJSON(data)
+	fmt.Println(back.ID(), back.State(), err)
+
+	s := c.Snapshot()
+	s.State = complaint.StateClosed // not what the history says
+	_, err = w.Restore(s)
+	fmt.Println(errors.Is(err, complaint.ErrInvalidSnapshot))
+	// Output:
+	// K-1 received <nil>
+	// true
+}
+
+// The lifecycle as a Mermaid diagram; the first lines.
+func ExampleDiagram() {
+	d, _ := complaint.Diagram(complaint.Mermaid)
+	fmt.Print(d[:strings.Index(d, "escalated")])
+	// Output:
+	// stateDiagram-v2
+	//     [*] --> received
+	//     awaiting_customer --> in_progress: provide_info
+	//     awaiting_customer --> closed: withdraw
+	//
+}

@@ -1,0 +1,149 @@
+package complaint_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	for _, s := range complaint.States() {
+		t.Run(string(s), func(t *testing.T) {
+			c := complainttest.InState(t, f.w, s, nil)
+			data, err := json.Marshal(c)
+			require.NoError(t, err)
+			back, err := f.w.RestoreJSON(data)
+			require.NoError(t, err)
+			assert.Equal(t, c.Snapshot(), back.Snapshot())
+			again, err := json.Marshal(back)
+			require.NoError(t, err)
+			assert.JSONEq(t, string(data), string(again))
+
+			// The restored complaint goes on where the original was.
+			assert.Equal(t, f.w.Available(c, glossary.CustomerService), f.w.Available(back, glossary.CustomerService))
+		})
+	}
+}
+
+func TestSnapshotJSONFields(t *testing.T) {
+	f := newFixture(t, complaint.Options{NewID: func() string { return "K-7" }})
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	var m map[string]any
+	data, err := json.Marshal(c)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &m))
+	for _, k := range []string{"id", "state", "version", "kind", "channel", "customer", "product", "description",
+		"remedy_sought", "created_at", "deadlines", "claim", "history", "final_answer", "referral", "decision"} {
+		assert.Contains(t, m, k)
+	}
+	assert.Equal(t, "in_progress", m["state"])
+	assert.Equal(t, "K-7", m["id"])
+	h := m["history"].([]any)
+	first := h[0].(map[string]any)
+	assert.Equal(t, map[string]any{"seq": 1.0, "at": "2026-03-02T08:00:00Z", "event": "open", "from": "", "to": "received",
+		"actor": map[string]any{"id": "customer-1", "role": "customer"}}, first)
+}
+
+func TestRestoreRefusesBadSnapshots(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	base := complainttest.InState(t, f.w, complaint.StateReviewed, nil).Snapshot()
+	cases := []struct {
+		name string
+		edit func(s *complaint.Snapshot)
+	}{
+		{"state does not match history", func(s *complaint.Snapshot) { s.State = complaint.StateClosed }},
+		{"unknown state", func(s *complaint.Snapshot) { s.State = "lost" }},
+		{"version does not match", func(s *complaint.Snapshot) { s.Version = 9 }},
+		{"no history", func(s *complaint.Snapshot) { s.History = nil }},
+		{"no id", func(s *complaint.Snapshot) { s.ID = "" }},
+		{"gap in sequence", func(s *complaint.Snapshot) { s.History[2].Seq = 7 }},
+		{"does not open", func(s *complaint.Snapshot) { s.History[0].Event = complaint.EventStart }},
+		{"opening time", func(s *complaint.Snapshot) { s.CreatedAt = s.CreatedAt.Add(time.Hour) }},
+		{"illegal step", func(s *complaint.Snapshot) {
+			s.History[1].Event = complaint.EventReview // received -review-> ? is not allowed
+		}},
+		{"wrong target", func(s *complaint.Snapshot) { s.History[1].To = complaint.StateClosed }},
+		{"from does not follow", func(s *complaint.Snapshot) { s.History[2].From = complaint.StateReceived }},
+		{"role may not", func(s *complaint.Snapshot) { s.History[1].Actor = complainttest.Manufacturer }},
+		{"unknown role", func(s *complaint.Snapshot) { s.History[1].Actor.Role = "boss" }},
+		{"missing time", func(s *complaint.Snapshot) { s.History[2].At = time.Time{} }},
+		{"other customer acted", func(s *complaint.Snapshot) { s.History[2].Actor.ID = "customer-2" }},
+		{"final answer missing", func(s *complaint.Snapshot) { s.FinalAnswer = nil }},
+		{"final answer invalid", func(s *complaint.Snapshot) { s.FinalAnswer = &complaint.Answer{Outcome: "nope", Text: "x"} }},
+		{"decision missing", func(s *complaint.Snapshot) { s.Decision = nil }},
+		{"decision invalid", func(s *complaint.Snapshot) { s.Decision = &escalation.Decision{Outcome: escalation.Upheld} }},
+		{"referral without refer", func(s *complaint.Snapshot) { s.Referral = &complaint.Referral{Contact: "x"} }},
+		{"reviewer not impartial", func(s *complaint.Snapshot) { s.History[len(s.History)-1].Actor.ID = complainttest.Agent.ID }},
+		{"bad customer type", func(s *complaint.Snapshot) { s.Customer.Type = "" }},
+		{"bad kind", func(s *complaint.Snapshot) { s.Kind = "refund" }},
+		{"bad pending", func(s *complaint.Snapshot) {
+			s.Pending = []complaint.Notification{{Topic: "gossip", Recipient: glossary.Customer, ComplaintID: s.ID, Seq: 1}}
+		}},
+		{"pending for another complaint", func(s *complaint.Snapshot) {
+			s.Pending = []complaint.Notification{{Topic: complaint.TopicProgress, Recipient: glossary.Customer, ComplaintID: "other", Seq: 1}}
+		}},
+		{"bad deadline", func(s *complaint.Snapshot) {
+			s.Deadlines = []complaint.Deadline{{Name: "someday", Owner: glossary.CustomerService}}
+		}},
+	}
+	_, err := f.w.Restore(base)
+	require.NoError(t, err, "the unedited snapshot restores")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base
+			s.History = append([]complaint.Entry(nil), base.History...)
+			tc.edit(&s)
+			c, err := f.w.Restore(s)
+			assert.Nil(t, c)
+			require.ErrorIs(t, err, complaint.ErrInvalidSnapshot)
+			var se *complaint.SnapshotError
+			require.ErrorAs(t, err, &se)
+			assert.Contains(t, err.Error(), "complaint: invalid snapshot")
+		})
+	}
+}
+
+func TestRestoreJSONRefusesBadInput(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	good, err := json.Marshal(complainttest.InState(t, f.w, complaint.StateInProgress, nil))
+	require.NoError(t, err)
+	for name, data := range map[string]string{
+		"empty":         "",
+		"not json":      "complaint",
+		"array":         "[]",
+		"unknown field": `{"id":"x","surprise":1}`,
+		"bad state":     `{"id":"x","state":"limbo"}`,
+		"trailing data": string(good) + "{}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := f.w.RestoreJSON([]byte(data))
+			require.ErrorIs(t, err, complaint.ErrInvalidSnapshot)
+		})
+	}
+}
+
+func TestRestoreSharesNoMemory(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	s := complainttest.InState(t, f.w, complaint.StateReviewed, nil).Snapshot()
+	c, err := f.w.Restore(s)
+	require.NoError(t, err)
+	s.History[0].Note = "changed"
+	s.Decision.Explanation = "changed"
+	s.Decision.Findings[0].Area = "changed"
+	s.FinalAnswer.Text = "changed"
+	assert.Empty(t, c.History()[0].Note)
+	d, _ := c.Decision()
+	assert.NotEqual(t, "changed", d.Explanation)
+	assert.NotEqual(t, "changed", d.Findings[0].Area)
+	a, _ := c.FinalAnswer()
+	assert.NotEqual(t, "changed", a.Text)
+}
