@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/klageflow/klage/escalation"
-	"github.com/klageflow/klage/glossary"
 )
 
 // Restore turns a snapshot, as it comes back from storage, into a live
@@ -70,11 +69,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 	if s.ID == "" {
 		return nil, bad(0, "no id")
 	}
-	in := Intake{
-		ID: s.ID, Customer: s.Customer, Channel: s.Channel, Kind: s.Kind, Product: s.Product,
-		Description: s.Description, RemedySought: s.RemedySought,
-	}
-	if err := validateIntake(&in, false); err != nil {
+	if err := validateStored(s); err != nil {
 		return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 	}
 	h := s.History
@@ -90,9 +85,9 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 	if s.Version != len(h) {
 		return nil, bad(0, "version %d, but the history has %d entries", s.Version, len(h))
 	}
-	hist := make([]record, len(h), len(h)+1)
+	hist := make([]record, 0, len(h)+1)
 	var (
-		state                        State
+		state                        = -1 // index of the state before the entry
 		answered, referred, reviewed bool
 	)
 	for i := range h {
@@ -100,32 +95,39 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 		if e.Seq != i+1 {
 			return nil, bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
 		}
-		if y := e.At.Year(); e.At.IsZero() || y < 1900 || y > 9999 {
-			return nil, bad(e.Seq, "no time, or out of range")
+		if e.At.IsZero() {
+			return nil, bad(e.Seq, "no time")
 		}
-		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || roleIndex(e.Actor.Role) < 0 {
+		role := roleIndex(e.Actor.Role)
+		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || role < 0 {
 			return nil, bad(e.Seq, "invalid actor %q", e.Actor)
 		}
 		if len(e.Note) > MaxTextLen {
 			return nil, bad(e.Seq, "note longer than %d bytes", MaxTextLen)
 		}
-		if e.Actor.Role == glossary.Customer && e.Actor.ID != s.Customer.ID {
+		if role == 0 && e.Actor.ID != s.Customer.ID {
 			return nil, bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
 		}
+		ev, to := eventIndex(e.Event), stateIndex(e.To)
+		from := uint8(noState)
 		if i > 0 {
-			if e.From != state {
-				return nil, bad(e.Seq, "from %q, but the complaint was in %q", e.From, state)
+			if e.From != stateByIndex[state] {
+				return nil, bad(e.Seq, "from %q, but the complaint was in %q", e.From, stateByIndex[state])
 			}
-			cl := w.def.cell(state, e.Event)
-			if !cl.ok || e.Event == EventOpen {
-				return nil, bad(e.Seq, "%s is not allowed in %s", e.Event, state)
+			var cl cell
+			if ev > 0 {
+				cl = w.def.table[state][ev]
+			}
+			if !cl.ok {
+				return nil, bad(e.Seq, "%s is not allowed in %s", e.Event, stateByIndex[state])
 			}
 			if cl.to != e.To {
-				return nil, bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, cl.to, e.To)
+				return nil, bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, stateByIndex[state], cl.to, e.To)
 			}
 			if !cl.roles.has(e.Actor.Role) {
 				return nil, bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
 			}
+			from = uint8(state)
 		} else if !maskOf(openRoles).has(e.Actor.Role) {
 			return nil, bad(1, "%s may not open a complaint", e.Actor.Role)
 		}
@@ -135,16 +137,20 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 		case EventRefer:
 			referred = true
 		case EventReview:
-			if err := escalation.CheckImpartial(e.Actor, (&Complaint{hist: hist[:i]}).actors()); err != nil {
+			if err := escalation.CheckImpartial(e.Actor, (&Complaint{hist: hist}).actors()); err != nil {
 				return nil, &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
 			}
 			reviewed = true
 		}
-		hist[i] = newRecord(e)
-		state = e.To
+		hist = append(hist, record{
+			sec: e.At.Unix(), nsec: int32(e.At.Nanosecond()), seq: int32(e.Seq),
+			event: uint8(ev), from: from, to: uint8(to), role: uint8(role),
+			actorID: e.Actor.ID, note: e.Note,
+		})
+		state = to
 	}
-	if state != s.State {
-		return nil, bad(0, "history replays to %q, but the state is %q", state, s.State)
+	if stateByIndex[state] != s.State {
+		return nil, bad(0, "history replays to %q, but the state is %q", stateByIndex[state], s.State)
 	}
 	if answered != (s.FinalAnswer != nil) {
 		return nil, bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, answered)

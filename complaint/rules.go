@@ -74,10 +74,7 @@ func checkActor(field string, a glossary.Actor) error {
 }
 
 // validateIntake checks what Open needs; in has had its defaults applied.
-// Restore passes strict=false: stored data was checked in full when it was
-// opened, so only what the lifecycle relies on (ids, lengths, vocabulary)
-// is checked again, without the scans of every text and the e-mail syntax.
-func validateIntake(in *Intake, strict bool) error {
+func validateIntake(in *Intake) error {
 	if in.ID != "" {
 		if err := checkID("id", in.ID); err != nil {
 			return err
@@ -99,12 +96,6 @@ func validateIntake(in *Intake, strict bool) error {
 	if !in.Kind.Valid() {
 		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
 	}
-	if in.Product.SKU == "" && in.Product.Name == "" {
-		return &InputError{Field: "product", Problem: "a sku or a name is required"}
-	}
-	if in.Description == "" {
-		return &InputError{Field: "description", Problem: "required"}
-	}
 	if y := in.Product.DeliveredAt.Year(); !in.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
 		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
 	}
@@ -114,19 +105,6 @@ func validateIntake(in *Intake, strict bool) error {
 	}
 	texts := [...]struct{ name, v string }{
 		{"description", in.Description}, {"remedy_sought", in.RemedySought}, {"note", in.Note},
-	}
-	if !strict {
-		for _, f := range lines {
-			if len(f.v) > maxLineLen {
-				return &InputError{Field: f.name, Problem: fmt.Sprintf("longer than %d bytes", maxLineLen)}
-			}
-		}
-		for _, f := range texts {
-			if len(f.v) > MaxTextLen {
-				return &InputError{Field: f.name, Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
-			}
-		}
-		return nil
 	}
 	for _, f := range lines {
 		if err := checkText(f.name, f.v, maxLineLen); err != nil {
@@ -153,6 +131,41 @@ func validateIntake(in *Intake, strict bool) error {
 		}
 	}
 	return checkActor("opened_by", in.OpenedBy)
+}
+
+// validateStored checks what the lifecycle relies on in a stored
+// complaint's intake data: ids, vocabulary and lengths. The full checks
+// (text encoding, e-mail syntax) ran when it was opened.
+func validateStored(s *Snapshot) error {
+	if err := checkID("id", s.ID); err != nil {
+		return err
+	}
+	if err := checkID("customer.id", s.Customer.ID); err != nil {
+		return err
+	}
+	switch {
+	case !s.Customer.Type.Valid():
+		return &InputError{Field: "customer.type", Problem: fmt.Sprintf("unknown customer type %q", s.Customer.Type)}
+	case !s.Customer.Language.Valid():
+		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("unknown language %q", s.Customer.Language)}
+	case !s.Channel.Valid():
+		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", s.Channel)}
+	case !s.Kind.Valid():
+		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", s.Kind)}
+	case s.Product.SKU == "" && s.Product.Name == "":
+		return &InputError{Field: "product", Problem: "a sku or a name is required"}
+	case s.Description == "":
+		return &InputError{Field: "description", Problem: "required"}
+	case len(s.Customer.Name) > maxLineLen || len(s.Customer.Email) > maxLineLen || len(s.Product.SKU) > maxLineLen ||
+		len(s.Product.Name) > maxLineLen || len(s.Product.Manufacturer) > maxLineLen:
+		return &InputError{Field: "customer or product", Problem: fmt.Sprintf("a field is longer than %d bytes", maxLineLen)}
+	case len(s.Description) > MaxTextLen || len(s.RemedySought) > MaxTextLen:
+		return &InputError{Field: "description", Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
+	}
+	if y := s.Product.DeliveredAt.Year(); !s.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
+		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
+	}
+	return nil
 }
 
 // check applies every rule to in on c and returns the target state.

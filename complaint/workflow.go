@@ -233,7 +233,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	if in.Customer.Language == "" {
 		in.Customer.Language = glossary.Danish
 	}
-	if err := validateIntake(&in, true); err != nil {
+	if err := validateIntake(&in); err != nil {
 		return nil, err
 	}
 	if !maskOf(openRoles).has(in.OpenedBy.Role) {
