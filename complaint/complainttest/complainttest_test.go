@@ -1,0 +1,109 @@
+package complainttest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
+)
+
+// spy records whether a helper failed the test instead of failing this one.
+type spy struct {
+	testing.TB
+	failed bool
+}
+
+func (s *spy) Errorf(string, ...any) { s.failed = true }
+func (s *spy) FailNow()              { s.failed = true }
+func (s *spy) Helper()               {}
+
+func newWorkflow(t *testing.T) *complaint.Workflow {
+	w, err := complaint.New(complaint.Options{Now: complainttest.NewClock(time.Time{}).Now})
+	require.NoError(t, err)
+	return w
+}
+
+func TestAssertAllowed(t *testing.T) {
+	w := newWorkflow(t)
+	assert.True(t, complainttest.AssertAllowed(t, w, complaint.StateReceived, complaint.EventStart, glossary.CustomerService))
+	assert.True(t, complainttest.AssertAllowed(t, w, complaint.StateEscalated, complaint.EventUpdate, glossary.ComplaintsDepartment))
+
+	s := &spy{TB: t}
+	assert.False(t, complainttest.AssertAllowed(s, w, complaint.StateReceived, complaint.EventStart, glossary.Customer))
+	assert.True(t, s.failed, "a refused event fails AssertAllowed")
+}
+
+func TestAssertRefused(t *testing.T) {
+	w := newWorkflow(t)
+	assert.True(t, complainttest.AssertRefused(t, w, complaint.StateInProgress, complaint.EventAccept, glossary.Customer, complaint.ErrInvalidTransition))
+	assert.True(t, complainttest.AssertRefused(t, w, complaint.StateClosed, complaint.EventStart, glossary.CustomerService, complaint.ErrClosed))
+
+	s := &spy{TB: t}
+	assert.False(t, complainttest.AssertRefused(s, w, complaint.StateReceived, complaint.EventStart, glossary.CustomerService, complaint.ErrForbidden))
+	assert.True(t, s.failed, "an allowed event fails AssertRefused")
+
+	s = &spy{TB: t}
+	assert.False(t, complainttest.AssertRefused(s, w, complaint.StateReceived, complaint.EventStart, glossary.Customer, complaint.ErrInvalidTransition))
+	assert.True(t, s.failed, "the wrong error fails AssertRefused")
+}
+
+func TestPairs(t *testing.T) {
+	pairs := complainttest.Pairs()
+	assert.Len(t, pairs, len(complaint.States())*(len(complaint.Events())-1))
+	allowed := 0
+	for _, p := range pairs {
+		assert.NotEqual(t, complaint.EventOpen, p.Event)
+		if p.Allowed {
+			allowed++
+			assert.NotEmpty(t, p.Roles)
+			assert.True(t, p.To.Valid())
+		} else {
+			assert.Empty(t, p.To)
+		}
+	}
+	assert.Equal(t, len(complaint.Edges()), allowed)
+}
+
+func TestInStateAndInputFor(t *testing.T) {
+	w := newWorkflow(t)
+	for _, s := range complaint.States() {
+		c := complainttest.InState(t, w, s, nil)
+		assert.Equal(t, s, c.State())
+		for _, r := range glossary.Roles() {
+			for _, e := range w.Available(c, r) {
+				assert.NoError(t, w.Check(c, complainttest.InputFor(c, e, r)), "InputFor(%q, %q) in %q", e, r, s)
+			}
+		}
+	}
+	in := complainttest.Intake()
+	in.Customer.ID = "someone"
+	c := complainttest.InState(t, w, complaint.StateFinalAnswer, &in)
+	assert.Equal(t, "someone", c.Customer().ID)
+	assert.Equal(t, "someone", complainttest.ActorFor(c, glossary.Customer).ID)
+}
+
+func TestClock(t *testing.T) {
+	c := complainttest.NewClock(time.Time{})
+	assert.Equal(t, complainttest.Start, c.Now())
+	c.Advance(time.Hour)
+	assert.Equal(t, complainttest.Start.Add(time.Hour), c.Now())
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.Set(at)
+	assert.Equal(t, at, c.Now())
+}
+
+func TestExploreDepth(t *testing.T) {
+	w := newWorkflow(t)
+	var longest int
+	n := complainttest.Explore(t, w, 2, func(p complainttest.Path) {
+		longest = max(longest, len(p.Events))
+	})
+	assert.Equal(t, 2, longest)
+	// received allows start, answer and withdraw; each leads on.
+	assert.Greater(t, n, 4)
+}

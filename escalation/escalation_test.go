@@ -1,0 +1,138 @@
+package escalation_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+func TestOutcomes(t *testing.T) {
+	assert.Equal(t, []escalation.Outcome{"upheld", "partly_upheld", "rejected"}, escalation.Outcomes())
+	for _, o := range escalation.Outcomes() {
+		got, err := escalation.ParseOutcome(string(o))
+		require.NoError(t, err)
+		assert.Equal(t, o, got)
+		assert.NotEmpty(t, o.Label(glossary.Danish))
+		assert.NotEmpty(t, o.Label(glossary.English))
+	}
+	assert.True(t, escalation.Upheld.FullyUpheld())
+	assert.False(t, escalation.PartlyUpheld.FullyUpheld())
+	assert.False(t, escalation.Rejected.FullyUpheld())
+	_, err := escalation.ParseOutcome("denied")
+	assert.ErrorIs(t, err, glossary.ErrUnknown)
+}
+
+func TestDecisionValidate(t *testing.T) {
+	valid := escalation.Decision{Outcome: escalation.Rejected, Explanation: "Damage from a fall.",
+		Findings: []escalation.Finding{{Area: "returns", Description: "Explain the assessment."}}}
+	require.NoError(t, valid.Validate())
+	require.NoError(t, escalation.Decision{Outcome: escalation.Upheld, Explanation: "Agreed."}.Validate(), "findings are optional")
+
+	cases := []struct {
+		name  string
+		edit  func(*escalation.Decision)
+		field string
+	}{
+		{"no outcome", func(d *escalation.Decision) { d.Outcome = "" }, "outcome"},
+		{"unknown outcome", func(d *escalation.Decision) { d.Outcome = "maybe" }, "outcome"},
+		{"no explanation", func(d *escalation.Decision) { d.Explanation = " \n" }, "explanation"},
+		{"long explanation", func(d *escalation.Decision) { d.Explanation = strings.Repeat("x", escalation.MaxTextLen+1) }, "explanation"},
+		{"bad utf-8", func(d *escalation.Decision) { d.Explanation = "\xc3" }, "explanation"},
+		{"finding without area", func(d *escalation.Decision) { d.Findings[0].Area = "" }, "findings[0].area"},
+		{"finding without description", func(d *escalation.Decision) {
+			d.Findings = append(d.Findings, escalation.Finding{Area: "x"})
+		}, "findings[1].description"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := valid.Clone()
+			tc.edit(&d)
+			err := d.Validate()
+			require.ErrorIs(t, err, escalation.ErrInvalidDecision)
+			var de *escalation.DecisionError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, tc.field, de.Field)
+			assert.True(t, strings.HasPrefix(err.Error(), "escalation: "))
+		})
+	}
+}
+
+func TestDecisionClone(t *testing.T) {
+	d := escalation.Decision{Outcome: escalation.Upheld, Explanation: "x", Findings: []escalation.Finding{{Area: "a", Description: "b"}}}
+	c := d.Clone()
+	c.Findings[0].Area = "changed"
+	assert.Equal(t, "a", d.Findings[0].Area)
+}
+
+func TestCheckImpartial(t *testing.T) {
+	cs := glossary.Actor{ID: "anna", Role: glossary.CustomerService}
+	acted := []glossary.Actor{
+		{ID: "karen", Role: glossary.Customer},
+		cs,
+		{ID: "lenovo-1", Role: glossary.Manufacturer},
+		{ID: "ole", Role: glossary.ComplaintsDepartment},
+	}
+	cases := []struct {
+		name     string
+		reviewer glossary.Actor
+		ok       bool
+	}{
+		{"independent reviewer", glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}, true},
+		{"reviewer who escalated for the department", glossary.Actor{ID: "ole", Role: glossary.ComplaintsDepartment}, true},
+		{"the agent who handled the case", glossary.Actor{ID: "anna", Role: glossary.ComplaintsDepartment}, false},
+		{"reviewing as customer service", glossary.Actor{ID: "mette", Role: glossary.CustomerService}, false},
+		{"no id", glossary.Actor{Role: glossary.ComplaintsDepartment}, false},
+		{"someone who acted as manufacturer", glossary.Actor{ID: "lenovo-1", Role: glossary.ComplaintsDepartment}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := escalation.CheckImpartial(tc.reviewer, acted)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, escalation.ErrNotImpartial)
+			var ie *escalation.ImpartialityError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tc.reviewer, ie.Reviewer)
+			assert.NotEmpty(t, ie.Reason)
+		})
+	}
+}
+
+func TestBodies(t *testing.T) {
+	bodies := escalation.DanishConsumerBodies()
+	require.Len(t, bodies, 2)
+	assert.Equal(t, "Center for Klageløsning", bodies[0].Name, "mediation comes first")
+	assert.Equal(t, "Forbrugerklagenævnet", bodies[1].Name)
+	for _, b := range bodies {
+		require.NoError(t, b.Validate())
+		assert.NotContains(t, strings.ToLower(b.Website), "odr", "the EU ODR platform closed in July 2025")
+	}
+	bodies[0].Name = "changed"
+	assert.Equal(t, "Center for Klageløsning", escalation.DanishConsumerBodies()[0].Name, "each call returns a new slice")
+
+	for _, bad := range []escalation.Body{
+		{Name: "EU ODR", Website: "https://ec.europa.eu/consumers/odr/main/"},
+		{Name: "EU ODR", Website: "HTTPS://EC.EUROPA.EU/ODR"},
+		{Name: "", Website: "https://example.dk"},
+		{Name: "Somebody", Website: " "},
+	} {
+		assert.ErrorIs(t, bad.Validate(), escalation.ErrInvalidBody, "%+v", bad)
+	}
+}
+
+func ExampleCheckImpartial() {
+	handled := []glossary.Actor{{ID: "anna", Role: glossary.CustomerService}}
+	fmt.Println(escalation.CheckImpartial(glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}, handled))
+	fmt.Println(escalation.CheckImpartial(glossary.Actor{ID: "anna", Role: glossary.ComplaintsDepartment}, handled))
+	// Output:
+	// <nil>
+	// escalation: reviewer complaints_department:anna is not impartial: the reviewer acted on this complaint for customer service
+}

@@ -1,0 +1,215 @@
+// Command lifecycle walks complaints through the paths of klage's
+// lifecycle and prints a timeline of states, actors and notifications.
+//
+//	go run ./examples/lifecycle
+//
+// It runs on a simulated clock, so the output is the same on every run.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "lifecycle:", err)
+		os.Exit(1)
+	}
+}
+
+var (
+	agent    = glossary.Actor{ID: "anna", Role: glossary.CustomerService}
+	reviewer = glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}
+	lenovo   = glossary.Actor{ID: "lenovo-support", Role: glossary.Manufacturer}
+	system   = glossary.Actor{ID: "scheduler", Role: glossary.System}
+)
+
+// step is one event of a scenario, fired after the clock has moved on by
+// wait.
+type step struct {
+	wait time.Duration
+	in   func(customer glossary.Actor) complaint.Input
+}
+
+func do(wait time.Duration, e complaint.Event, actor *glossary.Actor, note string) step {
+	return step{wait: wait, in: func(customer glossary.Actor) complaint.Input {
+		a := customer
+		if actor != nil {
+			a = *actor
+		}
+		return complaint.Input{Event: e, Actor: a, Note: note}
+	}}
+}
+
+func answer(wait time.Duration, o escalation.Outcome, text string) step {
+	return step{wait: wait, in: func(glossary.Actor) complaint.Input {
+		return complaint.Input{Event: complaint.EventAnswer, Actor: agent, Answer: &complaint.Answer{Outcome: o, Text: text}}
+	}}
+}
+
+type scenario struct {
+	title  string
+	intake complaint.Intake
+	steps  []step
+}
+
+func scenarios() []scenario {
+	intake := func(id, name string, kind glossary.Term, ch glossary.Channel, product string) complaint.Intake {
+		return complaint.Intake{
+			ID:       id,
+			Customer: complaint.Customer{ID: "cust-" + strings.ToLower(name), Name: name, Email: strings.ToLower(name) + "@example.dk", Type: complaint.Consumer},
+			Channel:  ch, Kind: kind,
+			Product:      complaint.Product{SKU: "SKU-" + id, Name: product, Manufacturer: "Lenovo", DeliveredAt: time.Date(2026, 2, 20, 12, 0, 0, 0, time.UTC)},
+			Description:  "Problem with " + product + ".",
+			RemedySought: "Repair or replacement.",
+		}
+	}
+	h := time.Hour
+	return []scenario{
+		{"Resolved at once", intake("K-101", "Karen", glossary.Support, glossary.Phone, "Wi-Fi router"), []step{
+			answer(20*time.Minute, escalation.Upheld, "Reset the router to factory settings; it works again."),
+			do(h, complaint.EventAccept, nil, "Thanks, it works."),
+		}},
+		{"Accepted after work", intake("K-102", "Lars", glossary.Claim, glossary.Email, "Monitor 27\""), []step{
+			do(3*h, complaint.EventStart, &agent, ""),
+			do(48*h, complaint.EventUpdate, &agent, "Our workshop is testing the monitor."),
+			answer(24*h, escalation.Upheld, "A dead pixel cluster: we replace the monitor."),
+			do(2*h, complaint.EventAccept, nil, ""),
+		}},
+		{"Referred to the manufacturer and back", intake("K-103", "Mads", glossary.Warranty, glossary.Web, "ThinkPad X1"), []step{
+			do(2*h, complaint.EventStart, &agent, ""),
+			{wait: h, in: func(glossary.Actor) complaint.Input {
+				return complaint.Input{Event: complaint.EventRefer, Actor: agent,
+					Referral: &complaint.Referral{Contact: "Lenovo Premier Support, +45 00 00 00 00"}}
+			}},
+			do(72*h, complaint.EventUpdate, &agent, "Lenovo has booked an on-site technician."),
+			do(48*h, complaint.EventResume, &lenovo, "Mainboard replaced on site."),
+			answer(2*h, escalation.Upheld, "Repaired under the manufacturer's warranty."),
+			do(24*h, complaint.EventAccept, nil, ""),
+		}},
+		{"Information requested", intake("K-104", "Nina", glossary.DOA, glossary.Chat, "Tablet"), []step{
+			do(h, complaint.EventStart, &agent, ""),
+			do(h, complaint.EventRequestInfo, &agent, "Please send a photo of the serial number label."),
+			do(30*h, complaint.EventProvideInfo, nil, "Photo attached."),
+			answer(4*h, escalation.PartlyUpheld, "A replacement tablet is on its way; the case was not covered."),
+			do(24*h, complaint.EventAccept, nil, ""),
+		}},
+		{"Escalated and reviewed", intake("K-105", "Ole", glossary.Claim, glossary.Email, "Laptop"), []step{
+			do(5*h, complaint.EventStart, &agent, ""),
+			answer(24*h, escalation.Rejected, "The crack in the hinge is damage from a fall."),
+			do(72*h, complaint.EventEscalate, nil, "There was no fall; the hinge was weak."),
+			do(96*h, complaint.EventUpdate, &reviewer, "We have asked the workshop for its report."),
+			{wait: 72 * h, in: func(glossary.Actor) complaint.Input {
+				return complaint.Input{Event: complaint.EventReview, Actor: reviewer, Decision: &escalation.Decision{
+					Outcome:     escalation.PartlyUpheld,
+					Explanation: "No sign of a fall was documented; the repair is free of charge, the claimed compensation is not granted.",
+					Findings: []escalation.Finding{
+						{Area: "workshop", Description: "Photograph damage before deciding that a fall caused it."},
+						{Area: "customer service", Description: "Explain how to escalate in the first answer."},
+					}}}
+			}},
+			do(h, complaint.EventClose, &reviewer, "Decision sent."),
+		}},
+		{"Withdrawn", intake("K-106", "Pia", glossary.Service, glossary.Phone, "Printer"), []step{
+			do(2*h, complaint.EventStart, &agent, ""),
+			do(5*h, complaint.EventWithdraw, nil, "Found the problem myself: a jammed sheet."),
+		}},
+		{"Closed by the system after the escalation window", intake("K-107", "Rasmus", glossary.Claim, glossary.Email, "Headset"), []step{
+			answer(6*h, escalation.Rejected, "Wear and tear is not covered."),
+			do(61*24*h, complaint.EventClose, &system, "Escalation window lapsed."),
+		}},
+	}
+}
+
+// printer prints notifications as they are delivered.
+type printer struct{ w io.Writer }
+
+func (p printer) Notify(_ context.Context, n complaint.Notification) error {
+	fmt.Fprintf(p.w, "      -> notify %-21s %s", n.Recipient, n.Topic)
+	if a := n.Data.Answer; a != nil && n.Topic == complaint.TopicFinalAnswer {
+		fmt.Fprintf(p.w, ": %s, %q", a.Outcome.Label(glossary.English), a.Text)
+	}
+	if d := n.Data.Decision; d != nil {
+		fmt.Fprintf(p.w, ": %s", d.Outcome.Label(glossary.English))
+	}
+	if d := n.Data; d.Escalation != nil {
+		fmt.Fprintf(p.w, " (may escalate")
+		if !d.Escalation.Until.IsZero() {
+			fmt.Fprintf(p.w, " until %s", d.Escalation.Until.Format("2 Jan 2006"))
+		}
+		fmt.Fprintf(p.w, ")")
+	}
+	if len(n.Data.ComplaintBodies) > 0 {
+		fmt.Fprintf(p.w, " [complaint body: %s]", n.Data.ComplaintBodies[0].Name)
+	}
+	if n.Data.Referral != nil && n.Recipient == glossary.Customer {
+		fmt.Fprintf(p.w, " [contact %s]", n.Data.Referral.Contact)
+	}
+	fmt.Fprintln(p.w)
+	return nil
+}
+
+func run(ctx context.Context, out io.Writer) error {
+	clock := complainttest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	cph := complaint.DanishConsumerPolicy().Location
+	w, err := complaint.New(complaint.Options{
+		Now:                         clock.Now,
+		Notifier:                    printer{out},
+		ComplaintsDepartmentContact: "klageafdeling@example.dk",
+		// An after hook runs once a transition is applied, before its
+		// notifications are delivered: the timeline prints each entry there.
+		Hooks: []complaint.Hook{{
+			Name: "timeline",
+			After: func(_ context.Context, _ *complaint.Complaint, t complaint.Transition) {
+				printEntry(out, t.Entry, cph)
+			},
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	for _, sc := range scenarios() {
+		fmt.Fprintf(out, "== %s ==\n", sc.title)
+		c, err := w.Open(ctx, sc.intake)
+		if err != nil {
+			return fmt.Errorf("%s: open: %w", sc.title, err)
+		}
+		for _, st := range sc.steps {
+			clock.Advance(st.wait)
+			customer := glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}
+			if _, err := w.Fire(ctx, c, st.in(customer)); err != nil {
+				return fmt.Errorf("%s: %w", sc.title, err)
+			}
+		}
+		if d, ok := c.Decision(); ok {
+			for _, f := range d.Findings {
+				fmt.Fprintf(out, "   improvement (%s): %s\n", f.Area, f.Description)
+			}
+		}
+		fmt.Fprintf(out, "   %s: %s after %d steps\n\n", c.ID(), c.State().Label(glossary.English), c.Version())
+		clock.Advance(24 * time.Hour)
+	}
+	return nil
+}
+
+func printEntry(out io.Writer, e complaint.Entry, loc *time.Location) {
+	move := string(e.To)
+	if e.From != "" && e.From != e.To {
+		move = string(e.From) + " -> " + string(e.To)
+	}
+	fmt.Fprintf(out, "   %s  %-12s %-34s by %s", e.At.In(loc).Format("Mon 02 Jan 15:04"), e.Event, move, e.Actor)
+	if e.Note != "" {
+		fmt.Fprintf(out, "  %q", e.Note)
+	}
+	fmt.Fprintln(out)
+}

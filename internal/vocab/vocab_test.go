@@ -1,0 +1,38 @@
+package vocab
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+type color string
+
+var errUnknown = errors.New("unknown")
+
+func errf(kind, input string) error { return errUnknown }
+
+func TestSet(t *testing.T) {
+	s := New("color", errf,
+		Entry[color]{Value: "red", Danish: "rød", English: "red", Aliases: []string{"Rød"}},
+		Entry[color]{Value: "blue", Danish: "blå", English: "blue"},
+	)
+	assert.Equal(t, []color{"red", "blue"}, s.Values())
+	assert.Equal(t, 1, s.Index("blue"))
+	assert.Equal(t, -1, s.Index("green"))
+	v, ok := s.Parse("RØD")
+	assert.True(t, ok)
+	assert.Equal(t, color("red"), v)
+	_, err := s.ParseErr("green")
+	assert.ErrorIs(t, err, errUnknown)
+	var c color = "blue"
+	assert.ErrorIs(t, s.UnmarshalText(&c, []byte("green")), errUnknown)
+	assert.Equal(t, color("blue"), c)
+	assert.Equal(t, "blå", s.Label("blue", false))
+	assert.Equal(t, "", s.Label("green", true))
+	assert.Panics(t, func() {
+		New("dup", errf, Entry[color]{Value: "a", Danish: "a", English: "a"}, Entry[color]{Value: "a", Danish: "b", English: "b"})
+	})
+	assert.Panics(t, func() { New("incomplete", errf, Entry[color]{Value: "a"}) })
+}
