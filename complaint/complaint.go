@@ -113,8 +113,9 @@ func (s *Snapshot) clone() Snapshot {
 // version. The zero value is not a complaint: get one from Workflow.Open or
 // Workflow.Restore.
 type Complaint struct {
-	s    Snapshot // s.History is always nil: the history is hist
-	hist []record
+	s      Snapshot // s.History and s.Deadlines are always nil: see hist and clocks
+	hist   []record
+	clocks [numDeadlines]clock
 }
 
 // ID returns the complaint's id.
@@ -202,6 +203,7 @@ func (c *Complaint) TakePending() []Notification {
 func (c *Complaint) Snapshot() Snapshot {
 	s := c.s.clone()
 	s.History = entries(c.hist)
+	s.Deadlines = c.Deadlines()
 	return s
 }
 

@@ -67,9 +67,15 @@ type EscalationInfo struct {
 }
 
 // Key returns the notification's idempotency key,
-// "<complaint id>/<seq>/<topic>/<recipient>": the same every time the
-// notification is offered, and different for every notification.
+// "<complaint id>/<seq>/<topic>/<recipient>" ("reminder.<deadline>" for a
+// reminder's topic): the same every time the notification is offered, and
+// different for every notification. A reminder's Seq is the complaint's
+// version when it was swept, so repeated sweeps of an unchanged complaint
+// give the same key.
 func (n *Notification) Key() string {
+	if n.Topic == TopicReminder && n.Data.Deadline != nil {
+		return NotificationKey(n.ComplaintID, n.Seq, Topic(string(TopicReminder)+"."+string(n.Data.Deadline.Name)), n.Recipient)
+	}
 	return NotificationKey(n.ComplaintID, n.Seq, n.Topic, n.Recipient)
 }
 
@@ -193,7 +199,7 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []No
 		d := add(TopicFinalAnswer, glossary.Customer)
 		d.Answer = &a
 		if !a.Outcome.FullyUpheld() {
-			d.Escalation = w.escalationInfo(c, e.At)
+			d.Escalation = w.escalationInfo(c)
 			if s.Customer.Type == Consumer {
 				d.ComplaintBodies = slices.Clone(w.bodies)
 			}
@@ -222,16 +228,15 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []No
 	return dst
 }
 
-func (w *Workflow) escalationInfo(c *Complaint, answeredAt time.Time) *EscalationInfo {
+func (w *Workflow) escalationInfo(c *Complaint) *EscalationInfo {
 	info := &EscalationInfo{Contact: w.contact}
 	if c.s.Customer.Language == glossary.English {
 		info.Instructions = escalationInstructions[1]
 	} else {
 		info.Instructions = escalationInstructions[0]
 	}
-	p := w.policyFor(c.s.Customer.Type)
-	if !p.EscalationWindow.IsZero() {
-		info.Until = p.EscalationWindow.AddTo(answeredAt, p.location())
+	if k := &c.clocks[dlEscalationWindow]; k.running() {
+		info.Until = k.due
 	}
 	return info
 }
@@ -265,4 +270,29 @@ func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
 	clear(p[n:])
 	c.s.Pending = p[:n]
 	return failure
+}
+
+// Sweep returns a reminder for every clock that is overdue at t on the
+// given complaints, addressed to the clock's owner (customer service or the
+// Complaints Department), oldest complaint first as given. Sweep changes
+// nothing: deliver the reminders as the service sees fit; their keys repeat
+// while a complaint does not change, so a receiver can drop repeats.
+func (w *Workflow) Sweep(t time.Time, complaints []*Complaint) []Notification {
+	var out []Notification
+	for _, c := range complaints {
+		if c == nil {
+			continue
+		}
+		for _, d := range c.Overdue(t) {
+			out = append(out, Notification{
+				Topic: TopicReminder, Recipient: d.Owner, ComplaintID: c.s.ID, Seq: c.s.Version, At: t,
+				Data: Data{
+					State: c.s.State, Language: c.s.Customer.Language, Kind: c.s.Kind,
+					Customer: c.s.Customer, Product: c.s.Product, Description: c.s.Description, RemedySought: c.s.RemedySought,
+					Deadline: &d,
+				},
+			})
+		}
+	}
+	return out
 }

@@ -160,7 +160,8 @@ var copenhagen = func() *time.Location {
 // DanishConsumerPolicy returns the preset for consumers in Denmark:
 //
 //	FirstResponse       24 hours    the retailer's promise: e-mail answered within 24 hours on weekdays
-//	ProgressUpdate      3 days      our default: the customer hears from us at least twice a week
+//	ProgressUpdate      72 hours    our default: a customer whose case is being worked on never waits
+//	                                more than three days for news; a silence is elapsed time
 //	DOAReplacement      14 days     the retailer's goal: DOA items replaced within 14 days
 //	ReviewDecision      30 days     our default for the Complaints Department
 //	EscalationWindow    2 months    our default, matching the two-month notice rule
@@ -176,7 +177,7 @@ func DanishConsumerPolicy() Policy {
 		Customers:          Consumer,
 		Location:           copenhagen,
 		FirstResponse:      Hours(24),
-		ProgressUpdate:     Days(3),
+		ProgressUpdate:     Hours(72),
 		DOAReplacement:     Days(14),
 		ReviewDecision:     Days(30),
 		EscalationWindow:   Months(2),

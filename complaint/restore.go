@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/klageflow/klage/escalation"
 )
@@ -24,7 +23,11 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	c := &Complaint{s: s, hist: hist}
 	c.s.History = nil
 	c.s.CreatedAt = stamp(s.CreatedAt)
-	c.s.Deadlines = slices.Clone(s.Deadlines)
+	c.s.Deadlines = nil
+	for _, d := range s.Deadlines {
+		c.clocks[deadlineIndex(d.Name)] = clock{set: true, owner: d.Owner, due: d.Due, met: d.MetAt,
+			remaining: d.Remaining, breached: d.Breached, cancelled: d.Cancelled}
+	}
 	if s.FinalAnswer != nil {
 		a := *s.FinalAnswer
 		c.s.FinalAnswer = &a
@@ -176,10 +179,14 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
-	for i, d := range s.Deadlines {
-		if !d.Name.Valid() || !d.Owner.Valid() || d.Remaining < 0 {
-			return nil, bad(0, "deadline %d is invalid", i)
+	var seen [numDeadlines]bool
+	for i := range s.Deadlines {
+		d := &s.Deadlines[i]
+		di := deadlineIndex(d.Name)
+		if di < 0 || seen[di] || roleIndex(d.Owner) < 0 || d.Remaining < 0 || (!d.Due.IsZero() && d.Remaining != 0) {
+			return nil, bad(0, "deadline %d (%q) is invalid", i, d.Name)
 		}
+		seen[di] = true
 	}
 	for i := range s.Pending {
 		n := &s.Pending[i]

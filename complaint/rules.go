@@ -271,17 +271,16 @@ func (w *Workflow) windowErr(c *Complaint, e Event, r glossary.Role) error {
 }
 
 // windowBlocks reports whether the escalation window forbids e by role r
-// now, and until when (zero when the window has no limit). It does not
-// allocate.
+// now, and until when (zero when the window has no limit). The window is
+// the escalation_window deadline stored when the answer was given. It does
+// not allocate.
 func (w *Workflow) windowBlocks(c *Complaint, e Event, r glossary.Role) (until time.Time, blocked bool) {
 	if e != EventClose || c.s.State != StateFinalAnswer || r == glossary.System {
 		return time.Time{}, false
 	}
-	p := w.policyFor(c.s.Customer.Type)
-	if p.EscalationWindow.IsZero() {
-		return time.Time{}, true
+	k := &c.clocks[dlEscalationWindow]
+	if !k.running() {
+		return time.Time{}, true // no limit was set
 	}
-	answered, _ := lastAt(c.hist, EventAnswer)
-	until = p.EscalationWindow.AddTo(answered, p.location())
-	return until, w.now().Before(until)
+	return k.due, w.now().Before(k.due)
 }

@@ -259,6 +259,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		Description:  in.Description,
 		RemedySought: in.RemedySought,
 		CreatedAt:    now,
+		Claim:        assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now),
 	}}
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
@@ -393,7 +394,7 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input) (
 	s.State = e.To
 	s.Version = e.Seq
 	c.hist = append(c.hist, newRecord(&e))
-	w.updateDeadlines(c, e)
+	w.updateDeadlines(c, &e)
 
 	// The notifications are built on the stack. When nothing older is
 	// pending they go straight to the Notifier, and only those it does not

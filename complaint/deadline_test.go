@@ -1,0 +1,395 @@
+package complaint_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
+)
+
+var cph = complaint.DanishConsumerPolicy().Location
+
+func local(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, cph) }
+
+func deadline(t *testing.T, c *complaint.Complaint, name complaint.DeadlineName) complaint.Deadline {
+	t.Helper()
+	for _, d := range c.Deadlines() {
+		if d.Name == name {
+			return d
+		}
+	}
+	t.Fatalf("no %s deadline on %s", name, c.State())
+	return complaint.Deadline{}
+}
+
+func hasDeadline(c *complaint.Complaint, name complaint.DeadlineName) bool {
+	for _, d := range c.Deadlines() {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func fire(t *testing.T, f *fixture, c *complaint.Complaint, e complaint.Event, r glossary.Role) {
+	t.Helper()
+	_, err := f.w.Fire(ctx, c, complainttest.InputFor(c, e, r))
+	require.NoError(t, err, "Fire(%q)", e)
+}
+
+func TestFirstResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		after    time.Duration
+		event    complaint.Event
+		breached bool
+	}{
+		{"started in time", 2 * time.Hour, complaint.EventStart, false},
+		{"answered at the last second", 24 * time.Hour, complaint.EventAnswer, false},
+		{"started late", 24*time.Hour + time.Second, complaint.EventStart, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, complaint.Options{})
+			c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+			d := deadline(t, c, complaint.DeadlineFirstResponse)
+			assert.Equal(t, complainttest.Start.Add(24*time.Hour), d.Due)
+			assert.Equal(t, glossary.CustomerService, d.Owner)
+			assert.True(t, d.Running())
+
+			f.clock.Advance(tc.after)
+			fire(t, f, c, tc.event, glossary.CustomerService)
+			d = deadline(t, c, complaint.DeadlineFirstResponse)
+			assert.Equal(t, complainttest.Start.Add(tc.after), d.MetAt)
+			assert.True(t, d.Due.IsZero())
+			assert.Equal(t, tc.breached, d.Breached)
+			assert.False(t, d.Running())
+		})
+	}
+}
+
+func TestDOAReplacementAcrossDaylightSaving(t *testing.T) {
+	// Summer time starts in Copenhagen at 02:00 on Sunday 29 March 2026.
+	received := local(2026, 3, 28, 12, 0)
+	f := newFixture(t, complaint.Options{})
+	f.clock.Set(received)
+	c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+
+	doa := deadline(t, c, complaint.DeadlineDOAReplacement)
+	assert.Equal(t, local(2026, 4, 11, 12, 0), doa.Due.In(cph), "14 calendar days: the same wall-clock time")
+	assert.Equal(t, 14*24*time.Hour-time.Hour, doa.Due.Sub(received), "one hour fewer elapsed: the clocks went forward")
+
+	fr := deadline(t, c, complaint.DeadlineFirstResponse)
+	assert.Equal(t, 24*time.Hour, fr.Due.Sub(received), "hours are elapsed time")
+	assert.Equal(t, local(2026, 3, 29, 13, 0), fr.Due.In(cph))
+
+	// Met by the final answer.
+	f.clock.Set(local(2026, 4, 11, 11, 0))
+	fire(t, f, c, complaint.EventAnswer, glossary.CustomerService)
+	doa = deadline(t, c, complaint.DeadlineDOAReplacement)
+	assert.False(t, doa.Breached)
+	assert.Equal(t, local(2026, 4, 11, 11, 0), doa.MetAt.In(cph))
+}
+
+func TestDOAOnlyForDOA(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	in := complainttest.Intake()
+	in.Kind = glossary.Warranty
+	c := complainttest.InState(t, f.w, complaint.StateReceived, &in)
+	assert.False(t, hasDeadline(c, complaint.DeadlineDOAReplacement))
+}
+
+func TestClocksPauseWhileAwaitingCustomer(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateReceived, nil) // DOA: due in 14 days
+	f.clock.Advance(time.Hour)
+	fire(t, f, c, complaint.EventStart, glossary.CustomerService)
+	doaDue := deadline(t, c, complaint.DeadlineDOAReplacement).Due
+	assert.Equal(t, f.clock.Now().Add(72*time.Hour), deadline(t, c, complaint.DeadlineProgressUpdate).Due)
+
+	f.clock.Advance(47 * time.Hour)
+	fire(t, f, c, complaint.EventRequestInfo, glossary.CustomerService)
+	pausedAt := f.clock.Now()
+	for _, name := range []complaint.DeadlineName{complaint.DeadlineDOAReplacement, complaint.DeadlineProgressUpdate} {
+		d := deadline(t, c, name)
+		assert.True(t, d.Paused(), name)
+		assert.True(t, d.Due.IsZero(), name)
+	}
+	assert.Equal(t, doaDue.Sub(pausedAt), deadline(t, c, complaint.DeadlineDOAReplacement).Remaining)
+	assert.Equal(t, 25*time.Hour, deadline(t, c, complaint.DeadlineProgressUpdate).Remaining, "started at +1h, due at +73h, paused at +48h")
+
+	// A month passes: nothing is overdue while the customer has the ball.
+	f.clock.Advance(30 * 24 * time.Hour)
+	assert.Empty(t, c.Overdue(f.clock.Now()))
+	_, ok := c.NextDue()
+	assert.False(t, ok)
+
+	fire(t, f, c, complaint.EventProvideInfo, glossary.Customer)
+	resumed := f.clock.Now()
+	assert.Equal(t, resumed.Add(doaDue.Sub(pausedAt)), deadline(t, c, complaint.DeadlineDOAReplacement).Due, "resumes with the time that was left")
+	assert.Equal(t, resumed.Add(25*time.Hour), deadline(t, c, complaint.DeadlineProgressUpdate).Due,
+		"the customer's own input does not count as an update from us")
+	next, ok := c.NextDue()
+	assert.True(t, ok)
+	assert.Equal(t, resumed.Add(25*time.Hour), next)
+	assert.False(t, deadline(t, c, complaint.DeadlineDOAReplacement).Breached)
+}
+
+func TestProgressUpdates(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	d := deadline(t, c, complaint.DeadlineProgressUpdate)
+	assert.Equal(t, complainttest.Start.Add(72*time.Hour), d.Due)
+	assert.Equal(t, glossary.CustomerService, d.Owner)
+
+	f.clock.Advance(48 * time.Hour)
+	fire(t, f, c, complaint.EventUpdate, glossary.CustomerService)
+	assert.Equal(t, f.clock.Now().Add(72*time.Hour), deadline(t, c, complaint.DeadlineProgressUpdate).Due, "an update starts the clock again")
+
+	f.clock.Advance(73 * time.Hour)
+	over := c.Overdue(f.clock.Now())
+	require.Len(t, over, 1)
+	assert.Equal(t, complaint.DeadlineProgressUpdate, over[0].Name)
+
+	fire(t, f, c, complaint.EventRefer, glossary.CustomerService)
+	d = deadline(t, c, complaint.DeadlineProgressUpdate)
+	assert.True(t, d.Breached, "the silence was too long")
+	assert.True(t, d.Running(), "and the clock goes on")
+	assert.Empty(t, c.Overdue(f.clock.Now()))
+
+	fire(t, f, c, complaint.EventResume, glossary.Manufacturer)
+	fire(t, f, c, complaint.EventAnswer, glossary.CustomerService)
+	d = deadline(t, c, complaint.DeadlineProgressUpdate)
+	assert.Equal(t, f.clock.Now(), d.MetAt, "the final answer ends the cycle")
+
+	// The Complaints Department owns the clock once it has the case.
+	f.clock.Advance(time.Hour)
+	fire(t, f, c, complaint.EventEscalate, glossary.Customer)
+	d = deadline(t, c, complaint.DeadlineProgressUpdate)
+	assert.Equal(t, glossary.ComplaintsDepartment, d.Owner)
+	assert.False(t, d.Breached, "a new cycle for a new owner")
+	assert.Equal(t, f.clock.Now().Add(72*time.Hour), d.Due)
+}
+
+func TestReviewDecision(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		after    time.Duration
+		breached bool
+	}{
+		{"decided in time", 20 * 24 * time.Hour, false},
+		{"decided late", 31 * 24 * time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, complaint.Options{})
+			c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
+			f.clock.Set(local(2026, 10, 20, 10, 0))
+			fire(t, f, c, complaint.EventEscalate, glossary.Customer)
+			d := deadline(t, c, complaint.DeadlineReviewDecision)
+			assert.Equal(t, local(2026, 11, 19, 10, 0), d.Due.In(cph), "30 calendar days, across the end of summer time")
+			assert.Equal(t, glossary.ComplaintsDepartment, d.Owner)
+			f.clock.Advance(tc.after)
+			fire(t, f, c, complaint.EventReview, glossary.ComplaintsDepartment)
+			d = deadline(t, c, complaint.DeadlineReviewDecision)
+			assert.Equal(t, tc.breached, d.Breached)
+			assert.False(t, d.MetAt.IsZero())
+		})
+	}
+}
+
+func TestEscalationWindow(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
+	answered := c.Last().At
+	d := deadline(t, c, complaint.DeadlineEscalationWindow)
+	assert.Equal(t, complaint.Months(2).AddTo(answered, cph), d.Due)
+	assert.Equal(t, glossary.ComplaintsDepartment, d.Owner, "the Complaints Department closes the case once it lapses")
+
+	f.clock.Set(d.Due.Add(time.Minute))
+	rem := f.w.Sweep(f.clock.Now(), []*complaint.Complaint{c})
+	require.Len(t, rem, 1)
+	assert.Equal(t, complaint.DeadlineEscalationWindow, rem[0].Data.Deadline.Name)
+
+	fire(t, f, c, complaint.EventClose, glossary.ComplaintsDepartment)
+	d = deadline(t, c, complaint.DeadlineEscalationWindow)
+	assert.False(t, d.Breached, "a lapsed window is not a breach")
+	assert.False(t, d.MetAt.IsZero())
+	assert.False(t, d.Cancelled)
+}
+
+func TestWithdrawCancelsClocks(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateAwaitingCustomer, nil)
+	fire(t, f, c, complaint.EventWithdraw, glossary.Customer)
+	for _, d := range c.Deadlines() {
+		if d.MetAt.IsZero() {
+			assert.True(t, d.Cancelled, d.Name)
+			assert.False(t, d.Running(), d.Name)
+			assert.False(t, d.Paused(), d.Name)
+		}
+	}
+	assert.True(t, deadline(t, c, complaint.DeadlineDOAReplacement).Cancelled)
+	assert.Empty(t, c.Overdue(f.clock.Now().Add(1000*time.Hour)))
+}
+
+func TestSweep(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	fresh := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+	f.clock.Advance(time.Hour)
+	working := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	f.clock.Advance(time.Hour)
+	escalated := complainttest.InState(t, f.w, complaint.StateEscalated, nil)
+
+	at := complainttest.Start.Add(80 * time.Hour)
+	got := f.w.Sweep(at, []*complaint.Complaint{fresh, working, escalated, nil})
+	type rem struct {
+		id   string
+		name complaint.DeadlineName
+		to   glossary.Role
+	}
+	var rems []rem
+	keys := map[string]bool{}
+	for _, n := range got {
+		assert.Equal(t, complaint.TopicReminder, n.Topic)
+		assert.Equal(t, at, n.At)
+		assert.False(t, keys[n.Key()], "duplicate key %s", n.Key())
+		keys[n.Key()] = true
+		require.NotNil(t, n.Data.Deadline)
+		assert.True(t, at.After(n.Data.Deadline.Due))
+		rems = append(rems, rem{n.ComplaintID, n.Data.Deadline.Name, n.Recipient})
+	}
+	assert.Equal(t, []rem{
+		{fresh.ID(), complaint.DeadlineFirstResponse, glossary.CustomerService},
+		{working.ID(), complaint.DeadlineProgressUpdate, glossary.CustomerService},
+		{escalated.ID(), complaint.DeadlineProgressUpdate, glossary.ComplaintsDepartment},
+	}, rems)
+	again := f.w.Sweep(at.Add(time.Hour), []*complaint.Complaint{fresh, working, escalated})
+	for i := range got {
+		assert.Equal(t, got[i].Key(), again[i].Key(), "keys repeat while the complaint is unchanged")
+	}
+	assert.Empty(t, f.w.Sweep(complainttest.Start, []*complaint.Complaint{fresh, working, escalated}))
+}
+
+func TestClaimPeriodEdges(t *testing.T) {
+	consumer := complaint.DanishConsumerPolicy()
+	business := complaint.DanishBusinessPolicy()
+	cases := []struct {
+		name      string
+		customer  complaint.CustomerType
+		delivered time.Time
+		at        time.Time
+		within    bool
+		ends      time.Time
+	}{
+		{"consumer, last minute of the second year", complaint.Consumer, local(2024, 3, 2, 15, 0), local(2026, 3, 2, 23, 59), true, local(2026, 3, 3, 0, 0)},
+		{"consumer, first minute after", complaint.Consumer, local(2024, 3, 2, 15, 0), local(2026, 3, 3, 0, 0), false, local(2026, 3, 3, 0, 0)},
+		{"consumer, leap day delivery", complaint.Consumer, local(2024, 2, 29, 9, 0), local(2026, 3, 1, 23, 0), true, local(2026, 3, 2, 0, 0)},
+		{"business, last minute of twelve months", complaint.Business, local(2025, 3, 2, 15, 0), local(2026, 3, 2, 23, 59), true, local(2026, 3, 3, 0, 0)},
+		{"business, first minute after", complaint.Business, local(2025, 3, 2, 15, 0), local(2026, 3, 3, 0, 0), false, local(2026, 3, 3, 0, 0)},
+		{"business, a consumer would still be inside", complaint.Business, local(2024, 9, 1, 12, 0), local(2026, 3, 1, 12, 0), false, local(2025, 9, 2, 0, 0)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, complaint.Options{})
+			f.clock.Set(tc.at)
+			in := complainttest.Intake()
+			in.Customer.Type = tc.customer
+			in.Product.DeliveredAt = tc.delivered
+			c, err := f.w.Open(ctx, in)
+			require.NoError(t, err, "a late claim is registered, never refused")
+			a := c.Claim()
+			assert.True(t, a.Known)
+			assert.Equal(t, tc.within, a.WithinPeriod)
+			assert.True(t, tc.ends.Equal(a.PeriodEnds), "period ends %s, want %s", a.PeriodEnds, tc.ends)
+			want := consumer.Name
+			if tc.customer == complaint.Business {
+				want = business.Name
+			}
+			assert.Equal(t, want, a.Policy)
+		})
+	}
+}
+
+func TestPresumption(t *testing.T) {
+	cases := []struct {
+		name      string
+		delivered time.Time
+		at        time.Time
+		applies   bool
+		ends      time.Time
+	}{
+		{"within the year", local(2025, 5, 10, 12, 0), local(2026, 5, 10, 22, 0), true, local(2026, 5, 11, 0, 0)},
+		{"after the year", local(2025, 5, 10, 12, 0), local(2026, 5, 11, 0, 0), false, local(2026, 5, 11, 0, 0)},
+		{"bought in 2021: six months", local(2021, 12, 15, 12, 0), local(2022, 6, 15, 12, 0), true, local(2022, 6, 16, 0, 0)},
+		{"bought in 2021, seven months later", local(2021, 12, 15, 12, 0), local(2022, 7, 16, 12, 0), false, local(2022, 6, 16, 0, 0)},
+		{"bought on 1 January 2022: one year", local(2022, 1, 1, 0, 0), local(2022, 12, 31, 12, 0), true, local(2023, 1, 2, 0, 0)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, complaint.Options{})
+			f.clock.Set(tc.at)
+			in := complainttest.Intake()
+			in.Product.DeliveredAt = tc.delivered
+			c, err := f.w.Open(ctx, in)
+			require.NoError(t, err)
+			a := c.Claim()
+			assert.Equal(t, tc.applies, a.PresumptionApplies)
+			assert.True(t, tc.ends.Equal(a.PresumptionEnds), "presumption ends %s, want %s", a.PresumptionEnds, tc.ends)
+			assert.Equal(t, "P2M", a.NoticePeriod)
+		})
+	}
+	// Business customers have no presumption and no fixed notice period.
+	f := newFixture(t, complaint.Options{})
+	in := complainttest.Intake()
+	in.Customer.Type = complaint.Business
+	c, err := f.w.Open(ctx, in)
+	require.NoError(t, err)
+	assert.False(t, c.Claim().PresumptionApplies)
+	assert.True(t, c.Claim().PresumptionEnds.IsZero())
+	assert.Empty(t, c.Claim().NoticePeriod)
+}
+
+func TestClaimUnknownDelivery(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	in := complainttest.Intake()
+	in.Product.DeliveredAt = time.Time{}
+	c, err := f.w.Open(ctx, in)
+	require.NoError(t, err)
+	assert.Equal(t, complaint.ClaimAssessment{Policy: "dk-consumer"}, c.Claim())
+}
+
+func TestDeadlinesSurviveRestore(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateAwaitingCustomer, nil)
+	back, err := f.w.Restore(c.Snapshot())
+	require.NoError(t, err)
+	assert.Equal(t, c.Deadlines(), back.Deadlines())
+	f.clock.Advance(time.Hour)
+	fire(t, f, back, complaint.EventProvideInfo, glossary.Customer)
+	assert.True(t, deadline(t, back, complaint.DeadlineDOAReplacement).Running(), "a restored paused clock resumes")
+}
+
+func TestPolicyPresets(t *testing.T) {
+	c, b := complaint.DanishConsumerPolicy(), complaint.DanishBusinessPolicy()
+	require.NoError(t, c.Validate())
+	require.NoError(t, b.Validate())
+	assert.Equal(t, complaint.Hours(24), c.FirstResponse)
+	assert.Equal(t, complaint.Days(14), c.DOAReplacement)
+	assert.Equal(t, complaint.Years(2), c.ClaimPeriod)
+	assert.Equal(t, complaint.Months(12), b.ClaimPeriod)
+	assert.Equal(t, complaint.Months(2), c.NoticePeriod)
+	assert.Equal(t, complaint.Years(1), c.Presumption)
+	assert.Equal(t, complaint.Months(6), c.EarlierPresumption)
+	assert.Equal(t, "Europe/Copenhagen", c.Location.String())
+	assert.Equal(t, c.FirstResponse, b.FirstResponse, "the retailer's promises are the same for both")
+	assert.True(t, b.Presumption.IsZero())
+
+	assert.Equal(t, "P2Y", complaint.Years(2).String())
+	assert.Equal(t, "PT24H", complaint.Hours(24).String())
+	assert.Equal(t, "P1M14D", complaint.Period{Months: 1, Days: 14}.String())
+	assert.Equal(t, "0", complaint.Period{}.String())
+}
