@@ -14,7 +14,9 @@ import (
 
 var cph = complaint.DanishConsumerPolicy().Location
 
-func local(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, cph) }
+func local(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, cph)
+}
 
 func deadline(t *testing.T, c *complaint.Complaint, name complaint.DeadlineName) complaint.Deadline {
 	t.Helper()
