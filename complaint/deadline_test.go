@@ -395,3 +395,20 @@ func TestPolicyPresets(t *testing.T) {
 	assert.Equal(t, "P1M14D", complaint.Period{Months: 1, Days: 14}.String())
 	assert.Equal(t, "0", complaint.Period{}.String())
 }
+
+func TestDOAReplacementBreached(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	due := deadline(t, c, complaint.DeadlineDOAReplacement).Due
+	f.clock.Set(due.Add(time.Minute))
+	over := c.Overdue(f.clock.Now())
+	names := []complaint.DeadlineName{}
+	for _, d := range over {
+		names = append(names, d.Name)
+	}
+	assert.Contains(t, names, complaint.DeadlineDOAReplacement)
+	fire(t, f, c, complaint.EventAnswer, glossary.CustomerService)
+	d := deadline(t, c, complaint.DeadlineDOAReplacement)
+	assert.True(t, d.Breached)
+	assert.Equal(t, f.clock.Now(), d.MetAt)
+}

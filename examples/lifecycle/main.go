@@ -35,11 +35,13 @@ var (
 )
 
 // step is one event of a scenario, fired after the clock has moved on by
-// wait.
+// wait. A step without an event runs a sweep for overdue deadlines instead.
 type step struct {
 	wait time.Duration
 	in   func(customer glossary.Actor) complaint.Input
 }
+
+func sweep(wait time.Duration) step { return step{wait: wait} }
 
 func do(wait time.Duration, e complaint.Event, actor *glossary.Actor, note string) step {
 	return step{wait: wait, in: func(customer glossary.Actor) complaint.Input {
@@ -80,8 +82,9 @@ func scenarios() []scenario {
 			answer(20*time.Minute, escalation.Upheld, "Reset the router to factory settings; it works again."),
 			do(h, complaint.EventAccept, nil, "Thanks, it works."),
 		}},
-		{"Accepted after work", intake("K-102", "Lars", glossary.Claim, glossary.Email, "Monitor 27\""), []step{
-			do(3*h, complaint.EventStart, &agent, ""),
+		{"Accepted after work, with a late first response", intake("K-102", "Lars", glossary.Claim, glossary.Email, "Monitor 27\""), []step{
+			sweep(26 * h),
+			do(2*h, complaint.EventStart, &agent, ""),
 			do(48*h, complaint.EventUpdate, &agent, "Our workshop is testing the monitor."),
 			answer(24*h, escalation.Upheld, "A dead pixel cluster: we replace the monitor."),
 			do(2*h, complaint.EventAccept, nil, ""),
@@ -100,7 +103,8 @@ func scenarios() []scenario {
 		{"Information requested", intake("K-104", "Nina", glossary.DOA, glossary.Chat, "Tablet"), []step{
 			do(h, complaint.EventStart, &agent, ""),
 			do(h, complaint.EventRequestInfo, &agent, "Please send a photo of the serial number label."),
-			do(30*h, complaint.EventProvideInfo, nil, "Photo attached."),
+			sweep(20 * 24 * h), // paused clocks are never overdue
+			do(h, complaint.EventProvideInfo, nil, "Photo attached."),
 			answer(4*h, escalation.PartlyUpheld, "A replacement tablet is on its way; the case was not covered."),
 			do(24*h, complaint.EventAccept, nil, ""),
 		}},
@@ -108,7 +112,8 @@ func scenarios() []scenario {
 			do(5*h, complaint.EventStart, &agent, ""),
 			answer(24*h, escalation.Rejected, "The crack in the hinge is damage from a fall."),
 			do(72*h, complaint.EventEscalate, nil, "There was no fall; the hinge was weak."),
-			do(96*h, complaint.EventUpdate, &reviewer, "We have asked the workshop for its report."),
+			sweep(80 * h),
+			do(16*h, complaint.EventUpdate, &reviewer, "We have asked the workshop for its report."),
 			{wait: 72 * h, in: func(glossary.Actor) complaint.Input {
 				return complaint.Input{Event: complaint.EventReview, Actor: reviewer, Decision: &escalation.Decision{
 					Outcome:     escalation.PartlyUpheld,
@@ -162,6 +167,7 @@ func (p printer) Notify(_ context.Context, n complaint.Notification) error {
 func run(ctx context.Context, out io.Writer) error {
 	clock := complainttest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	cph := complaint.DanishConsumerPolicy().Location
+	seen := map[string][]complaint.Deadline{} // each complaint's deadlines after its last transition
 	w, err := complaint.New(complaint.Options{
 		Now:                         clock.Now,
 		Notifier:                    printer{out},
@@ -170,8 +176,11 @@ func run(ctx context.Context, out io.Writer) error {
 		// notifications are delivered: the timeline prints each entry there.
 		Hooks: []complaint.Hook{{
 			Name: "timeline",
-			After: func(_ context.Context, _ *complaint.Complaint, t complaint.Transition) {
+			After: func(_ context.Context, c *complaint.Complaint, t complaint.Transition) {
 				printEntry(out, t.Entry, cph)
+				now := c.Deadlines()
+				printDeadlines(out, seen[c.ID()], now, cph)
+				seen[c.ID()] = now
 			},
 		}},
 	})
@@ -184,8 +193,20 @@ func run(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: open: %w", sc.title, err)
 		}
+		if a := c.Claim(); a.Known {
+			fmt.Fprintf(out, "      claim: within the claim period until %s: %t; presumption of a defect at delivery: %t\n",
+				a.PeriodEnds.In(cph).Add(-time.Minute).Format("2 Jan 2006"), a.WithinPeriod, a.PresumptionApplies)
+		}
 		for _, st := range sc.steps {
 			clock.Advance(st.wait)
+			if st.in == nil {
+				rems := w.Sweep(clock.Now(), []*complaint.Complaint{c})
+				fmt.Fprintf(out, "   %s  sweep: %d overdue\n", clock.Now().In(cph).Format("Mon 02 Jan 15:04"), len(rems))
+				for _, r := range rems {
+					fmt.Fprintf(out, "      -> remind %-21s %s was due %s\n", r.Recipient, r.Data.Deadline.Name, r.Data.Deadline.Due.In(cph).Format("Mon 02 Jan 15:04"))
+				}
+				continue
+			}
 			customer := glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}
 			if _, err := w.Fire(ctx, c, st.in(customer)); err != nil {
 				return fmt.Errorf("%s: %w", sc.title, err)
@@ -200,6 +221,44 @@ func run(ctx context.Context, out io.Writer) error {
 		clock.Advance(24 * time.Hour)
 	}
 	return nil
+}
+
+// printDeadlines prints how the deadlines changed with a transition.
+func printDeadlines(out io.Writer, before, after []complaint.Deadline, loc *time.Location) {
+	old := map[complaint.DeadlineName]complaint.Deadline{}
+	for _, d := range before {
+		old[d.Name] = d
+	}
+	for _, d := range after {
+		was, had := old[d.Name]
+		var what string
+		switch {
+		case d.Cancelled && !was.Cancelled:
+			what = "cancelled"
+		case !d.MetAt.IsZero() && was.MetAt.IsZero():
+			what = "met"
+			if d.Breached {
+				what = "met late (breached)"
+			}
+		case d.Paused() && !was.Paused():
+			what = fmt.Sprintf("paused, %s left", d.Remaining.Round(time.Hour))
+		case d.Running() && (!had || !d.Due.Equal(was.Due)):
+			verb := "set"
+			switch {
+			case was.Paused() && had:
+				verb = "resumed"
+			case had:
+				verb = "moved"
+			}
+			what = fmt.Sprintf("%s, due %s", verb, d.Due.In(loc).Format("Mon 02 Jan 15:04"))
+			if d.Breached && !was.Breached {
+				what += " (breached before)"
+			}
+		default:
+			continue
+		}
+		fmt.Fprintf(out, "      deadline %-17s %s\n", d.Name, what)
+	}
 }
 
 func printEntry(out io.Writer, e complaint.Entry, loc *time.Location) {

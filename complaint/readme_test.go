@@ -1,0 +1,56 @@
+package complaint_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+)
+
+// presetTable renders README's table of the policy presets from the presets
+// themselves, so that the README cannot drift from the code.
+func presetTable() string {
+	c, b := complaint.DanishConsumerPolicy(), complaint.DanishBusinessPolicy()
+	show := func(p complaint.Period) string {
+		if p.IsZero() {
+			return "none"
+		}
+		return p.String()
+	}
+	rows := []struct {
+		field  string
+		c, b   complaint.Period
+		source string
+	}{
+		{"FirstResponse", c.FirstResponse, b.FirstResponse, "the retailer's promise to answer e-mail within 24 hours (elapsed)"},
+		{"ProgressUpdate", c.ProgressUpdate, b.ProgressUpdate, "klage's default: no customer whose case is worked on waits more than three days for news (elapsed)"},
+		{"DOAReplacement", c.DOAReplacement, b.DOAReplacement, "the retailer's goal: DOA items replaced within 14 days of receipt"},
+		{"ReviewDecision", c.ReviewDecision, b.ReviewDecision, "klage's default for the Complaints Department's decision"},
+		{"EscalationWindow", c.EscalationWindow, b.EscalationWindow, "klage's default, matching the two-month notice rule; zero means no limit"},
+		{"ClaimPeriod", c.ClaimPeriod, b.ClaimPeriod, "Købeloven §83 (consumers, cannot be shortened); the retailer's B2B terms"},
+		{"NoticePeriod", c.NoticePeriod, b.NoticePeriod, "Købeloven §81: notice within two months of discovery is always timely"},
+		{"Presumption", c.Presumption, b.Presumption, "burden of proof on the seller for defects that show within a year (goods delivered from 1 January 2022)"},
+		{"EarlierPresumption", c.EarlierPresumption, b.EarlierPresumption, "the same rule for goods delivered before 2022"},
+	}
+	var sb strings.Builder
+	sb.WriteString("| field | consumer | business | source |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&sb, "| `%s` | %s | %s | %s |\n", r.field, show(r.c), show(r.b), r.source)
+	}
+	return sb.String()
+}
+
+func TestReadmePresetTable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	want := presetTable()
+	if !strings.Contains(string(readme), want) {
+		t.Logf("README.md should contain:\n%s", want)
+	}
+	assert.Contains(t, string(readme), want, "README's policy table is stale")
+}
