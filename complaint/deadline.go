@@ -199,29 +199,27 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry) {
 	now := e.At
 	k := &c.clocks
 
-	// A clock that is past due is breached, whatever happens next.
+	pausing := e.To == StateAwaitingCustomer && e.From != StateAwaitingCustomer
+	resuming := e.From == StateAwaitingCustomer && e.To != StateAwaitingCustomer
 	for i := range k {
-		if i != dlEscalationWindow && k[i].running() && now.After(k[i].due) {
-			k[i].breached = true
+		ki := &k[i]
+		if !ki.set {
+			continue
 		}
-	}
-
-	// Clocks pause while the complaint awaits the customer, and resume with
-	// the time that was left.
-	switch {
-	case e.To == StateAwaitingCustomer && e.From != StateAwaitingCustomer:
-		for i := range k {
-			if k[i].running() {
-				k[i].remaining = max(k[i].due.Sub(now), 0)
-				k[i].due = time.Time{}
-			}
+		running := ki.running()
+		// A clock that is past due is breached, whatever happens next.
+		if running && i != dlEscalationWindow && now.After(ki.due) {
+			ki.breached = true
 		}
-	case e.From == StateAwaitingCustomer && e.To != StateAwaitingCustomer:
-		for i := range k {
-			if k[i].paused() {
-				k[i].due = now.Add(k[i].remaining)
-				k[i].remaining = 0
-			}
+		// Clocks pause while the complaint awaits the customer, and resume
+		// with the time that was left.
+		switch {
+		case pausing && running:
+			ki.remaining = max(ki.due.Sub(now), 0)
+			ki.due = time.Time{}
+		case resuming && ki.paused():
+			ki.due = now.Add(ki.remaining)
+			ki.remaining = 0
 		}
 	}
 

@@ -38,6 +38,9 @@ func (p Period) IsZero() bool { return p == Period{} }
 // 3 March, one year after 29 February is 1 March, so a period never ends
 // before the calendar says it should. The result is in t's location.
 func (p Period) AddTo(t time.Time, loc *time.Location) time.Time {
+	if p.Years == 0 && p.Months == 0 && p.Days == 0 {
+		return t.Add(p.Elapsed)
+	}
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -223,10 +223,11 @@ func checkPayload(in Input) error {
 		return payloadErr("decision", in.Event, EventReview)
 	}
 	switch in.Event {
-	case EventRequestInfo:
-		return requireText("note", in.Note, MaxTextLen)
-	case EventUpdate:
-		return requireText("note", in.Note, MaxTextLen)
+	case EventRequestInfo, EventUpdate:
+		// The note's length and encoding were checked with the actor.
+		if strings.TrimSpace(in.Note) == "" {
+			return &InputError{Field: "note", Problem: "required"}
+		}
 	case EventAnswer:
 		if !in.Answer.Outcome.Valid() {
 			return &InputError{Field: "answer.outcome", Problem: fmt.Sprintf("unknown outcome %q", in.Answer.Outcome)}

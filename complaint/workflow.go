@@ -399,7 +399,7 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input) (
 	// The notifications are built on the stack. When nothing older is
 	// pending they go straight to the Notifier, and only those it does not
 	// accept are kept; otherwise they queue behind the older ones.
-	var buf [3]Notification
+	var buf [2]Notification // no event produces more than two
 	ns := w.notifications(buf[:0], c, e)
 	t := Transition{Entry: e, Produced: len(ns)}
 	for _, h := range w.after[eventIndex(e.Event)] {
