@@ -1,0 +1,427 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/store"
+)
+
+func keys(ms []store.Message) []string {
+	out := make([]string, len(ms))
+	for i := range ms {
+		out[i] = ms[i].Key()
+	}
+	return out
+}
+
+func TestCreateAndGet(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c, err := f.w.Open(ctx, complainttest.Intake())
+		require.NoError(t, err)
+		want := c.Snapshot()
+		require.Len(t, want.Pending, 1)
+		require.NoError(t, f.s.Create(ctx, c))
+		assert.Empty(t, c.Pending(), "the store took the pending notifications")
+
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		want.Pending = nil
+		assert.Equal(t, want, got.Snapshot())
+
+		ns, err := f.s.Notifications(ctx, c.ID())
+		require.NoError(t, err)
+		require.Len(t, ns, 1)
+		assert.Equal(t, complaint.TopicAcknowledged, ns[0].Topic)
+		assert.Equal(t, c.ID()+"/1/acknowledged/customer", ns[0].Key())
+		assert.False(t, ns[0].Delivered())
+		assert.Equal(t, "karen@example.dk", ns[0].Data.Customer.Email)
+
+		err = f.s.Create(ctx, got)
+		assert.ErrorIs(t, err, store.ErrExists)
+	})
+}
+
+func TestGetUnknown(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		_, err := f.s.Get(ctx, "K-404")
+		var nf *store.NotFoundError
+		require.ErrorAs(t, err, &nf)
+		assert.Equal(t, "K-404", nf.ID)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = f.s.History(ctx, "K-404")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = f.s.Notifications(ctx, "K-404")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+}
+
+func TestSaveConflict(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress)
+		a, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		b, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		loaded := a.Version()
+
+		_, err = f.w.Fire(ctx, a, complainttest.InputFor(a, complaint.EventRequestInfo, glossary.CustomerService))
+		require.NoError(t, err)
+		_, err = f.w.Fire(ctx, b, complainttest.InputFor(b, complaint.EventAnswer, glossary.CustomerService))
+		require.NoError(t, err)
+		require.NoError(t, f.s.Save(ctx, a, loaded))
+
+		before := b.Snapshot()
+		err = f.s.Save(ctx, b, loaded)
+		var ce *store.ConflictError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, loaded, ce.Expected)
+		assert.Equal(t, loaded+1, ce.Actual)
+		assert.ErrorIs(t, err, store.ErrConflict)
+		assert.Equal(t, before, b.Snapshot(), "a refused save leaves the complaint as it was")
+
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, complaint.StateAwaitingCustomer, got.State(), "the winner's change stands")
+		h, err := f.s.History(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, got.History(), h)
+		ns, err := f.s.Notifications(ctx, c.ID())
+		require.NoError(t, err)
+		for _, n := range ns {
+			assert.NotEqual(t, complaint.TopicFinalAnswer, n.Topic, "the loser's notifications were not written")
+		}
+
+		missing, err := f.w.Open(ctx, complainttest.Intake())
+		require.NoError(t, err)
+		assert.ErrorIs(t, f.s.Save(ctx, missing, 1), store.ErrNotFound)
+	})
+}
+
+func TestTransitionLifecycle(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress)
+		produced := 2 // acknowledged, started
+		for _, step := range []struct {
+			e complaint.Event
+			r glossary.Role
+		}{
+			{complaint.EventRefer, glossary.CustomerService},
+			{complaint.EventUpdate, glossary.CustomerService},
+			{complaint.EventResume, glossary.Manufacturer},
+			{complaint.EventRequestInfo, glossary.CustomerService},
+			{complaint.EventProvideInfo, glossary.Customer},
+			{complaint.EventAnswer, glossary.CustomerService},
+			{complaint.EventEscalate, glossary.Customer},
+			{complaint.EventReview, glossary.ComplaintsDepartment},
+			{complaint.EventClose, glossary.ComplaintsDepartment},
+		} {
+			f.clock.Advance(time.Hour)
+			got, tr, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, step.e, step.r), store.TransitionOptions{})
+			require.NoError(t, err, "%s", step.e)
+			produced += tr.Produced
+			c = got
+		}
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, complaint.StateClosed, got.State())
+		assert.Equal(t, 11, got.Version(), "open, start and nine steps")
+		assert.Equal(t, c.Snapshot(), got.Snapshot())
+
+		h, err := f.s.History(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, got.History(), h, "the history table matches the complaint")
+		ns, err := f.s.Notifications(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Len(t, ns, produced, "every notification produced is in the outbox")
+		seq := 0
+		for _, n := range ns {
+			assert.GreaterOrEqual(t, n.Seq, seq, "in the order they were produced")
+			seq = n.Seq
+		}
+		d, _ := got.Decision()
+		assert.Len(t, d.Findings, 1, "the decision's findings are stored")
+	})
+}
+
+func TestTransitionRefusedWritesNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateReceived)
+		_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventEscalate, glossary.Customer), store.TransitionOptions{})
+		require.ErrorIs(t, err, complaint.ErrInvalidTransition)
+		_, _, err = store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.Customer), store.TransitionOptions{})
+		require.ErrorIs(t, err, complaint.ErrForbidden)
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, 1, got.Version())
+		ns, err := f.s.Notifications(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Len(t, ns, 1)
+
+		_, _, err = store.Transition(ctx, f.s, f.w, "K-404", complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	})
+}
+
+func TestTransitionExpectedVersion(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress)
+		in := complainttest.InputFor(c, complaint.EventUpdate, glossary.CustomerService)
+		_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{ExpectedVersion: c.Version() - 1})
+		var ce *store.ConflictError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, c.Version(), ce.Actual)
+		got, tr, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{ExpectedVersion: c.Version()})
+		require.NoError(t, err)
+		assert.Equal(t, c.Version()+1, got.Version())
+		assert.Equal(t, complaint.EventUpdate, tr.Entry.Event)
+	})
+}
+
+// TestConcurrentTransitionsRetry races goroutines posting updates to one
+// complaint: each must land once, retrying on conflict.
+func TestConcurrentTransitionsRetry(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "update " + string(rune('A'+i))}
+				_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{MaxAttempts: 2 * n})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, c.Version()+n, got.Version())
+		h, err := f.s.History(ctx, c.ID())
+		require.NoError(t, err)
+		require.Len(t, h, c.Version()+n)
+		notes := map[string]bool{}
+		for i, e := range h {
+			assert.Equal(t, i+1, e.Seq)
+			if e.Event == complaint.EventUpdate {
+				assert.False(t, notes[e.Note], "update %q landed twice", e.Note)
+				notes[e.Note] = true
+			}
+		}
+		assert.Len(t, notes, n)
+	})
+}
+
+func TestList(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		received := f.open(t, complaint.StateReceived)
+		f.clock.Advance(time.Hour)
+		working := f.open(t, complaint.StateInProgress)
+		f.clock.Advance(time.Hour)
+		working2 := f.open(t, complaint.StateInProgress)
+		closed := f.open(t, complaint.StateClosed)
+
+		ids := func(cs []*complaint.Complaint) []string {
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.ID())
+			}
+			return out
+		}
+		all, err := f.s.List(ctx, store.Filter{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{received.ID(), working.ID(), working2.ID(), closed.ID()}, ids(all))
+
+		inProgress, err := f.s.List(ctx, store.Filter{State: complaint.StateInProgress})
+		require.NoError(t, err)
+		assert.Equal(t, []string{working.ID(), working2.ID()}, ids(inProgress))
+
+		limited, err := f.s.List(ctx, store.Filter{Limit: 1})
+		require.NoError(t, err)
+		assert.Len(t, limited, 1)
+
+		// first response is due 24h after Start; progress 72h after each start.
+		at := complainttest.Start.Add(25 * time.Hour)
+		overdue, err := f.s.List(ctx, store.Filter{OverdueAt: at})
+		require.NoError(t, err)
+		assert.Equal(t, []string{received.ID()}, ids(overdue))
+
+		at = complainttest.Start.Add(80 * time.Hour)
+		overdue, err = f.s.List(ctx, store.Filter{OverdueAt: at})
+		require.NoError(t, err)
+		assert.Equal(t, []string{received.ID(), working.ID(), working2.ID()}, ids(overdue), "earliest due first; closed complaints have no clock")
+		for _, c := range overdue {
+			assert.NotEmpty(t, c.Overdue(at))
+		}
+		assert.Len(t, f.w.Sweep(at, overdue), 3)
+	})
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	got  []complaint.Notification
+	fail func(complaint.Notification) error
+}
+
+func (r *recorder) Notify(_ context.Context, n complaint.Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		if err := r.fail(n); err != nil {
+			return err
+		}
+	}
+	r.got = append(r.got, n)
+	return nil
+}
+
+func (r *recorder) keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.got))
+	for i := range r.got {
+		out[i] = r.got[i].Key()
+	}
+	return out
+}
+
+func TestRelayDelivers(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		a := f.open(t, complaint.StateEscalated)
+		b := f.open(t, complaint.StateInProgress)
+		pending, err := f.s.Pending(ctx, 100)
+		require.NoError(t, err)
+		want := keys(pending)
+		require.Len(t, want, 4+2) // acknowledged, final_answer, escalated twice; acknowledged, started
+
+		rec := &recorder{}
+		relay := &store.Relay{Store: f.s, Notifier: rec, BatchSize: 3, Now: f.clock.Now}
+		total := 0
+		for range 10 {
+			batch, err := relay.RunOnce(ctx)
+			require.NoError(t, err)
+			total += batch.Delivered
+			if batch.Delivered == 0 {
+				break
+			}
+		}
+		assert.Equal(t, 6, total)
+		assert.Equal(t, want, rec.keys(), "delivered once each, oldest first")
+		pending, err = f.s.Pending(ctx, 100)
+		require.NoError(t, err)
+		assert.Empty(t, pending)
+		for _, id := range []string{a.ID(), b.ID()} {
+			ns, err := f.s.Notifications(ctx, id)
+			require.NoError(t, err)
+			for _, n := range ns {
+				assert.True(t, n.Delivered(), n.Key())
+				assert.Equal(t, 1, n.Attempts)
+			}
+		}
+	})
+}
+
+func TestRelayBacksOff(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress) // acknowledged, started
+		down := errors.New("smtp down")
+		rec := &recorder{fail: func(complaint.Notification) error { return down }}
+		relay := &store.Relay{Store: f.s, Notifier: rec, Now: f.clock.Now,
+			RetryAfter: func(n int) time.Duration { return time.Duration(n) * time.Minute }}
+
+		batch, err := relay.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, store.Batch{Failed: 1}, batch, "the second waits behind the first of its complaint")
+		ns, err := f.s.Notifications(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, 1, ns[0].Attempts)
+		assert.Equal(t, "smtp down", ns[0].LastError)
+		assert.Equal(t, f.clock.Now().Add(time.Minute), ns[0].NextAttempt)
+		assert.Equal(t, 0, ns[1].Attempts)
+
+		// The first is not due yet; the second is tried on its own.
+		batch, err = relay.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, store.Batch{Failed: 1}, batch)
+		batch, err = relay.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, store.Batch{}, batch, "nothing is due")
+
+		rec.fail = nil
+		f.clock.Advance(time.Minute)
+		batch, err = relay.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, store.Batch{Delivered: 2}, batch)
+		ns, err = f.s.Notifications(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, 2, ns[0].Attempts)
+		assert.True(t, ns[0].Delivered())
+		assert.Equal(t, 2, ns[1].Attempts)
+		assert.Equal(t, []string{c.ID() + "/1/acknowledged/customer", c.ID() + "/2/started/customer"}, rec.keys())
+	})
+}
+
+// TestConcurrentRelays runs relays side by side: no notification is
+// delivered twice when none fails.
+func TestConcurrentRelays(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		for range 10 {
+			f.open(t, complaint.StateFinalAnswer)
+		}
+		pending, err := f.s.Pending(ctx, 1000)
+		require.NoError(t, err)
+		rec := &recorder{}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				relay := &store.Relay{Store: f.s, Notifier: rec, BatchSize: 2, Now: f.clock.Now}
+				for {
+					b, err := relay.RunOnce(ctx)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if b.Delivered == 0 {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		assert.ElementsMatch(t, keys(pending), rec.keys(), "each delivered exactly once")
+	})
+}
+
+func TestCancelledContext(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateReceived)
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := f.s.Get(cancelled, c.ID())
+		assert.ErrorIs(t, err, context.Canceled)
+		_, _, err = store.Transition(cancelled, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		assert.ErrorIs(t, err, context.Canceled)
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, 1, got.Version(), "nothing was written")
+		_, _, err = store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		assert.NoError(t, err, "the store stays usable")
+	})
+}

@@ -1,0 +1,21 @@
+// Package store persists complaints: a Store interface with an in-memory
+// implementation (tests, demos) and a SQL implementation over database/sql
+// for PostgreSQL (the pgx driver) and SQLite (modernc.org/sqlite, no cgo).
+//
+// Every complaint has a version. Save writes a complaint only if the stored
+// version is the one it was loaded at (optimistic concurrency): of two
+// replicas that change the same complaint at once, one wins and the other
+// gets a *ConflictError. Transition wraps the load, fire and save cycle and
+// retries a bounded number of times on conflict.
+//
+// With every save the store appends the new history entries to an
+// append-only history and writes the complaint's pending notifications to an
+// outbox, in the same transaction as the state change (a transactional
+// outbox). A Relay delivers them to a complaint.Notifier at least once, with
+// backoff on failure; each keeps its idempotency key so that receivers can
+// drop duplicates. On PostgreSQL several relays can drain the outbox at once
+// without claiming the same row (FOR UPDATE SKIP LOCKED).
+//
+// Give a store a Workflow without a Notifier, so that every notification
+// goes through the outbox.
+package store

@@ -1,0 +1,149 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/store"
+)
+
+var ctx = context.Background()
+
+// postgresDSN returns the DSN of a fresh schema in the test database, or
+// skips the test when KLAGE_TEST_POSTGRES_DSN is unset (and fails it when
+// KLAGE_REQUIRE_POSTGRES=1). The schema is dropped when the test ends.
+func postgresDSN(tb testing.TB) string {
+	tb.Helper()
+	dsn := os.Getenv("KLAGE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("KLAGE_REQUIRE_POSTGRES") == "1" {
+			tb.Fatal("KLAGE_REQUIRE_POSTGRES=1 but KLAGE_TEST_POSTGRES_DSN is not set")
+		}
+		tb.Skip("KLAGE_TEST_POSTGRES_DSN is not set: skipping PostgreSQL (bash scripts/test.sh starts a throwaway cluster)")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", dsn)
+	require.NoError(tb, err)
+	defer admin.Close()
+	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(tb, err)
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", dsn)
+		if err == nil {
+			_, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			db.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema // pgx passes it as a run-time parameter
+}
+
+// backend opens one kind of store for a test.
+type backend struct {
+	name string
+	open func(tb testing.TB, w *complaint.Workflow) store.Store
+}
+
+var backends = []backend{
+	{"Memory", func(tb testing.TB, w *complaint.Workflow) store.Store { return store.NewMemory(w) }},
+	{"SQLite", func(tb testing.TB, w *complaint.Workflow) store.Store {
+		s, err := store.OpenSQLite(ctx, w, filepath.Join(tb.TempDir(), "klage.db"))
+		require.NoError(tb, err)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"Postgres", func(tb testing.TB, w *complaint.Workflow) store.Store {
+		s, err := store.OpenPostgres(ctx, w, postgresDSN(tb))
+		require.NoError(tb, err)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+// forEachStore runs test against every backend, each in a subtest named
+// after it (so PostgreSQL tests carry "Postgres" in their name).
+func forEachStore(t *testing.T, test func(t *testing.T, f *fixture)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.s = b.open(t, f.w)
+			f.backend = b.name
+			test(t, f)
+		})
+	}
+}
+
+type fixture struct {
+	backend string
+	w       *complaint.Workflow
+	clock   *complainttest.Clock
+	s       store.Store
+	ids     int
+}
+
+func newFixture(tb testing.TB) *fixture {
+	f := &fixture{clock: complainttest.NewClock(time.Time{})}
+	var mu sync.Mutex
+	w, err := complaint.New(complaint.Options{Now: f.clock.Now, NewID: func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		f.ids++
+		return fmt.Sprintf("K-%04d", f.ids)
+	}})
+	require.NoError(tb, err)
+	f.w = w
+	return f
+}
+
+// open creates a complaint in the store and moves it to state through
+// legal events, saving each step.
+func (f *fixture) open(tb testing.TB, state complaint.State) *complaint.Complaint {
+	tb.Helper()
+	c, err := store.OpenComplaint(ctx, f.s, f.w, complainttest.Intake())
+	require.NoError(tb, err)
+	for _, e := range complainttest.PathTo(state) {
+		c = f.fire(tb, c.ID(), e)
+	}
+	return c
+}
+
+// fire fires e by the first role that may, through store.Transition.
+func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.Complaint {
+	tb.Helper()
+	c, err := f.s.Get(ctx, id)
+	require.NoError(tb, err)
+	for _, edge := range complaint.Edges() {
+		if edge.From != c.State() || edge.Event != e {
+			continue
+		}
+		for _, r := range edge.Roles {
+			in := complainttest.InputFor(c, e, r)
+			if f.w.Check(c, in) != nil {
+				continue
+			}
+			got, _, err := store.Transition(ctx, f.s, f.w, id, in, store.TransitionOptions{})
+			require.NoError(tb, err, "Transition(%q)", e)
+			return got
+		}
+	}
+	tb.Fatalf("no role may fire %s in %s", e, c.State())
+	return nil
+}

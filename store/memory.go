@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klageflow/klage/complaint"
+)
+
+// Memory is a Store in memory, for tests and demos. It keeps snapshots, so
+// a complaint it returns shares no memory with what it holds. It is safe for
+// concurrent use.
+type Memory struct {
+	w *complaint.Workflow
+
+	mu         sync.Mutex
+	complaints map[string]*memComplaint
+	outbox     []*memMessage // in the order they were written
+	byKey      map[string]*memMessage
+}
+
+type memComplaint struct {
+	snap    complaint.Snapshot
+	nextDue time.Time
+}
+
+type memMessage struct {
+	Message
+	claimed bool
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty Memory store that restores complaints with w.
+func NewMemory(w *complaint.Workflow) *Memory {
+	return &Memory{w: w, complaints: map[string]*memComplaint{}, byKey: map[string]*memMessage{}}
+}
+
+func (m *Memory) record(c *complaint.Complaint) *memComplaint {
+	s := c.Snapshot()
+	s.Pending = nil
+	next, _ := c.NextDue()
+	return &memComplaint{snap: s, nextDue: next}
+}
+
+// write appends ns to the outbox; m.mu is held.
+func (m *Memory) write(ns []complaint.Notification) {
+	for _, n := range ns {
+		key := n.Key()
+		if _, dup := m.byKey[key]; dup {
+			continue // the same notification offered twice is one message
+		}
+		msg := &memMessage{Message: Message{Notification: n, NextAttempt: n.At}}
+		m.outbox = append(m.outbox, msg)
+		m.byKey[key] = msg
+	}
+}
+
+// Create implements Store.
+func (m *Memory) Create(ctx context.Context, c *complaint.Complaint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec := m.record(c)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.complaints[c.ID()]; ok {
+		return ErrExists
+	}
+	m.complaints[c.ID()] = rec
+	m.write(c.TakePending())
+	return nil
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	rec, ok := m.complaints[id]
+	m.mu.Unlock()
+	if !ok {
+		return nil, &NotFoundError{ID: id}
+	}
+	c, err := m.w.Restore(rec.snap) // rec.snap is never changed, only replaced
+	if err != nil {
+		return nil, &DecodeError{ID: id, Err: err}
+	}
+	return c, nil
+}
+
+// Save implements Store.
+func (m *Memory) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec := m.record(c)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.complaints[c.ID()]
+	if !ok {
+		return &NotFoundError{ID: c.ID()}
+	}
+	if old.snap.Version != expectedVersion {
+		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: old.snap.Version}
+	}
+	m.complaints[c.ID()] = rec
+	m.write(c.TakePending())
+	return nil
+}
+
+// List implements Store.
+func (m *Memory) List(ctx context.Context, f Filter) ([]*complaint.Complaint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var recs []*memComplaint
+	for _, rec := range m.complaints {
+		if f.State != "" && rec.snap.State != f.State {
+			continue
+		}
+		if !f.OverdueAt.IsZero() && (rec.nextDue.IsZero() || rec.nextDue.After(f.OverdueAt)) {
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	m.mu.Unlock()
+	slices.SortFunc(recs, func(a, b *memComplaint) int {
+		if !f.OverdueAt.IsZero() {
+			if c := a.nextDue.Compare(b.nextDue); c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(a.snap.ID, b.snap.ID)
+	})
+	recs = recs[:min(len(recs), f.limit())]
+	out := make([]*complaint.Complaint, 0, len(recs))
+	for _, rec := range recs {
+		c, err := m.w.Restore(rec.snap)
+		if err != nil {
+			return nil, &DecodeError{ID: rec.snap.ID, Err: err}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// History implements Store.
+func (m *Memory) History(ctx context.Context, id string) ([]complaint.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.complaints[id]
+	if !ok {
+		return nil, &NotFoundError{ID: id}
+	}
+	return slices.Clone(rec.snap.History), nil
+}
+
+// Notifications implements Store.
+func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.complaints[id]; !ok {
+		return nil, &NotFoundError{ID: id}
+	}
+	var out []Message
+	for _, msg := range m.outbox {
+		if msg.ComplaintID == id {
+			out = append(out, msg.Message)
+		}
+	}
+	return out, nil
+}
+
+// Pending implements Store.
+func (m *Memory) Pending(ctx context.Context, limit int) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Message
+	for _, msg := range m.outbox {
+		if len(out) == limit {
+			break
+		}
+		if !msg.Delivered() {
+			out = append(out, msg.Message)
+		}
+	}
+	return out, nil
+}
+
+// DeliverPending implements Store. Messages are claimed under the lock and
+// delivered outside it, so that concurrent relays never take the same one.
+func (m *Memory) DeliverPending(ctx context.Context, now time.Time, limit int, deliver DeliverFunc, retryAfter func(int) time.Duration) (Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return Batch{}, err
+	}
+	m.mu.Lock()
+	var claimed []*memMessage
+	for _, msg := range m.outbox {
+		if len(claimed) == limit {
+			break
+		}
+		if !msg.Delivered() && !msg.claimed && !msg.NextAttempt.After(now) {
+			msg.claimed = true
+			claimed = append(claimed, msg)
+		}
+	}
+	m.mu.Unlock()
+
+	var b Batch
+	failed := map[string]bool{} // complaints whose earlier message failed: keep their order
+	for _, msg := range claimed {
+		var err error
+		switch {
+		case failed[msg.ComplaintID]:
+			err = errSkipped
+		case ctx.Err() != nil:
+			err = errSkipped
+		default:
+			m.mu.Lock()
+			snapshot := msg.Message
+			m.mu.Unlock()
+			err = deliver(ctx, snapshot)
+		}
+		m.mu.Lock()
+		msg.claimed = false
+		switch {
+		case err == errSkipped:
+		case err == nil:
+			msg.Attempts++
+			msg.DeliveredAt = now
+			b.Delivered++
+		default:
+			msg.Attempts++
+			msg.LastError = err.Error()
+			msg.NextAttempt = now.Add(retryAfter(msg.Attempts))
+			failed[msg.ComplaintID] = true
+			b.Failed++
+		}
+		m.mu.Unlock()
+	}
+	return b, ctx.Err()
+}
+
+// Close implements Store; it does nothing.
+func (m *Memory) Close() error { return nil }

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns a dialect's migrations in version order. Their files
+// are named NNNN_name.sql.
+func migrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, path.Join("migrations", dir))
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: bad migration file name %q", e.Name())
+		}
+		body, err := migrationFiles.ReadFile(path.Join("migrations", dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// migrate brings the schema up to date in one transaction. Replicas that
+// start together are serialised (an advisory lock on PostgreSQL, the write
+// lock on SQLite), so each migration runs once. A database whose schema is
+// newer than this code knows is refused.
+func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
+	ms, err := migrations(d.name)
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS klage_schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT   NOT NULL,
+		applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create migrations table: %w", err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if d.lockMigrations != "" {
+		if _, err := tx.ExecContext(ctx, d.lockMigrations); err != nil {
+			return fmt.Errorf("store: lock migrations: %w", err)
+		}
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM klage_schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].version
+	}
+	if current > latest {
+		return fmt.Errorf("store: the database's schema version %d is newer than this klage knows (%d)", current, latest)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("store: migration %d (%s): %w", m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO klage_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.version, m.name, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("store: record migration %d: %w", m.version, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// SchemaVersion returns the version of the schema the store's database is
+// at.
+func (s *SQL) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM klage_schema_migrations`).Scan(&v)
+	return v, err
+}

@@ -1,0 +1,545 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/klageflow/klage/complaint"
+)
+
+// dialect is what differs between PostgreSQL and SQLite.
+type dialect struct {
+	name           string // also the migrations folder
+	driver         string
+	dollar         bool   // placeholders are $1, $2, ... instead of ?
+	lockMigrations string // statement that serialises migrations, in their transaction
+	skipLocked     string // suffix that makes relays skip rows another relay holds
+}
+
+var (
+	postgres = &dialect{name: "postgres", driver: "pgx", dollar: true,
+		lockMigrations: `SELECT pg_advisory_xact_lock(7354010)`, skipLocked: ` FOR UPDATE SKIP LOCKED`}
+	sqlite = &dialect{name: "sqlite", driver: "sqlite"}
+)
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func (d *dialect) rebind(q string) string {
+	if !d.dollar {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// SQL is a Store in a PostgreSQL or SQLite database, through database/sql.
+// Its schema is created or migrated when it is opened. Many processes may
+// share one PostgreSQL database; SQLite serves one process (or a few on one
+// machine). It is safe for concurrent use.
+type SQL struct {
+	w  *complaint.Workflow
+	db *sql.DB
+	d  *dialect
+	q  queries
+}
+
+var _ Store = (*SQL)(nil)
+
+// Open opens the store at dsn: a postgres:// or postgresql:// URL selects
+// PostgreSQL, anything else is the path of a SQLite file (created if it
+// does not exist).
+func Open(ctx context.Context, w *complaint.Workflow, dsn string) (*SQL, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return OpenPostgres(ctx, w, dsn)
+	}
+	return OpenSQLite(ctx, w, dsn)
+}
+
+// OpenPostgres opens a store in the PostgreSQL database at dsn (a URL or
+// key=value connection string, as pgx takes it).
+func OpenPostgres(ctx context.Context, w *complaint.Workflow, dsn string) (*SQL, error) {
+	db, err := sql.Open(postgres.driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return newSQL(ctx, w, db, postgres)
+}
+
+// OpenSQLite opens a store in the SQLite file at path, in WAL mode with
+// full synchronisation (a committed transition survives a power cut) and a
+// busy timeout, so that concurrent writers wait for each other.
+func OpenSQLite(ctx context.Context, w *complaint.Workflow, path string) (*SQL, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	dsn := "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open(sqlite.driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	return newSQL(ctx, w, db, sqlite)
+}
+
+func newSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, d *dialect) (*SQL, error) {
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
+	}
+	if err := migrate(ctx, db, d); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &SQL{w: w, db: db, d: d, q: newQueries(d)}, nil
+}
+
+// DB returns the underlying database, for the embedding service's own
+// queries and health checks.
+func (s *SQL) DB() *sql.DB { return s.db }
+
+// Dialect returns "postgres" or "sqlite".
+func (s *SQL) Dialect() string { return s.d.name }
+
+// Close implements Store.
+func (s *SQL) Close() error { return s.db.Close() }
+
+type queries struct {
+	insertComplaint, updateComplaint, complaintVersion, getComplaint string
+	insertHistory, insertOutbox                                      string
+	history, notifications, pending, claim, delivered, failed        string
+}
+
+const outboxColumns = `payload, attempts, next_attempt_at, delivered_at, last_error`
+
+func newQueries(d *dialect) queries {
+	r := d.rebind
+	return queries{
+		insertComplaint:  r(`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		updateComplaint:  r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ? WHERE id = ? AND version = ?`),
+		complaintVersion: r(`SELECT version FROM klage_complaints WHERE id = ?`),
+		getComplaint:     r(`SELECT data FROM klage_complaints WHERE id = ?`),
+		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note) VALUES `,
+		insertOutbox:     `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES `,
+		history:          r(`SELECT seq, at, event, from_state, to_state, actor_id, actor_role, note FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
+		notifications:    r(`SELECT ` + outboxColumns + ` FROM klage_outbox WHERE complaint_id = ? ORDER BY seq, position`),
+		pending:          r(`SELECT ` + outboxColumns + ` FROM klage_outbox WHERE delivered_at IS NULL ORDER BY created_at, complaint_id, seq, position LIMIT ?`),
+		claim: r(`SELECT key, ` + outboxColumns + ` FROM klage_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
+			ORDER BY created_at, complaint_id, seq, position LIMIT ?` + d.skipLocked),
+		delivered: r(`UPDATE klage_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE key = ?`),
+		failed:    r(`UPDATE klage_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE key = ?`),
+	}
+}
+
+// values returns n groups of k placeholders for a multi-row insert.
+func (s *SQL) values(n, k int) string {
+	var b strings.Builder
+	arg := 0
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range k {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			arg++
+			if s.d.dollar {
+				b.WriteString("$" + strconv.Itoa(arg))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func nullNanos(t time.Time, ok bool) sql.NullInt64 {
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: ok}
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// row is what a complaint's row holds, encoded.
+type row struct {
+	state   string
+	version int
+	nextDue sql.NullInt64
+	data    string
+	pending []complaint.Notification
+	entries []complaint.Entry // the history entries after the stored version
+}
+
+func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
+	snap := c.Snapshot()
+	pending := snap.Pending
+	snap.Pending = nil
+	data, err := json.Marshal(&snap)
+	if err != nil {
+		return row{}, fmt.Errorf("store: encode complaint %q: %w", c.ID(), err)
+	}
+	next, ok := c.NextDue()
+	return row{
+		state: string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
+		pending: pending, entries: snap.History[after:],
+	}, nil
+}
+
+// Create implements Store.
+func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
+	r, err := s.encode(c, 0)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.insertComplaint, c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data)
+		if err != nil {
+			return fmt.Errorf("store: create %q: %w", c.ID(), err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return ErrExists
+		}
+		return s.append(ctx, tx, c.ID(), r)
+	})
+	if err == nil {
+		c.TakePending()
+	}
+	return err
+}
+
+// Save implements Store.
+func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
+	if expectedVersion < 1 || expectedVersion > c.Version() {
+		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: c.Version()}
+	}
+	r, err := s.encode(c, expectedVersion)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.updateComplaint, r.state, r.version, nanos(time.Now()), r.nextDue, r.data, c.ID(), expectedVersion)
+		if err != nil {
+			return fmt.Errorf("store: save %q: %w", c.ID(), err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			var actual int
+			switch err := tx.QueryRowContext(ctx, s.q.complaintVersion, c.ID()).Scan(&actual); {
+			case errors.Is(err, sql.ErrNoRows):
+				return &NotFoundError{ID: c.ID()}
+			case err != nil:
+				return fmt.Errorf("store: save %q: %w", c.ID(), err)
+			}
+			return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
+		}
+		return s.append(ctx, tx, c.ID(), r)
+	})
+	if err == nil {
+		c.TakePending()
+	}
+	return err
+}
+
+// append inserts r's new history entries and pending notifications.
+func (s *SQL) append(ctx context.Context, tx *sql.Tx, id string, r row) error {
+	if len(r.entries) > 0 {
+		args := make([]any, 0, 9*len(r.entries))
+		for _, e := range r.entries {
+			args = append(args, id, e.Seq, nanos(e.At), string(e.Event), string(e.From), string(e.To), e.Actor.ID, string(e.Actor.Role), e.Note)
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertHistory+s.values(len(r.entries), 9), args...); err != nil {
+			return fmt.Errorf("store: append history of %q: %w", id, err)
+		}
+	}
+	if len(r.pending) > 0 {
+		args := make([]any, 0, 9*len(r.pending))
+		position := map[int]int{}
+		for _, n := range r.pending {
+			payload, err := json.Marshal(n)
+			if err != nil {
+				return fmt.Errorf("store: encode notification %s: %w", n.Key(), err)
+			}
+			args = append(args, n.Key(), id, n.Seq, position[n.Seq], string(n.Topic), string(n.Recipient), nanos(n.At), string(payload), nanos(n.At))
+			position[n.Seq]++
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertOutbox+s.values(len(r.pending), 9), args...); err != nil {
+			return fmt.Errorf("store: write outbox of %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction and commits it, or rolls it back if fn
+// fails: a failed transaction writes nothing.
+func (s *SQL) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Get implements Store.
+func (s *SQL) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+	var data []byte
+	switch err := s.db.QueryRowContext(ctx, s.q.getComplaint, id).Scan(&data); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, &NotFoundError{ID: id}
+	case err != nil:
+		return nil, fmt.Errorf("store: get %q: %w", id, err)
+	}
+	return s.decode(id, data)
+}
+
+func (s *SQL) decode(id string, data []byte) (*complaint.Complaint, error) {
+	c, err := s.w.RestoreJSON(data)
+	if err != nil {
+		return nil, &DecodeError{ID: id, Err: err}
+	}
+	if c.ID() != id {
+		return nil, &DecodeError{ID: id, Err: fmt.Errorf("the row holds complaint %q", c.ID())}
+	}
+	return c, nil
+}
+
+// List implements Store.
+func (s *SQL) List(ctx context.Context, f Filter) ([]*complaint.Complaint, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, string(f.State))
+	}
+	order := "id"
+	if !f.OverdueAt.IsZero() {
+		where = append(where, "next_due IS NOT NULL AND next_due <= ?")
+		args = append(args, nanos(f.OverdueAt))
+		order = "next_due, id"
+	}
+	q := `SELECT id, data FROM klage_complaints`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY " + order + " LIMIT ?"
+	args = append(args, f.limit())
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	var out []*complaint.Complaint
+	for rows.Next() {
+		var (
+			id   string
+			data []byte
+		)
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, fmt.Errorf("store: list: %w", err)
+		}
+		c, err := s.decode(id, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// History implements Store.
+func (s *SQL) History(ctx context.Context, id string) ([]complaint.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.history, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: history of %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []complaint.Entry
+	for rows.Next() {
+		var (
+			e                      complaint.Entry
+			at                     int64
+			event, from, to, role string
+		)
+		if err := rows.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note); err != nil {
+			return nil, fmt.Errorf("store: history of %q: %w", id, err)
+		}
+		e.At = fromNanos(at)
+		err := errors.Join(e.Event.UnmarshalText([]byte(event)), e.From.UnmarshalText([]byte(from)),
+			e.To.UnmarshalText([]byte(to)), e.Actor.Role.UnmarshalText([]byte(role)))
+		if err != nil {
+			return nil, &DecodeError{ID: id, Err: fmt.Errorf("history entry %d: %w", e.Seq, err)}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, s.exists(ctx, id)
+	}
+	return out, nil
+}
+
+// exists returns nil if complaint id exists, or a *NotFoundError.
+func (s *SQL) exists(ctx context.Context, id string) error {
+	var v int
+	switch err := s.db.QueryRowContext(ctx, s.q.complaintVersion, id).Scan(&v); {
+	case errors.Is(err, sql.ErrNoRows):
+		return &NotFoundError{ID: id}
+	case err != nil:
+		return fmt.Errorf("store: %q: %w", id, err)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(r scanner, extra ...any) (Message, error) {
+	var (
+		m         Message
+		payload   []byte
+		next      int64
+		delivered sql.NullInt64
+	)
+	if err := r.Scan(append(extra, &payload, &m.Attempts, &next, &delivered, &m.LastError)...); err != nil {
+		return Message{}, err
+	}
+	if err := json.Unmarshal(payload, &m.Notification); err != nil {
+		return Message{}, &DecodeError{ID: m.ComplaintID, Err: fmt.Errorf("notification: %w", err)}
+	}
+	m.NextAttempt = fromNanos(next)
+	if delivered.Valid {
+		m.DeliveredAt = fromNanos(delivered.Int64)
+	}
+	return m, nil
+}
+
+func (s *SQL) messages(ctx context.Context, q string, args ...any) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Notifications implements Store.
+func (s *SQL) Notifications(ctx context.Context, id string) ([]Message, error) {
+	out, err := s.messages(ctx, s.q.notifications, id)
+	if err == nil && len(out) == 0 {
+		err = s.exists(ctx, id)
+	}
+	return out, err
+}
+
+// Pending implements Store.
+func (s *SQL) Pending(ctx context.Context, limit int) ([]Message, error) {
+	return s.messages(ctx, s.q.pending, limit)
+}
+
+// DeliverPending implements Store. On PostgreSQL the claimed rows are
+// locked with FOR UPDATE SKIP LOCKED, so concurrent relays take different
+// rows; on SQLite the transaction holds the database's write lock. The
+// transaction outlives a cancelled ctx, so that what was delivered before
+// the cancellation is recorded.
+func (s *SQL) DeliverPending(ctx context.Context, now time.Time, limit int, deliver DeliverFunc, retryAfter func(int) time.Duration) (Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return Batch{}, err
+	}
+	txCtx := context.WithoutCancel(ctx)
+	tx, err := s.db.BeginTx(txCtx, nil)
+	if err != nil {
+		return Batch{}, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(txCtx, s.q.claim, nanos(now), limit)
+	if err != nil {
+		return Batch{}, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	var (
+		claimed []Message
+		keys    []string
+	)
+	for rows.Next() {
+		var key string
+		m, err := scanMessage(rows, &key)
+		if err != nil {
+			rows.Close()
+			return Batch{}, err
+		}
+		claimed = append(claimed, m)
+		keys = append(keys, key)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Batch{}, fmt.Errorf("store: claim outbox: %w", err)
+	}
+
+	var b Batch
+	failed := map[string]bool{}
+	for i, m := range claimed {
+		if failed[m.ComplaintID] || ctx.Err() != nil {
+			continue // keep a complaint's notifications in order; stop when asked
+		}
+		if err := deliver(ctx, m); err != nil {
+			failed[m.ComplaintID] = true
+			b.Failed++
+			if _, err := tx.ExecContext(txCtx, s.q.failed, nanos(now.Add(retryAfter(m.Attempts+1))), err.Error(), keys[i]); err != nil {
+				return Batch{}, fmt.Errorf("store: record failed delivery: %w", err)
+			}
+			continue
+		}
+		b.Delivered++
+		if _, err := tx.ExecContext(txCtx, s.q.delivered, nanos(now), keys[i]); err != nil {
+			return Batch{}, fmt.Errorf("store: record delivery: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Batch{}, fmt.Errorf("store: commit deliveries: %w", err)
+	}
+	return b, ctx.Err()
+}
+

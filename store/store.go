@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klageflow/klage/complaint"
+)
+
+// Sentinel errors, matched with errors.Is.
+var (
+	// ErrNotFound: no complaint has the id (*NotFoundError).
+	ErrNotFound = errors.New("store: complaint not found")
+	// ErrConflict: the stored complaint has moved on from the version the
+	// caller loaded (*ConflictError). Load it again and retry.
+	ErrConflict = errors.New("store: version conflict")
+	// ErrExists: Create was given a complaint whose id is taken.
+	ErrExists = errors.New("store: complaint already exists")
+	// ErrCorrupt: a stored row cannot be decoded into a complaint
+	// (*DecodeError).
+	ErrCorrupt = errors.New("store: stored complaint cannot be decoded")
+)
+
+// NotFoundError reports an unknown complaint id.
+type NotFoundError struct{ ID string }
+
+// Error implements error.
+func (e *NotFoundError) Error() string { return fmt.Sprintf("store: complaint %q not found", e.ID) }
+
+// Unwrap returns ErrNotFound.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// ConflictError reports a save whose expected version is stale.
+type ConflictError struct {
+	ID       string
+	Expected int // the version the caller loaded
+	Actual   int // the version in the store
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("store: complaint %q is at version %d, not %d", e.ID, e.Actual, e.Expected)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// DecodeError reports a stored row that cannot be turned back into a
+// complaint: bad JSON, or a snapshot that complaint.Workflow.Restore
+// refuses.
+type DecodeError struct {
+	ID  string
+	Err error
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("store: stored complaint %q cannot be decoded: %v", e.ID, e.Err)
+}
+
+// Unwrap returns ErrCorrupt and the underlying error.
+func (e *DecodeError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// Filter selects complaints for List. The zero Filter lists every
+// complaint, up to DefaultLimit.
+type Filter struct {
+	// State, when set, keeps complaints in that state.
+	State complaint.State
+	// OverdueAt, when set, keeps complaints with a clock overdue at that
+	// time, earliest due first.
+	OverdueAt time.Time
+	// Limit caps the result; 0 means DefaultLimit, and it is capped at
+	// MaxLimit.
+	Limit int
+}
+
+// Limits of List.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+func (f Filter) limit() int {
+	switch {
+	case f.Limit <= 0:
+		return DefaultLimit
+	case f.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return f.Limit
+}
+
+// Message is a notification in the outbox.
+type Message struct {
+	complaint.Notification
+	Attempts    int       // delivery attempts so far
+	NextAttempt time.Time // when a relay may try it next (undelivered only)
+	DeliveredAt time.Time // zero until delivered
+	LastError   string    // what the last failed attempt returned
+}
+
+// Delivered reports whether the message has been delivered.
+func (m *Message) Delivered() bool { return !m.DeliveredAt.IsZero() }
+
+// DeliverFunc delivers one message; a nil error marks it delivered.
+type DeliverFunc func(ctx context.Context, m Message) error
+
+// Batch is what one DeliverPending call did.
+type Batch struct {
+	Delivered int // messages marked delivered
+	Failed    int // messages whose delivery failed and were scheduled again
+}
+
+// Store persists complaints. Implementations are safe for concurrent use.
+type Store interface {
+	// Create stores a complaint just opened with complaint.Workflow.Open,
+	// its history and its pending notifications (which it takes from c).
+	// It returns ErrExists if the id is taken.
+	Create(ctx context.Context, c *complaint.Complaint) error
+	// Get loads a complaint; *NotFoundError if there is none, *DecodeError
+	// if its row cannot be decoded. Its notifications are in the outbox,
+	// not pending on it.
+	Get(ctx context.Context, id string) (*complaint.Complaint, error)
+	// Save stores c if the stored version is expectedVersion, the version
+	// c was loaded at: it updates the complaint, appends its new history
+	// entries and moves its pending notifications to the outbox, all in one
+	// transaction. It returns *ConflictError when the stored version is
+	// another, *NotFoundError when there is no such complaint; then nothing
+	// is written and c is unchanged.
+	Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error
+	// List returns the complaints that f selects, by id or, with
+	// OverdueAt, by due time.
+	List(ctx context.Context, f Filter) ([]*complaint.Complaint, error)
+	// History returns a complaint's history from the append-only history,
+	// oldest first.
+	History(ctx context.Context, id string) ([]complaint.Entry, error)
+	// Notifications returns every notification of a complaint, delivered
+	// or not, in the order they were produced.
+	Notifications(ctx context.Context, id string) ([]Message, error)
+	// Pending returns up to limit undelivered notifications of every
+	// complaint, oldest first.
+	Pending(ctx context.Context, limit int) ([]Message, error)
+	// DeliverPending claims up to limit undelivered notifications that are
+	// due at now, oldest first, calls deliver for each, and marks each
+	// delivered or, on error, schedules it again after retryAfter(attempts).
+	// Claimed messages are not offered to another DeliverPending until this
+	// one returns. A crash during delivery leaves them undelivered: delivery
+	// is at least once. Within one call, a complaint's notifications after
+	// one that failed are held back; across calls, a notification waiting
+	// for its retry does not hold back the next, so receivers that need
+	// order use Seq.
+	DeliverPending(ctx context.Context, now time.Time, limit int, deliver DeliverFunc, retryAfter func(attempts int) time.Duration) (Batch, error)
+	// Close releases the store's resources.
+	Close() error
+}
+
+// TransitionOptions tune Transition.
+type TransitionOptions struct {
+	// ExpectedVersion, when not zero, is the version the caller last saw:
+	// if the complaint has moved on, Transition returns a *ConflictError at
+	// once and does not retry.
+	ExpectedVersion int
+	// MaxAttempts bounds the load, fire, save cycles when concurrent
+	// changes conflict; 0 means 5.
+	MaxAttempts int
+}
+
+// Transition loads complaint id, fires in on it with w and saves it with
+// optimistic concurrency, retrying on a version conflict up to
+// MaxAttempts times. It returns the saved complaint and the transition.
+//
+// Errors from Fire (complaint.ErrInvalidTransition, ErrForbidden, ...) are
+// returned as they are and nothing is saved. After the last attempt it
+// returns the *ConflictError.
+func Transition(ctx context.Context, s Store, w *complaint.Workflow, id string, in complaint.Input, opts TransitionOptions) (*complaint.Complaint, complaint.Transition, error) {
+	attempts := opts.MaxAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	var err error
+	for range attempts {
+		var c *complaint.Complaint
+		c, err = s.Get(ctx, id)
+		if err != nil {
+			return nil, complaint.Transition{}, err
+		}
+		loaded := c.Version()
+		if opts.ExpectedVersion != 0 && loaded != opts.ExpectedVersion {
+			return nil, complaint.Transition{}, &ConflictError{ID: id, Expected: opts.ExpectedVersion, Actual: loaded}
+		}
+		t, ferr := w.Fire(ctx, c, in)
+		if ferr != nil && !errors.Is(ferr, complaint.ErrUndelivered) {
+			return nil, complaint.Transition{}, ferr
+		}
+		err = s.Save(ctx, c, loaded)
+		if err == nil {
+			return c, t, ferr
+		}
+		if !errors.Is(err, ErrConflict) || opts.ExpectedVersion != 0 {
+			return nil, complaint.Transition{}, err
+		}
+	}
+	return nil, complaint.Transition{}, err
+}
+
+// OpenComplaint opens a complaint with w and creates it in s.
+func OpenComplaint(ctx context.Context, s Store, w *complaint.Workflow, in complaint.Intake) (*complaint.Complaint, error) {
+	c, err := w.Open(ctx, in)
+	if err != nil && !errors.Is(err, complaint.ErrUndelivered) {
+		return nil, err
+	}
+	if err := s.Create(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DefaultRetryAfter is the backoff of a Relay without one: 1s after the
+// first failed attempt, doubling up to 10 minutes.
+func DefaultRetryAfter(attempts int) time.Duration {
+	d := time.Second
+	for i := 1; i < attempts && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// errSkipped marks a claimed message left for a later batch.
+var errSkipped = errors.New("store: skipped")
