@@ -391,8 +391,8 @@ func (s *SQL) History(ctx context.Context, id string) ([]complaint.Entry, error)
 	var out []complaint.Entry
 	for rows.Next() {
 		var (
-			e                      complaint.Entry
-			at                     int64
+			e                     complaint.Entry
+			at                    int64
 			event, from, to, role string
 		)
 		if err := rows.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note); err != nil {
@@ -542,4 +542,3 @@ func (s *SQL) DeliverPending(ctx context.Context, now time.Time, limit int, deli
 	}
 	return b, ctx.Err()
 }
-
