@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -55,10 +56,11 @@ func (d *dialect) rebind(q string) string {
 // share one PostgreSQL database; SQLite serves one process (or a few on one
 // machine). It is safe for concurrent use.
 type SQL struct {
-	w  *complaint.Workflow
-	db *sql.DB
-	d  *dialect
-	q  queries
+	w     *complaint.Workflow
+	db    *sql.DB
+	d     *dialect
+	q     queries
+	stmts sync.Map // query text → *sql.Stmt, prepared once per connection by database/sql
 }
 
 var _ Store = (*SQL)(nil)
@@ -126,7 +128,39 @@ func (s *SQL) DB() *sql.DB { return s.db }
 func (s *SQL) Dialect() string { return s.d.name }
 
 // Close implements Store.
-func (s *SQL) Close() error { return s.db.Close() }
+func (s *SQL) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// stmt returns q prepared. Statements are prepared once and reused on every
+// connection; a transaction binds them with Tx.StmtContext.
+func (s *SQL) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// exec runs q in tx as a prepared statement.
+func (s *SQL) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
 
 type queries struct {
 	insertComplaint, updateComplaint, complaintVersion, getComplaint string
@@ -219,8 +253,25 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 	if err != nil {
 		return err
 	}
+	if s.d.dollar {
+		history, outbox, err := appendArgs(c.ID(), r)
+		if err != nil {
+			return err
+		}
+		q, args := pgWrite(strings.TrimSuffix(s.q.insertComplaint, ";")+" RETURNING id",
+			[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data}, history, outbox)
+		var n int
+		if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			return fmt.Errorf("store: create %q: %w", c.ID(), err)
+		}
+		if n == 0 {
+			return ErrExists
+		}
+		c.TakePending()
+		return nil
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.insertComplaint, c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data)
+		res, err := s.exec(ctx, tx, s.q.insertComplaint, c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data)
 		if err != nil {
 			return fmt.Errorf("store: create %q: %w", c.ID(), err)
 		}
@@ -244,8 +295,11 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 	if err != nil {
 		return err
 	}
+	if s.d.dollar {
+		return s.pgSave(ctx, c, r, expectedVersion)
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.updateComplaint, r.state, r.version, nanos(time.Now()), r.nextDue, r.data, c.ID(), expectedVersion)
+		res, err := s.exec(ctx, tx, s.q.updateComplaint, r.state, r.version, nanos(time.Now()), r.nextDue, r.data, c.ID(), expectedVersion)
 		if err != nil {
 			return fmt.Errorf("store: save %q: %w", c.ID(), err)
 		}
@@ -267,29 +321,113 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 	return err
 }
 
-// append inserts r's new history entries and pending notifications.
-func (s *SQL) append(ctx context.Context, tx *sql.Tx, id string, r row) error {
-	if len(r.entries) > 0 {
-		args := make([]any, 0, 9*len(r.entries))
-		for _, e := range r.entries {
-			args = append(args, id, e.Seq, nanos(e.At), string(e.Event), string(e.From), string(e.To), e.Actor.ID, string(e.Actor.Role), e.Note)
+// historyColumns and outboxInsertColumns are the columns append writes, with
+// the PostgreSQL types that a VALUES list of parameters needs spelt out.
+var (
+	historyColumns = [...][2]string{{"complaint_id", "text"}, {"seq", "integer"}, {"at", "bigint"}, {"event", "text"},
+		{"from_state", "text"}, {"to_state", "text"}, {"actor_id", "text"}, {"actor_role", "text"}, {"note", "text"}}
+	outboxInsertColumns = [...][2]string{{"key", "text"}, {"complaint_id", "text"}, {"seq", "integer"}, {"position", "integer"},
+		{"topic", "text"}, {"recipient", "text"}, {"created_at", "bigint"}, {"payload", "jsonb"}, {"next_attempt_at", "bigint"}}
+)
+
+// appendArgs returns the arguments of r's history rows and outbox rows.
+func appendArgs(id string, r row) (history, outbox []any, err error) {
+	for _, e := range r.entries {
+		history = append(history, id, e.Seq, nanos(e.At), string(e.Event), string(e.From), string(e.To), e.Actor.ID, string(e.Actor.Role), e.Note)
+	}
+	position := map[int]int{}
+	for _, n := range r.pending {
+		payload, err := json.Marshal(n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: encode notification %s: %w", n.Key(), err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertHistory+s.values(len(r.entries), 9), args...); err != nil {
+		outbox = append(outbox, n.Key(), id, n.Seq, position[n.Seq], string(n.Topic), string(n.Recipient), nanos(n.At), string(payload), nanos(n.At))
+		position[n.Seq]++
+	}
+	return history, outbox, nil
+}
+
+// pgWrite builds one PostgreSQL statement that writes a complaint row and,
+// only if that write matched, its new history and outbox rows, returning
+// how many complaint rows it wrote. A single statement is atomic on its
+// own, so a save is one round trip rather than a five-step transaction.
+// head is the data-modifying statement on klage_complaints, with its
+// placeholders numbered from 1 and a RETURNING clause.
+func pgWrite(head string, headArgs []any, history, outbox []any) (string, []any) {
+	var b strings.Builder
+	args := headArgs
+	b.WriteString("WITH c AS (" + head + ")")
+	rows := func(table string, cols [][2]string, vals []any) {
+		if len(vals) == 0 {
+			return
+		}
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c[0]
+		}
+		fmt.Fprintf(&b, ", %s AS (INSERT INTO %s (%s) SELECT * FROM (VALUES ", table, table, strings.Join(names, ", "))
+		for i := 0; i < len(vals); i += len(cols) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, c := range cols {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				args = append(args, vals[i+j])
+				fmt.Fprintf(&b, "$%d::%s", len(args), c[1])
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM c))")
+	}
+	rows("klage_history", historyColumns[:], history)
+	rows("klage_outbox", outboxInsertColumns[:], outbox)
+	b.WriteString(" SELECT COUNT(*) FROM c")
+	return b.String(), args
+}
+
+// pgSave is Save on PostgreSQL: one statement.
+func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expectedVersion int) error {
+	history, outbox, err := appendArgs(c.ID(), r)
+	if err != nil {
+		return err
+	}
+	q, args := pgWrite(s.q.updateComplaint+" RETURNING id",
+		[]any{r.state, r.version, nanos(time.Now()), r.nextDue, r.data, c.ID(), expectedVersion}, history, outbox)
+	var n int
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return fmt.Errorf("store: save %q: %w", c.ID(), err)
+	}
+	if n == 0 {
+		var actual int
+		switch err := s.db.QueryRowContext(ctx, s.q.complaintVersion, c.ID()).Scan(&actual); {
+		case errors.Is(err, sql.ErrNoRows):
+			return &NotFoundError{ID: c.ID()}
+		case err != nil:
+			return fmt.Errorf("store: save %q: %w", c.ID(), err)
+		}
+		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
+	}
+	c.TakePending()
+	return nil
+}
+
+// append inserts r's new history entries and pending notifications in tx
+// (SQLite).
+func (s *SQL) append(ctx context.Context, tx *sql.Tx, id string, r row) error {
+	history, outbox, err := appendArgs(id, r)
+	if err != nil {
+		return err
+	}
+	if len(history) > 0 {
+		if _, err := s.exec(ctx, tx, s.q.insertHistory+s.values(len(r.entries), 9), history...); err != nil {
 			return fmt.Errorf("store: append history of %q: %w", id, err)
 		}
 	}
-	if len(r.pending) > 0 {
-		args := make([]any, 0, 9*len(r.pending))
-		position := map[int]int{}
-		for _, n := range r.pending {
-			payload, err := json.Marshal(n)
-			if err != nil {
-				return fmt.Errorf("store: encode notification %s: %w", n.Key(), err)
-			}
-			args = append(args, n.Key(), id, n.Seq, position[n.Seq], string(n.Topic), string(n.Recipient), nanos(n.At), string(payload), nanos(n.At))
-			position[n.Seq]++
-		}
-		if _, err := tx.ExecContext(ctx, s.q.insertOutbox+s.values(len(r.pending), 9), args...); err != nil {
+	if len(outbox) > 0 {
+		if _, err := s.exec(ctx, tx, s.q.insertOutbox+s.values(len(r.pending), 9), outbox...); err != nil {
 			return fmt.Errorf("store: write outbox of %q: %w", id, err)
 		}
 	}
@@ -315,8 +453,12 @@ func (s *SQL) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // Get implements Store.
 func (s *SQL) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+	st, err := s.stmt(ctx, s.q.getComplaint)
+	if err != nil {
+		return nil, fmt.Errorf("store: get %q: %w", id, err)
+	}
 	var data []byte
-	switch err := s.db.QueryRowContext(ctx, s.q.getComplaint, id).Scan(&data); {
+	switch err := st.QueryRowContext(ctx, id).Scan(&data); {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, &NotFoundError{ID: id}
 	case err != nil:
