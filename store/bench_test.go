@@ -123,4 +123,3 @@ func BenchmarkSQLiteTransition(b *testing.B) { benchTransition(b, sqliteBenchDSN
 
 func BenchmarkPostgresFloor(b *testing.B)      { benchFloor(b, postgresDSN(b)) }
 func BenchmarkPostgresTransition(b *testing.B) { benchTransition(b, postgresDSN(b)) }
-

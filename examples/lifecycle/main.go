@@ -1,16 +1,24 @@
 // Command lifecycle walks complaints through the paths of klage's
-// lifecycle and prints a timeline of states, actors and notifications.
+// lifecycle and prints a timeline of states, actors, deadlines and
+// notifications.
 //
-//	go run ./examples/lifecycle
+//	go run ./examples/lifecycle                       # SQLite, in a temporary folder
+//	go run ./examples/lifecycle -sqlite klage.db      # SQLite, in a file you keep
+//	go run ./examples/lifecycle -postgres postgres://user@127.0.0.1:5432/klage
 //
+// Complaints are kept in a store; every transition writes its notifications
+// to the store's outbox in the same transaction, and a relay delivers them.
 // It runs on a simulated clock, so the output is the same on every run.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,10 +26,27 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/store"
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	pg := flag.String("postgres", "", "run on the PostgreSQL database at this URL instead of SQLite")
+	lite := flag.String("sqlite", "", "run on this SQLite file (default: a new file in a temporary folder)")
+	flag.Parse()
+	dsn := *pg
+	if dsn == "" {
+		dsn = *lite
+	}
+	if dsn == "" {
+		dir, err := os.MkdirTemp("", "klage-lifecycle-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lifecycle:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(dir)
+		dsn = filepath.Join(dir, "klage.db")
+	}
+	if err := run(context.Background(), os.Stdout, dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "lifecycle:", err)
 		os.Exit(1)
 	}
@@ -164,13 +189,16 @@ func (p printer) Notify(_ context.Context, n complaint.Notification) error {
 	return nil
 }
 
-func run(ctx context.Context, out io.Writer) error {
+// run plays the scenarios on the store at dsn: a postgres:// URL or the
+// path of a SQLite file.
+func run(ctx context.Context, out io.Writer, dsn string) error {
 	clock := complainttest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	cph := complaint.DanishConsumerPolicy().Location
 	seen := map[string][]complaint.Deadline{} // each complaint's deadlines after its last transition
+	// No Notifier: with a store, notifications go to its outbox and the
+	// relay below delivers them.
 	w, err := complaint.New(complaint.Options{
 		Now:                         clock.Now,
-		Notifier:                    printer{out},
 		ComplaintsDepartmentContact: "klageafdeling@example.dk",
 		// An after hook runs once a transition is applied, before its
 		// notifications are delivered: the timeline prints each entry there.
@@ -187,11 +215,27 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s, err := store.Open(ctx, w, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	relay := &store.Relay{Store: s, Notifier: printer{out}, Now: clock.Now}
+	deliver := func() error {
+		_, err := relay.RunOnce(ctx)
+		return err
+	}
 	for _, sc := range scenarios() {
 		fmt.Fprintf(out, "== %s ==\n", sc.title)
-		c, err := w.Open(ctx, sc.intake)
+		c, err := store.OpenComplaint(ctx, s, w, sc.intake)
+		if errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("complaint %s is already in this database: run the demo on an empty one", sc.intake.ID)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: open: %w", sc.title, err)
+		}
+		if err := deliver(); err != nil {
+			return err
 		}
 		if a := c.Claim(); a.Known {
 			fmt.Fprintf(out, "      claim: within the claim period until %s: %t; presumption of a defect at delivery: %t\n",
@@ -200,7 +244,11 @@ func run(ctx context.Context, out io.Writer) error {
 		for _, st := range sc.steps {
 			clock.Advance(st.wait)
 			if st.in == nil {
-				rems := w.Sweep(clock.Now(), []*complaint.Complaint{c})
+				overdue, err := s.List(ctx, store.Filter{OverdueAt: clock.Now()})
+				if err != nil {
+					return err
+				}
+				rems := w.Sweep(clock.Now(), overdue)
 				fmt.Fprintf(out, "   %s  sweep: %d overdue\n", clock.Now().In(cph).Format("Mon 02 Jan 15:04"), len(rems))
 				for _, r := range rems {
 					fmt.Fprintf(out, "      -> remind %-21s %s was due %s\n", r.Recipient, r.Data.Deadline.Name, r.Data.Deadline.Due.In(cph).Format("Mon 02 Jan 15:04"))
@@ -208,8 +256,12 @@ func run(ctx context.Context, out io.Writer) error {
 				continue
 			}
 			customer := glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}
-			if _, err := w.Fire(ctx, c, st.in(customer)); err != nil {
+			c, _, err = store.Transition(ctx, s, w, c.ID(), st.in(customer), store.TransitionOptions{})
+			if err != nil {
 				return fmt.Errorf("%s: %w", sc.title, err)
+			}
+			if err := deliver(); err != nil {
+				return err
 			}
 		}
 		if d, ok := c.Decision(); ok {
