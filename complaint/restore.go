@@ -193,6 +193,11 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 		if !n.Topic.Valid() || !n.Recipient.Valid() || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
 			return nil, bad(0, "pending notification %d is invalid", i)
 		}
+		// Its data must be writable too, or it could never be delivered or
+		// stored. Pending notifications are few, so encoding is the check.
+		if _, err := json.Marshal(n); err != nil {
+			return nil, &SnapshotError{ID: s.ID, Reason: fmt.Sprintf("pending notification %d cannot be encoded: %v", i, err), Err: err}
+		}
 	}
 	return hist, nil
 }
