@@ -165,4 +165,3 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
-

@@ -45,13 +45,20 @@ func idProblem(s string) string {
 }
 
 // checkText validates optional free text (required ones check emptiness
-// first). max is the limit in bytes.
+// first). max is the limit in bytes. Control characters other than tab and
+// line breaks are refused: they have no place in a complaint, and some
+// databases cannot store them (PostgreSQL refuses NUL).
 func checkText(field, s string, max int) error {
 	if len(s) > max {
 		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", max)}
 	}
 	if !utf8.ValidString(s) {
 		return &InputError{Field: field, Problem: "not valid UTF-8"}
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f {
+			return &InputError{Field: field, Problem: "contains a control character"}
+		}
 	}
 	return nil
 }

@@ -77,6 +77,8 @@ func TestOpenRefused(t *testing.T) {
 		{"no description", func(in *complaint.Intake) { in.Description = "  " }, "description", complaint.ErrInvalidInput},
 		{"long description", func(in *complaint.Intake) { in.Description = long }, "description", complaint.ErrInvalidInput},
 		{"bad utf-8", func(in *complaint.Intake) { in.RemedySought = "\xff" }, "remedy_sought", complaint.ErrInvalidInput},
+		{"NUL in description", func(in *complaint.Intake) { in.Description = "dead\x00laptop" }, "description", complaint.ErrInvalidInput},
+		{"escape in note", func(in *complaint.Intake) { in.Note = "\x1b[31mred" }, "note", complaint.ErrInvalidInput},
 		{"line break in name", func(in *complaint.Intake) { in.Customer.Name = "a\nb" }, "customer.name", complaint.ErrInvalidInput},
 		{"id with slash", func(in *complaint.Intake) { in.ID = "a/b" }, "id", complaint.ErrInvalidInput},
 		{"long id", func(in *complaint.Intake) { in.ID = strings.Repeat("k", complaint.MaxIDLen+1) }, "id", complaint.ErrInvalidInput},

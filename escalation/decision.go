@@ -79,6 +79,8 @@ func checkText(field, s string) error {
 		return &DecisionError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
 	case !utf8.ValidString(s):
 		return &DecisionError{Field: field, Problem: "not valid UTF-8"}
+	case strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f }):
+		return &DecisionError{Field: field, Problem: "contains a control character"}
 	}
 	return nil
 }

@@ -44,6 +44,7 @@ func TestDecisionValidate(t *testing.T) {
 		{"no explanation", func(d *escalation.Decision) { d.Explanation = " \n" }, "explanation"},
 		{"long explanation", func(d *escalation.Decision) { d.Explanation = strings.Repeat("x", escalation.MaxTextLen+1) }, "explanation"},
 		{"bad utf-8", func(d *escalation.Decision) { d.Explanation = "\xc3" }, "explanation"},
+		{"control character", func(d *escalation.Decision) { d.Explanation = "a\x00b" }, "explanation"},
 		{"finding without area", func(d *escalation.Decision) { d.Findings[0].Area = "" }, "findings[0].area"},
 		{"finding without description", func(d *escalation.Decision) {
 			d.Findings = append(d.Findings, escalation.Finding{Area: "x"})

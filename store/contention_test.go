@@ -204,4 +204,3 @@ func TestConcurrentPostgresReplicas(t *testing.T) {
 	t.Logf("2 replicas × %d workers, %d complaints: %d transitions, %d notifications, %d conflicts retried",
 		workers, complaints, transitions.Load(), produced.Load()+complaints, conflicts.Load())
 }
-

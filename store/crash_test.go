@@ -168,4 +168,3 @@ func TestCrashRelay(t *testing.T) {
 		})
 	}
 }
-

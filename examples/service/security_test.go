@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint/complainttest"
+)
+
+// sqlMeta are strings that would do damage if they reached SQL as text.
+var sqlMeta = []string{
+	`'; DROP TABLE klage_complaints; --`,
+	`Robert'); DELETE FROM klage_history; --`,
+	`" OR "1"="1`,
+	`\'; UPDATE klage_outbox SET delivered_at = 0; --`,
+	"x\u0000y",
+	`$1 $$ ; SELECT pg_sleep(5); --`,
+}
+
+// TestHostileInput sends SQL metacharacters in every text field, deep and
+// huge JSON and unknown fields: text is stored verbatim and executes
+// nothing, and bad bodies get a clear 4xx and write nothing.
+func TestHostileInput(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		s := start(t, dsn, complainttest.NewClock(time.Time{}))
+		for i, meta := range sqlMeta {
+			body := map[string]any{
+				"customer":      map[string]any{"id": fmt.Sprintf("cust-%d", i), "name": meta, "email": "", "type": "consumer"},
+				"channel":       "web",
+				"kind":          "claim",
+				"product":       map[string]any{"sku": meta, "name": meta, "manufacturer": meta},
+				"description":   meta,
+				"remedy_sought": meta,
+			}
+			var c complaintJSON
+			status, _ := s.do("POST", "/complaints", body, &c)
+			if strings.Contains(meta, "\u0000") {
+				// A control character is refused before it reaches a
+				// database (PostgreSQL cannot store NUL).
+				assert.Equal(t, http.StatusBadRequest, status, "meta %d", i)
+				continue
+			}
+			require.Equal(t, http.StatusCreated, status, "meta %d: %q", i, meta)
+			assert.Equal(t, meta, c.Description)
+			assert.Equal(t, meta, c.Product["sku"])
+			status, _ = s.event(c.ID, map[string]any{"event": "start", "actor": map[string]any{"id": "agent-" + meta, "role": "customer_service"}, "note": meta})
+			require.Equal(t, http.StatusOK, status, "meta %d", i)
+			var history []map[string]any
+			s.do("GET", "/complaints/"+c.ID+"/history", nil, &history)
+			require.Len(t, history, 2)
+			assert.Equal(t, meta, history[1]["note"], "stored verbatim")
+		}
+		// The tables are all still there and whole.
+		var list []complaintJSON
+		status, _ := s.do("GET", "/complaints", nil, &list)
+		require.Equal(t, http.StatusOK, status)
+		count := len(list)
+		assert.Equal(t, len(sqlMeta)-1, count, "every complaint but the refused one")
+
+		deep := `{"event": "start", "actor": ` + strings.Repeat(`{"a": `, 20000) + `1` + strings.Repeat(`}`, 20000) + `}`
+		huge := `{"customer": {"id": "c", "type": "consumer"}, "channel": "web", "kind": "claim", "product": {"name": "x"}, "description": "` + strings.Repeat("é", 600_000) + `"}`
+		manyFields := `{"customer": {"id": "c", "type": "consumer"` + strings.Repeat(`, "x": 1`, 1000) + `}}`
+		c := s.create()
+		for _, tc := range []struct {
+			name, path, body string
+			status          int
+			code            string
+		}{
+			{"deep JSON", "/complaints/" + c.ID + "/events", deep, 400, "invalid_input"},
+			{"huge JSON", "/complaints", huge, 413, "too_large"},
+			{"unknown fields", "/complaints", manyFields, 400, "invalid_input"},
+			{"not JSON", "/complaints", "<xml/>", 400, "invalid_input"},
+			{"empty", "/complaints", "", 400, "invalid_input"},
+			{"text too long", "/complaints/" + c.ID + "/events", `{"event": "update", "actor": {"id": "a", "role": "customer_service"}, "note": "` + strings.Repeat("x", 70_000) + `"}`, 400, "invalid_input"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var e errorJSON
+				status, _ := s.do("POST", tc.path, tc.body, &e)
+				assert.Equal(t, tc.status, status)
+				assert.Equal(t, tc.code, e.Error.Code)
+			})
+		}
+		s.do("GET", "/complaints", nil, &list)
+		assert.Len(t, list, count+1, "nothing written by the refused requests")
+		var got complaintJSON
+		s.do("GET", "/complaints/"+c.ID, nil, &got)
+		assert.Equal(t, 1, got.Version)
+
+		// A client that gives up mid-request leaves the service working.
+		cctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req, _ := http.NewRequestWithContext(cctx, "GET", s.base+"/complaints", nil)
+		_, err := http.DefaultClient.Do(req)
+		assert.Error(t, err)
+		status, _ = s.do("GET", "/healthz", nil, nil)
+		assert.Equal(t, http.StatusOK, status)
+	})
+}
