@@ -2,13 +2,8 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,44 +12,15 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/internal/pgtest"
 	"github.com/klageflow/klage/store"
 )
 
 var ctx = context.Background()
 
-// postgresDSN returns the DSN of a fresh schema in the test database, or
-// skips the test when KLAGE_TEST_POSTGRES_DSN is unset (and fails it when
-// KLAGE_REQUIRE_POSTGRES=1). The schema is dropped when the test ends.
-func postgresDSN(tb testing.TB) string {
-	tb.Helper()
-	dsn := os.Getenv("KLAGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("KLAGE_REQUIRE_POSTGRES") == "1" {
-			tb.Fatal("KLAGE_REQUIRE_POSTGRES=1 but KLAGE_TEST_POSTGRES_DSN is not set")
-		}
-		tb.Skip("KLAGE_TEST_POSTGRES_DSN is not set: skipping PostgreSQL (bash scripts/test.sh starts a throwaway cluster)")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", dsn)
-	require.NoError(tb, err)
-	defer admin.Close()
-	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(tb, err)
-	tb.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err == nil {
-			_, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			db.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema // pgx passes it as a run-time parameter
-}
+// postgresDSN returns the DSN of a fresh schema in the test database (see
+// internal/pgtest).
+func postgresDSN(tb testing.TB) string { return pgtest.DSN(tb) }
 
 // backend opens one kind of store for a test.
 type backend struct {

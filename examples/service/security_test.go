@@ -70,8 +70,8 @@ func TestHostileInput(t *testing.T) {
 		c := s.create()
 		for _, tc := range []struct {
 			name, path, body string
-			status          int
-			code            string
+			status           int
+			code             string
 		}{
 			{"deep JSON", "/complaints/" + c.ID + "/events", deep, 400, "invalid_input"},
 			{"huge JSON", "/complaints", huge, 413, "too_large"},

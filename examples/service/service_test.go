@@ -3,14 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/internal/pgtest"
 )
 
 // backend gives a test a fresh database.
@@ -34,34 +31,7 @@ var backends = []backend{
 	{"Postgres", postgresDSN},
 }
 
-func postgresDSN(t *testing.T) string {
-	dsn := os.Getenv("KLAGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("KLAGE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("KLAGE_REQUIRE_POSTGRES=1 but KLAGE_TEST_POSTGRES_DSN is not set")
-		}
-		t.Skip("KLAGE_TEST_POSTGRES_DSN is not set: skipping PostgreSQL")
-	}
-	db, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	defer db.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "service_" + hex.EncodeToString(b[:])
-	_, err = db.Exec("CREATE SCHEMA " + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", dsn); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
+func postgresDSN(t *testing.T) string { return pgtest.DSN(t) }
 
 func forEachBackend(t *testing.T, test func(t *testing.T, dsn string)) {
 	for _, b := range backends {
