@@ -52,13 +52,17 @@ func checkText(field, s string, max int) error {
 	if len(s) > max {
 		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", max)}
 	}
-	if !utf8.ValidString(s) {
-		return &InputError{Field: field, Problem: "not valid UTF-8"}
-	}
+	ascii := true
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f {
+		switch b := s[i]; {
+		case b >= 0x80:
+			ascii = false
+		case (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f:
 			return &InputError{Field: field, Problem: "contains a control character"}
 		}
+	}
+	if !ascii && !utf8.ValidString(s) {
+		return &InputError{Field: field, Problem: "not valid UTF-8"}
 	}
 	return nil
 }
