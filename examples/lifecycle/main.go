@@ -164,6 +164,7 @@ func scenarios() []scenario {
 // printer prints notifications as they are delivered.
 type printer struct{ w io.Writer }
 
+// Notify prints one line per notification, with what its recipient needs.
 func (p printer) Notify(_ context.Context, n complaint.Notification) error {
 	fmt.Fprintf(p.w, "      -> notify %-21s %s", n.Recipient, n.Topic)
 	if a := n.Data.Answer; a != nil && n.Topic == complaint.TopicFinalAnswer {

@@ -123,6 +123,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 // personal data.
 type logNotifier struct{ log *slog.Logger }
 
+// Notify logs the delivery.
 func (n logNotifier) Notify(ctx context.Context, m complaint.Notification) error {
 	n.log.InfoContext(ctx, "notification delivered", "key", m.Key(), "complaint", m.ComplaintID,
 		"topic", m.Topic, "recipient", m.Recipient)
