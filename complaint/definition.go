@@ -82,6 +82,7 @@ func (m roleMask) roles() []glossary.Role {
 // cell is what event e does in state s.
 type cell struct {
 	ok    bool
+	toi   uint8 // index of to
 	to    State
 	roles roleMask
 }
@@ -102,13 +103,13 @@ var loadDefinition = sync.OnceValues(func() (*definition, error) {
 		ev := eventIndex(spec.event)
 		desc := fsm.EventDesc{Name: string(spec.event), Dst: string(spec.to)}
 		for _, from := range spec.from {
-			d.table[stateIndex(from)][ev] = cell{ok: true, to: spec.to, roles: maskOf(spec.roles)}
+			d.table[stateIndex(from)][ev] = cell{ok: true, to: spec.to, toi: uint8(stateIndex(spec.to)), roles: maskOf(spec.roles)}
 			desc.Src = append(desc.Src, string(from))
 		}
 		d.fsmEvents = append(d.fsmEvents, desc)
 	}
 	for s, roles := range updateRoles {
-		d.table[stateIndex(s)][eventIndex(EventUpdate)] = cell{ok: true, to: s, roles: maskOf(roles)}
+		d.table[stateIndex(s)][eventIndex(EventUpdate)] = cell{ok: true, to: s, toi: uint8(stateIndex(s)), roles: maskOf(roles)}
 	}
 	d.pool.New = func() any { return d.newFSM() }
 	if err := d.validate(); err != nil {
@@ -205,23 +206,22 @@ func (d *definition) validate() error {
 	return nil
 }
 
-// step runs event e from state from on a pooled looplab FSM and returns the
-// state it arrives in. A machine whose Event failed is dropped, never put
-// back: looplab leaves a machine wedged when the context is cancelled
-// during Event.
-func (d *definition) step(ctx context.Context, from State, e Event) (State, error) {
+// step runs event e from state from on a pooled looplab FSM. When it
+// succeeds the machine is in the state the table names: validate checked
+// that the two agree on every pair when the definition was built. A machine
+// whose Event failed is dropped, never put back: looplab leaves a machine
+// wedged when the context is cancelled during Event.
+func (d *definition) step(ctx context.Context, from State, e Event) error {
 	m := d.pool.Get().(*fsm.FSM)
 	m.SetState(string(from))
-	err := m.Event(ctx, string(e))
-	if err != nil {
+	if err := m.Event(ctx, string(e)); err != nil {
 		var noTransition fsm.NoTransitionError
 		if !errors.As(err, &noTransition) || noTransition.Err != nil {
-			return "", err
+			return err
 		}
 	}
-	to := State(m.Current())
 	d.pool.Put(m)
-	return to, nil
+	return nil
 }
 
 func (d *definition) cell(s State, e Event) cell {

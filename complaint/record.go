@@ -30,25 +30,6 @@ var (
 		glossary.Manufacturer, glossary.System}
 )
 
-// newRecord packs e; its vocabulary must be valid (From may be empty).
-func newRecord(e *Entry) record {
-	from := uint8(noState)
-	if e.From != "" {
-		from = uint8(stateIndex(e.From))
-	}
-	return record{
-		sec:     e.At.Unix(),
-		nsec:    int32(e.At.Nanosecond()),
-		seq:     int32(e.Seq),
-		event:   uint8(eventIndex(e.Event)),
-		from:    from,
-		to:      uint8(stateIndex(e.To)),
-		role:    uint8(roleIndex(e.Actor.Role)),
-		actorID: e.Actor.ID,
-		note:    e.Note,
-	}
-}
-
 // stamp is t as history records it: UTC, without a monotonic reading.
 func stamp(t time.Time) time.Time { return time.Unix(t.Unix(), int64(t.Nanosecond())).UTC() }
 

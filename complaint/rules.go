@@ -179,45 +179,58 @@ func validateStored(s *Snapshot) error {
 	return nil
 }
 
-// check applies every rule to in on c and returns the target state.
-func (w *Workflow) check(c *Complaint, in Input) (State, error) {
+// step is a checked transition: its target and the table indices its
+// history record needs, so that they are looked up once.
+type step struct {
+	to                     State
+	event, from, toi, role uint8
+}
+
+// check applies every rule to in on c and returns the step it makes.
+func (w *Workflow) check(c *Complaint, in Input) (step, error) {
 	if c == nil || c.s.Version == 0 {
-		return "", &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
+		return step{}, &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
 	}
-	if eventIndex(in.Event) < 0 {
-		return "", &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
+	ei := eventIndex(in.Event)
+	if ei < 0 {
+		return step{}, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
 	}
 	if in.Event == EventOpen {
-		return "", &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
+		return step{}, &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
 	}
 	if err := checkActor("actor", in.Actor); err != nil {
-		return "", err
+		return step{}, err
 	}
 	if err := checkText("note", in.Note, MaxTextLen); err != nil {
-		return "", err
+		return step{}, err
 	}
-	cl := w.def.cell(c.s.State, in.Event)
+	si := stateIndex(c.s.State)
+	ri := roleIndex(in.Actor.Role) // valid: checkActor passed
+	var cl cell
+	if si >= 0 {
+		cl = w.def.table[si][ei]
+	}
 	if !cl.ok {
-		return "", &TransitionError{From: c.s.State, Event: in.Event}
+		return step{}, &TransitionError{From: c.s.State, Event: in.Event}
 	}
-	if !cl.roles.has(in.Actor.Role) {
-		return "", &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: cl.roles.roles()}
+	if cl.roles&(1<<ri) == 0 {
+		return step{}, &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: cl.roles.roles()}
 	}
 	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.s.Customer.ID {
-		return "", &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
+		return step{}, &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
 	}
 	if err := checkPayload(in); err != nil {
-		return "", err
+		return step{}, err
 	}
 	if in.Event == EventReview {
 		if err := escalation.CheckImpartial(in.Actor, c.actors()); err != nil {
-			return "", err
+			return step{}, err
 		}
 	}
 	if err := w.windowErr(c, in.Event, in.Actor.Role); err != nil {
-		return "", err
+		return step{}, err
 	}
-	return cl.to, nil
+	return step{to: cl.to, event: uint8(ei), from: uint8(si), toi: cl.toi, role: uint8(ri)}, nil
 }
 
 // checkPayload requires the payload the event needs and refuses one it

@@ -266,7 +266,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		return nil, err
 	}
 	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note}
-	_, err := w.apply(ctx, c, e, input)
+	_, err := w.apply(ctx, c, e, input, step{to: StateReceived, event: 0, from: noState, toi: 0, role: uint8(roleIndex(in.OpenedBy.Role))})
 	return c, err
 }
 
@@ -295,12 +295,12 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	if err := ctx.Err(); err != nil {
 		return Transition{}, err
 	}
-	to, err := w.check(c, in)
+	st, err := w.check(c, in)
 	if err != nil {
 		return Transition{}, err
 	}
 	version := c.s.Version
-	if err := w.runBefore(ctx, c, in, to); err != nil {
+	if err := w.runBefore(ctx, c, in, st.to); err != nil {
 		return Transition{}, err
 	}
 	if c.s.Version != version {
@@ -308,19 +308,15 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	}
 	from := c.s.State
 	if in.Event != EventUpdate {
-		got, err := w.def.step(ctx, from, in.Event)
-		if err != nil {
+		if err := w.def.step(ctx, from, in.Event); err != nil {
 			if cerr := ctx.Err(); cerr != nil {
 				return Transition{}, cerr
 			}
 			return Transition{}, fmt.Errorf("complaint: state machine refused %s from %s: %w", in.Event, from, err)
 		}
-		if got != to {
-			return Transition{}, fmt.Errorf("complaint: state machine took %s from %s to %s, want %s", in.Event, from, got, to)
-		}
 	}
-	e := Entry{Seq: version + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
-	return w.apply(ctx, c, e, in)
+	e := Entry{Seq: version + 1, At: stamp(w.now()), Event: in.Event, From: from, To: st.to, Actor: in.Actor, Note: in.Note}
+	return w.apply(ctx, c, e, in, st)
 }
 
 // Can reports whether event e is allowed now on c for an actor in role r:
@@ -375,7 +371,7 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 
 // apply changes c and delivers what the transition owes; everything has
 // been checked.
-func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input) (Transition, error) {
+func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input, st step) (Transition, error) {
 	s := &c.s
 	switch in.Event {
 	case EventAnswer:
@@ -393,7 +389,11 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input) (
 	}
 	s.State = e.To
 	s.Version = e.Seq
-	c.hist = append(c.hist, newRecord(&e))
+	c.hist = append(c.hist, record{
+		sec: e.At.Unix(), nsec: int32(e.At.Nanosecond()), seq: int32(e.Seq),
+		event: st.event, from: st.from, to: st.toi, role: st.role,
+		actorID: e.Actor.ID, note: e.Note,
+	})
 	w.updateDeadlines(c, &e)
 
 	// The notifications are built on the stack. When nothing older is
