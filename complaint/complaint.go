@@ -2,7 +2,6 @@ package complaint
 
 import (
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/klageflow/klage/escalation"
@@ -76,11 +75,11 @@ type Snapshot struct {
 	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
 }
 
-// clone returns a deep copy of s.
+// clone returns a copy of s's data that shares no memory with s. History
+// and Deadlines are left out: a Complaint keeps them as records and clocks.
 func (s *Snapshot) clone() Snapshot {
 	out := *s
-	out.History = slices.Clone(s.History)
-	out.Deadlines = slices.Clone(s.Deadlines)
+	out.History, out.Deadlines = nil, nil
 	if s.FinalAnswer != nil {
 		a := *s.FinalAnswer
 		out.FinalAnswer = &a
@@ -95,10 +94,16 @@ func (s *Snapshot) clone() Snapshot {
 	}
 	out.Pending = nil
 	if len(s.Pending) > 0 {
-		out.Pending = make([]Notification, len(s.Pending))
-		for i, n := range s.Pending {
-			out.Pending[i] = n.clone()
-		}
+		out.Pending = clonePending(s.Pending)
+	}
+	return out
+}
+
+// clonePending copies notifications so that they share no memory with ns.
+func clonePending(ns []Notification) []Notification {
+	out := make([]Notification, len(ns))
+	for i, n := range ns {
+		out[i] = n.clone()
 	}
 	return out
 }
@@ -182,13 +187,7 @@ func (c *Complaint) Decision() (escalation.Decision, bool) {
 
 // Pending returns a copy of the notifications that have not been delivered
 // yet, oldest first.
-func (c *Complaint) Pending() []Notification {
-	out := make([]Notification, len(c.s.Pending))
-	for i, n := range c.s.Pending {
-		out[i] = n.clone()
-	}
-	return out
-}
+func (c *Complaint) Pending() []Notification { return clonePending(c.s.Pending) }
 
 // TakePending removes and returns the pending notifications. The caller
 // takes over the duty to deliver them: a store writes them to its outbox in
@@ -213,11 +212,11 @@ func (c *Complaint) MarshalJSON() ([]byte, error) {
 	return json.Marshal(&s)
 }
 
-// actors lists everyone who acted on the complaint, oldest first.
-func (c *Complaint) actors() []glossary.Actor {
-	out := make([]glossary.Actor, len(c.hist))
-	for i := range c.hist {
-		out[i] = c.hist[i].actor()
+// actors lists everyone who acted in history h, oldest first.
+func actors(h []record) []glossary.Actor {
+	out := make([]glossary.Actor, len(h))
+	for i := range h {
+		out[i] = h[i].actor()
 	}
 	return out
 }

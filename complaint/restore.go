@@ -20,29 +20,11 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Complaint{s: s, hist: hist}
-	c.s.History = nil
+	c := &Complaint{s: s.clone(), hist: hist}
 	c.s.CreatedAt = stamp(s.CreatedAt)
-	c.s.Deadlines = nil
 	for _, d := range s.Deadlines {
 		c.clocks[deadlineIndex(d.Name)] = clock{set: true, owner: d.Owner, due: d.Due, met: d.MetAt,
 			remaining: d.Remaining, breached: d.Breached, cancelled: d.Cancelled}
-	}
-	if s.FinalAnswer != nil {
-		a := *s.FinalAnswer
-		c.s.FinalAnswer = &a
-	}
-	if s.Referral != nil {
-		r := *s.Referral
-		c.s.Referral = &r
-	}
-	if s.Decision != nil {
-		d := s.Decision.Clone()
-		c.s.Decision = &d
-	}
-	c.s.Pending = nil
-	for _, n := range s.Pending {
-		c.s.Pending = append(c.s.Pending, n.clone())
 	}
 	return c, nil
 }
@@ -140,7 +122,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 		case EventRefer:
 			referred = true
 		case EventReview:
-			if err := escalation.CheckImpartial(e.Actor, (&Complaint{hist: hist}).actors()); err != nil {
+			if err := escalation.CheckImpartial(e.Actor, actors(hist)); err != nil {
 				return nil, &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
 			}
 			reviewed = true

@@ -223,7 +223,7 @@ func (w *Workflow) check(c *Complaint, in Input) (step, error) {
 		return step{}, err
 	}
 	if in.Event == EventReview {
-		if err := escalation.CheckImpartial(in.Actor, c.actors()); err != nil {
+		if err := escalation.CheckImpartial(in.Actor, actors(c.hist)); err != nil {
 			return step{}, err
 		}
 	}

@@ -258,7 +258,7 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 		if err != nil {
 			return err
 		}
-		q, args := pgWrite(strings.TrimSuffix(s.q.insertComplaint, ";")+" RETURNING id",
+		q, args := pgWrite(s.q.insertComplaint+" RETURNING id",
 			[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data}, history, outbox)
 		var n int
 		if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {

@@ -20,7 +20,6 @@ type Set[T ~string] struct {
 	kind    string
 	errf    func(kind, input string) error
 	entries []Entry[T]
-	index   map[T]int
 	aliases map[string]T
 }
 
@@ -35,17 +34,15 @@ func New[T ~string](kind string, errf func(kind, input string) error, entries ..
 		kind:    kind,
 		errf:    errf,
 		entries: entries,
-		index:   make(map[T]int, len(entries)),
 		aliases: make(map[string]T),
 	}
 	for i, e := range entries {
 		if e.Value == "" || e.Danish == "" || e.English == "" {
 			panic("vocab: incomplete " + kind + " entry " + string(e.Value))
 		}
-		if _, dup := s.index[e.Value]; dup {
+		if s.Index(e.Value) < i {
 			panic("vocab: duplicate " + kind + " " + string(e.Value))
 		}
-		s.index[e.Value] = i
 		for _, a := range e.Aliases {
 			s.aliases[strings.ToLower(a)] = e.Value
 		}
@@ -53,11 +50,7 @@ func New[T ~string](kind string, errf func(kind, input string) error, entries ..
 	return s
 }
 
-// Kind names the vocabulary ("state", "role", ...).
-func (s *Set[T]) Kind() string { return s.kind }
-
-// Valid reports whether v is one of the values. It runs on every
-// transition, so small vocabularies are scanned rather than hashed.
+// Valid reports whether v is one of the values.
 func (s *Set[T]) Valid(v T) bool {
 	return s.Index(v) >= 0
 }
@@ -98,18 +91,14 @@ func (s *Set[T]) Values() []T {
 	return out
 }
 
-// Index returns the position of v in table order, or -1.
+// Index returns the position of v in table order, or -1. The vocabularies
+// are small (a dozen values at most) and looked up on every transition, so
+// they are scanned rather than hashed.
 func (s *Set[T]) Index(v T) int {
-	if len(s.entries) <= 16 {
-		for i := range s.entries {
-			if s.entries[i].Value == v {
-				return i
-			}
+	for i := range s.entries {
+		if s.entries[i].Value == v {
+			return i
 		}
-		return -1
-	}
-	if i, ok := s.index[v]; ok {
-		return i
 	}
 	return -1
 }
