@@ -425,3 +425,30 @@ func TestCancelledContext(t *testing.T) {
 		assert.NoError(t, err, "the store stays usable")
 	})
 }
+
+// TestSaveStaleCopy saves a copy loaded before the last change, claiming
+// the stored version: the store refuses it rather than going back in time.
+func TestSaveStaleCopy(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress)
+		stale, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		now := f.fire(t, c.ID(), complaint.EventRequestInfo)
+
+		for _, expected := range []int{now.Version(), 0, -1} {
+			err := f.s.Save(ctx, stale, expected)
+			assert.ErrorIs(t, err, store.ErrConflict, "expected version %d", expected)
+		}
+		got, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, now.Snapshot(), got.Snapshot(), "the stored complaint did not go back in time")
+	})
+}
+
+func TestRelayNeedsStoreAndNotifier(t *testing.T) {
+	f := newFixture(t)
+	for _, r := range []*store.Relay{{Notifier: &recorder{}}, {Store: store.NewMemory(f.w)}} {
+		_, err := r.RunOnce(ctx)
+		assert.Error(t, err)
+	}
+}

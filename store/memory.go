@@ -98,6 +98,9 @@ func (m *Memory) Save(ctx context.Context, c *complaint.Complaint, expectedVersi
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := checkExpected(c, expectedVersion); err != nil {
+		return err
+	}
 	rec := m.record(c)
 	m.mu.Lock()
 	defer m.mu.Unlock()

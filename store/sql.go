@@ -288,8 +288,8 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 
 // Save implements Store.
 func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
-	if expectedVersion < 1 || expectedVersion > c.Version() {
-		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: c.Version()}
+	if err := checkExpected(c, expectedVersion); err != nil {
+		return err
 	}
 	r, err := s.encode(c, expectedVersion)
 	if err != nil {

@@ -227,5 +227,15 @@ func DefaultRetryAfter(attempts int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
+// checkExpected refuses a save whose expected version c has not reached:
+// c was not loaded at that version, so saving it could take the stored
+// complaint back in time.
+func checkExpected(c *complaint.Complaint, expectedVersion int) error {
+	if expectedVersion < 1 || expectedVersion > c.Version() {
+		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: c.Version()}
+	}
+	return nil
+}
+
 // errSkipped marks a claimed message left for a later batch.
 var errSkipped = errors.New("store: skipped")
