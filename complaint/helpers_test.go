@@ -1,8 +1,6 @@
 package complaint_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,51 +10,15 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 )
 
-// recorder is a Notifier that records what it is given and can be told to
-// fail.
-type recorder struct {
-	mu   sync.Mutex
-	got  []complaint.Notification
-	fail error
-}
-
-func (r *recorder) Notify(_ context.Context, n complaint.Notification) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return r.fail
-	}
-	r.got = append(r.got, n)
-	return nil
-}
-
-func (r *recorder) setFail(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.fail = err
-}
-
-func (r *recorder) all() []complaint.Notification {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]complaint.Notification(nil), r.got...)
-}
-
-func (r *recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = nil
-}
-
 type fixture struct {
 	w     *complaint.Workflow
 	clock *complainttest.Clock
-	rec   *recorder
+	rec   *complainttest.Recorder
 }
 
 func newFixture(t testing.TB, opts complaint.Options) *fixture {
 	t.Helper()
-	f := &fixture{clock: complainttest.NewClock(time.Time{}), rec: &recorder{}}
+	f := &fixture{clock: complainttest.NewClock(time.Time{}), rec: &complainttest.Recorder{}}
 	if opts.Now == nil {
 		opts.Now = f.clock.Now
 	}

@@ -31,7 +31,7 @@ func TestOpen(t *testing.T) {
 		Seq: 1, At: complainttest.Start, Event: complaint.EventOpen, From: "", To: complaint.StateReceived,
 		Actor: complainttest.Customer,
 	}}, c.History())
-	got := f.rec.all()
+	got := f.rec.Notifications()
 	require.Len(t, got, 1)
 	assert.Equal(t, complaint.TopicAcknowledged, got[0].Topic)
 	assert.Equal(t, glossary.Customer, got[0].Recipient)
@@ -104,7 +104,7 @@ func TestOpenRefused(t *testing.T) {
 			}
 		})
 	}
-	assert.Empty(t, f.rec.all(), "a refused intake notifies nobody")
+	assert.Empty(t, f.rec.Notifications(), "a refused intake notifies nobody")
 }
 
 func TestFireRefusedInput(t *testing.T) {
@@ -145,14 +145,14 @@ func TestFireRefusedInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := complainttest.InState(t, f.w, tc.state, nil)
 			before := c.Snapshot()
-			f.rec.reset()
+			f.rec.Reset()
 			_, err := f.w.Fire(ctx, c, tc.in)
 			require.ErrorIs(t, err, complaint.ErrInvalidInput)
 			var ie *complaint.InputError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tc.field, ie.Field, err.Error())
 			assert.Equal(t, before, c.Snapshot(), "refused input changed the complaint")
-			assert.Empty(t, f.rec.all())
+			assert.Empty(t, f.rec.Notifications())
 			assert.Equal(t, err, f.w.Check(c, tc.in), "Check and Fire agree")
 		})
 	}
@@ -265,7 +265,7 @@ func TestCloseWindow(t *testing.T) {
 func TestUpdateKeepsState(t *testing.T) {
 	f := newFixture(t, complaint.Options{})
 	c := complainttest.InState(t, f.w, complaint.StateWithManufacturer, nil)
-	f.rec.reset()
+	f.rec.Reset()
 	f.clock.Advance(time.Hour)
 	tr, err := f.w.Fire(ctx, c, complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "The manufacturer has your laptop."})
 	require.NoError(t, err)
@@ -273,7 +273,7 @@ func TestUpdateKeepsState(t *testing.T) {
 	assert.Equal(t, complaint.Entry{Seq: 4, At: complainttest.Start.Add(time.Hour), Event: complaint.EventUpdate,
 		From: complaint.StateWithManufacturer, To: complaint.StateWithManufacturer, Actor: complainttest.Agent,
 		Note: "The manufacturer has your laptop."}, tr.Entry)
-	got := f.rec.all()
+	got := f.rec.Notifications()
 	require.Len(t, got, 1)
 	assert.Equal(t, complaint.TopicProgress, got[0].Topic)
 	assert.Equal(t, "The manufacturer has your laptop.", got[0].Data.Note)
@@ -411,14 +411,14 @@ func TestNotifications(t *testing.T) {
 				tc.intake(&intake)
 			}
 			c := complainttest.InState(t, f.w, tc.state, &intake)
-			f.rec.reset()
+			f.rec.Reset()
 			in := complainttest.InputFor(c, tc.event, tc.role)
 			if tc.edit != nil {
 				tc.edit(&in)
 			}
 			tr, err := f.w.Fire(ctx, c, in)
 			require.NoError(t, err)
-			got := f.rec.all()
+			got := f.rec.Notifications()
 			assert.Equal(t, len(got), tr.Produced, "the notifier got all Fire produced")
 			require.Len(t, got, len(tc.want))
 			for i, n := range got {
@@ -470,7 +470,7 @@ func TestHooks(t *testing.T) {
 
 	calls, failNext = nil, true
 	before := c.Snapshot()
-	f.rec.reset()
+	f.rec.Reset()
 	_, err := f.w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventAnswer, glossary.CustomerService))
 	require.ErrorIs(t, err, complaint.ErrVetoed)
 	require.ErrorIs(t, err, veto, "the hook's own error is matched")
@@ -478,7 +478,7 @@ func TestHooks(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "order-check", ve.Hook)
 	assert.Equal(t, before, c.Snapshot(), "a veto changes nothing")
-	assert.Empty(t, f.rec.all(), "a veto notifies nobody")
+	assert.Empty(t, f.rec.Notifications(), "a veto notifies nobody")
 	assert.Equal(t, []string{"before answer in_progress->final_answer"}, calls)
 
 	calls, failNext = nil, false
@@ -525,7 +525,7 @@ func TestOpenVetoed(t *testing.T) {
 	c, err := f.w.Open(ctx, complainttest.Intake())
 	require.ErrorIs(t, err, complaint.ErrVetoed)
 	assert.Nil(t, c)
-	assert.Empty(t, f.rec.all())
+	assert.Empty(t, f.rec.Notifications())
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {
@@ -565,7 +565,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 func TestDeliveryFailureKeepsNotificationsPending(t *testing.T) {
 	f := newFixture(t, complaint.Options{})
 	down := errors.New("smtp: connection refused")
-	f.rec.setFail(down)
+	f.rec.FailWith(func(complaint.Notification) error { return down })
 
 	c, err := f.w.Open(ctx, complainttest.Intake())
 	require.ErrorIs(t, err, complaint.ErrUndelivered)
@@ -582,17 +582,17 @@ func TestDeliveryFailureKeepsNotificationsPending(t *testing.T) {
 	require.Len(t, pending, 2)
 	assert.Equal(t, complaint.TopicAcknowledged, pending[0].Topic)
 	assert.Equal(t, complaint.TopicStarted, pending[1].Topic)
-	assert.Empty(t, f.rec.all())
+	assert.Empty(t, f.rec.Notifications())
 
 	// The snapshot carries pending notifications across a restore.
 	restored, err := f.w.Restore(c.Snapshot())
 	require.NoError(t, err)
 	assert.Equal(t, pending, restored.Pending())
 
-	f.rec.setFail(nil)
+	f.rec.FailWith(nil)
 	require.NoError(t, f.w.Deliver(ctx, restored))
 	assert.Empty(t, restored.Pending())
-	got := f.rec.all()
+	got := f.rec.Notifications()
 	require.Len(t, got, 2)
 	assert.Equal(t, pending, got, "delivered in order with the same keys")
 }
@@ -776,7 +776,7 @@ func TestConcurrentWorkflowUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	assert.Equal(t, 32*9, len(f.rec.all()), "9 notifications per complaint")
+	assert.Equal(t, 32*9, len(f.rec.Notifications()), "9 notifications per complaint")
 }
 
 func TestCanDoesNotAllocate(t *testing.T) {

@@ -78,11 +78,11 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 				return err
 			}},
 			{"Relay.RunOnce", func(ctx context.Context) error {
-				_, err := (&store.Relay{Store: f.s, Notifier: &recorder{}, Now: f.clock.Now}).RunOnce(ctx)
+				_, err := (&store.Relay{Store: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
 				return err
 			}},
 			{"Relay.Run", func(ctx context.Context) error {
-				return (&store.Relay{Store: f.s, Notifier: &recorder{}, Now: f.clock.Now}).Run(ctx)
+				return (&store.Relay{Store: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).Run(ctx)
 			}},
 		}
 		cancelled, cancel := context.WithCancel(ctx)
@@ -115,7 +115,7 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 		got, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService), store.TransitionOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, complaint.StateAwaitingCustomer, got.State())
-		_, err = (&store.Relay{Store: f.s, Notifier: &recorder{}, Now: f.clock.Now}).RunOnce(ctx)
+		_, err = (&store.Relay{Store: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
 		require.NoError(t, err)
 	})
 }

@@ -272,34 +272,6 @@ func TestList(t *testing.T) {
 	})
 }
 
-type recorder struct {
-	mu   sync.Mutex
-	got  []complaint.Notification
-	fail func(complaint.Notification) error
-}
-
-func (r *recorder) Notify(_ context.Context, n complaint.Notification) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		if err := r.fail(n); err != nil {
-			return err
-		}
-	}
-	r.got = append(r.got, n)
-	return nil
-}
-
-func (r *recorder) keys() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, len(r.got))
-	for i := range r.got {
-		out[i] = r.got[i].Key()
-	}
-	return out
-}
-
 func TestRelayDelivers(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		a := f.open(t, complaint.StateEscalated)
@@ -309,7 +281,7 @@ func TestRelayDelivers(t *testing.T) {
 		want := keys(pending)
 		require.Len(t, want, 4+2) // acknowledged, final_answer, escalated twice; acknowledged, started
 
-		rec := &recorder{}
+		rec := &complainttest.Recorder{}
 		relay := &store.Relay{Store: f.s, Notifier: rec, BatchSize: 3, Now: f.clock.Now}
 		total := 0
 		for range 10 {
@@ -321,7 +293,7 @@ func TestRelayDelivers(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 6, total)
-		assert.Equal(t, want, rec.keys(), "delivered once each, oldest first")
+		assert.Equal(t, want, rec.Keys(), "delivered once each, oldest first")
 		pending, err = f.s.Pending(ctx, 100)
 		require.NoError(t, err)
 		assert.Empty(t, pending)
@@ -340,7 +312,8 @@ func TestRelayBacksOff(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		c := f.open(t, complaint.StateInProgress) // acknowledged, started
 		down := errors.New("smtp down")
-		rec := &recorder{fail: func(complaint.Notification) error { return down }}
+		rec := &complainttest.Recorder{}
+		rec.FailWith(func(complaint.Notification) error { return down })
 		relay := &store.Relay{Store: f.s, Notifier: rec, Now: f.clock.Now,
 			RetryAfter: func(n int) time.Duration { return time.Duration(n) * time.Minute }}
 
@@ -362,7 +335,7 @@ func TestRelayBacksOff(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, store.Batch{}, batch, "nothing is due")
 
-		rec.fail = nil
+		rec.FailWith(nil)
 		f.clock.Advance(time.Minute)
 		batch, err = relay.RunOnce(ctx)
 		require.NoError(t, err)
@@ -372,7 +345,7 @@ func TestRelayBacksOff(t *testing.T) {
 		assert.Equal(t, 2, ns[0].Attempts)
 		assert.True(t, ns[0].Delivered())
 		assert.Equal(t, 2, ns[1].Attempts)
-		assert.Equal(t, []string{c.ID() + "/1/acknowledged/customer", c.ID() + "/2/started/customer"}, rec.keys())
+		assert.Equal(t, []string{c.ID() + "/1/acknowledged/customer", c.ID() + "/2/started/customer"}, rec.Keys())
 	})
 }
 
@@ -385,7 +358,7 @@ func TestConcurrentRelays(t *testing.T) {
 		}
 		pending, err := f.s.Pending(ctx, 1000)
 		require.NoError(t, err)
-		rec := &recorder{}
+		rec := &complainttest.Recorder{}
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Add(1)
@@ -405,7 +378,7 @@ func TestConcurrentRelays(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		assert.ElementsMatch(t, keys(pending), rec.keys(), "each delivered exactly once")
+		assert.ElementsMatch(t, keys(pending), rec.Keys(), "each delivered exactly once")
 	})
 }
 
@@ -447,7 +420,7 @@ func TestSaveStaleCopy(t *testing.T) {
 
 func TestRelayNeedsStoreAndNotifier(t *testing.T) {
 	f := newFixture(t)
-	for _, r := range []*store.Relay{{Notifier: &recorder{}}, {Store: store.NewMemory(f.w)}} {
+	for _, r := range []*store.Relay{{Notifier: &complainttest.Recorder{}}, {Store: store.NewMemory(f.w)}} {
 		_, err := r.RunOnce(ctx)
 		assert.Error(t, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -307,4 +308,60 @@ func Explore(tb testing.TB, w *complaint.Workflow, depth int, visit func(Path)) 
 	}
 	walk(root, nil)
 	return count
+}
+
+// Recorder is a complaint.Notifier for tests: it records the notifications
+// it accepts, in order, and refuses those its fail function returns an
+// error for. The zero Recorder accepts everything. It is safe for
+// concurrent use.
+type Recorder struct {
+	mu   sync.Mutex
+	got  []complaint.Notification
+	fail func(complaint.Notification) error
+}
+
+// Notify implements complaint.Notifier.
+func (r *Recorder) Notify(_ context.Context, n complaint.Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		if err := r.fail(n); err != nil {
+			return err
+		}
+	}
+	r.got = append(r.got, n)
+	return nil
+}
+
+// FailWith makes Notify refuse a notification when fail returns an error
+// for it; nil accepts everything again.
+func (r *Recorder) FailWith(fail func(complaint.Notification) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail = fail
+}
+
+// Notifications returns a copy of what was accepted, oldest first.
+func (r *Recorder) Notifications() []complaint.Notification {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// Keys returns the idempotency keys of what was accepted, oldest first.
+func (r *Recorder) Keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.got))
+	for i := range r.got {
+		out[i] = r.got[i].Key()
+	}
+	return out
+}
+
+// Reset forgets what was accepted.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = nil
 }

@@ -1,6 +1,8 @@
 package complainttest_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -106,4 +108,21 @@ func TestExploreDepth(t *testing.T) {
 	assert.Equal(t, 2, longest)
 	// received allows start, answer and withdraw; each leads on.
 	assert.Greater(t, n, 4)
+}
+
+func TestRecorder(t *testing.T) {
+	var r complainttest.Recorder
+	n := complaint.Notification{Topic: complaint.TopicStarted, Recipient: glossary.Customer, ComplaintID: "K-1", Seq: 2}
+	require.NoError(t, r.Notify(context.Background(), n))
+	down := errors.New("down")
+	r.FailWith(func(complaint.Notification) error { return down })
+	assert.ErrorIs(t, r.Notify(context.Background(), n), down)
+	r.FailWith(nil)
+	require.NoError(t, r.Notify(context.Background(), n))
+	assert.Equal(t, []string{"K-1/2/started/customer", "K-1/2/started/customer"}, r.Keys())
+	got := r.Notifications()
+	got[0].Seq = 99
+	assert.Equal(t, 2, r.Notifications()[0].Seq, "a copy")
+	r.Reset()
+	assert.Empty(t, r.Keys())
 }
