@@ -186,6 +186,11 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// HasNotifier reports whether the workflow delivers notifications itself.
+// Stores refuse such a workflow: with a store, notifications must wait in
+// its outbox until the transition that produced them is saved.
+func (w *Workflow) HasNotifier() bool { return w.notifier != nil }
+
 // Policy returns the policy that applies to customers of type t.
 func (w *Workflow) Policy(t CustomerType) Policy { return *w.policyFor(t) }
 

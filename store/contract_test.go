@@ -425,3 +425,27 @@ func TestRelayNeedsStoreAndNotifier(t *testing.T) {
 		assert.Error(t, err)
 	}
 }
+
+// TestWorkflowWithNotifierRefused: the store helpers refuse a workflow that
+// would notify before the store has saved, and nothing is sent or written.
+func TestWorkflowWithNotifierRefused(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateReceived)
+		rec := &complainttest.Recorder{}
+		w, err := complaint.New(complaint.Options{Now: f.clock.Now, Notifier: rec})
+		require.NoError(t, err)
+		assert.True(t, w.HasNotifier())
+		assert.False(t, f.w.HasNotifier())
+
+		_, err = store.OpenComplaint(ctx, f.s, w, complainttest.Intake())
+		assert.ErrorIs(t, err, store.ErrWorkflowNotifies)
+		_, _, err = store.Transition(ctx, f.s, w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		assert.ErrorIs(t, err, store.ErrWorkflowNotifies)
+
+		assert.Empty(t, rec.Keys(), "nothing was sent")
+		all, err := f.s.List(ctx, store.Filter{})
+		require.NoError(t, err)
+		require.Len(t, all, 1, "nothing was created")
+		assert.Equal(t, 1, all[0].Version(), "nothing was changed")
+	})
+}

@@ -21,6 +21,11 @@ var (
 	// ErrCorrupt: a stored row cannot be decoded into a complaint
 	// (*DecodeError).
 	ErrCorrupt = errors.New("store: stored complaint cannot be decoded")
+	// ErrWorkflowNotifies: Transition or OpenComplaint was given a
+	// workflow with a Notifier. It would deliver notifications before the
+	// store saved the transition that produced them, or even when the save
+	// failed; with a store they go through the outbox and a Relay.
+	ErrWorkflowNotifies = errors.New("store: the workflow has a Notifier; with a store, notifications go through the outbox")
 )
 
 // NotFoundError reports an unknown complaint id.
@@ -173,8 +178,12 @@ type TransitionOptions struct {
 //
 // Errors from Fire (complaint.ErrInvalidTransition, ErrForbidden, ...) are
 // returned as they are and nothing is saved. After the last attempt it
-// returns the *ConflictError.
+// returns the *ConflictError. A workflow with a Notifier is refused with
+// ErrWorkflowNotifies.
 func Transition(ctx context.Context, s Store, w *complaint.Workflow, id string, in complaint.Input, opts TransitionOptions) (*complaint.Complaint, complaint.Transition, error) {
+	if w.HasNotifier() {
+		return nil, complaint.Transition{}, ErrWorkflowNotifies
+	}
 	attempts := opts.MaxAttempts
 	if attempts <= 0 {
 		attempts = 5
@@ -190,13 +199,13 @@ func Transition(ctx context.Context, s Store, w *complaint.Workflow, id string, 
 		if opts.ExpectedVersion != 0 && loaded != opts.ExpectedVersion {
 			return nil, complaint.Transition{}, &ConflictError{ID: id, Expected: opts.ExpectedVersion, Actual: loaded}
 		}
-		t, ferr := w.Fire(ctx, c, in)
-		if ferr != nil && !errors.Is(ferr, complaint.ErrUndelivered) {
-			return nil, complaint.Transition{}, ferr
+		t, err := w.Fire(ctx, c, in)
+		if err != nil {
+			return nil, complaint.Transition{}, err
 		}
 		err = s.Save(ctx, c, loaded)
 		if err == nil {
-			return c, t, ferr
+			return c, t, nil
 		}
 		if !errors.Is(err, ErrConflict) || opts.ExpectedVersion != 0 {
 			return nil, complaint.Transition{}, err
@@ -205,10 +214,14 @@ func Transition(ctx context.Context, s Store, w *complaint.Workflow, id string, 
 	return nil, complaint.Transition{}, err
 }
 
-// OpenComplaint opens a complaint with w and creates it in s.
+// OpenComplaint opens a complaint with w and creates it in s. A workflow
+// with a Notifier is refused with ErrWorkflowNotifies.
 func OpenComplaint(ctx context.Context, s Store, w *complaint.Workflow, in complaint.Intake) (*complaint.Complaint, error) {
+	if w.HasNotifier() {
+		return nil, ErrWorkflowNotifies
+	}
 	c, err := w.Open(ctx, in)
-	if err != nil && !errors.Is(err, complaint.ErrUndelivered) {
+	if err != nil {
 		return nil, err
 	}
 	if err := s.Create(ctx, c); err != nil {
