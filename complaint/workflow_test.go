@@ -598,18 +598,32 @@ func TestDeliveryFailureKeepsNotificationsPending(t *testing.T) {
 }
 
 func TestDeliveryStopsAtFirstFailure(t *testing.T) {
-	calls := 0
-	f := newFixture(t, complaint.Options{Notifier: complaint.NotifierFunc(func(context.Context, complaint.Notification) error {
-		calls++
-		if calls == 2 {
-			return errors.New("flaky")
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
+	f.rec.Reset()
+	// escalate notifies the customer, then the Complaints Department; the
+	// first fails, so the second must wait behind it, not overtake it.
+	f.rec.FailWith(func(n complaint.Notification) error {
+		if n.Recipient == glossary.Customer {
+			return errors.New("mailbox full")
 		}
 		return nil
-	})})
-	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil) // open ok, start fails
-	_ = c
-	require.Len(t, c.Pending(), 1)
-	assert.Equal(t, complaint.TopicStarted, c.Pending()[0].Topic)
+	})
+	_, err := f.w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventEscalate, glossary.Customer))
+	require.ErrorIs(t, err, complaint.ErrUndelivered)
+	assert.Empty(t, f.rec.Keys(), "nothing after the failure was sent")
+	var recipients []glossary.Role
+	for _, n := range c.Pending() {
+		recipients = append(recipients, n.Recipient)
+	}
+	assert.Equal(t, []glossary.Role{glossary.Customer, glossary.ComplaintsDepartment}, recipients, "both wait, in order")
+
+	f.rec.FailWith(nil)
+	require.NoError(t, f.w.Deliver(ctx, c))
+	assert.Equal(t, []string{
+		complaint.NotificationKey(c.ID(), c.Version(), complaint.TopicEscalated, glossary.Customer),
+		complaint.NotificationKey(c.ID(), c.Version(), complaint.TopicEscalated, glossary.ComplaintsDepartment),
+	}, f.rec.Keys())
 }
 
 func TestNoNotifierLeavesPending(t *testing.T) {
