@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -448,4 +451,20 @@ func TestWorkflowWithNotifierRefused(t *testing.T) {
 		require.Len(t, all, 1, "nothing was created")
 		assert.Equal(t, 1, all[0].Version(), "nothing was changed")
 	})
+}
+
+// TestRelayRunSurvivesFailingPasses: Run logs a pass that fails and tries
+// again, until its context ends.
+func TestRelayRunSurvivesFailingPasses(t *testing.T) {
+	f := newFixture(t)
+	s, err := store.OpenSQLite(ctx, f.w, filepath.Join(t.TempDir(), "klage.db"))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	var logs bytes.Buffer
+	relay := &store.Relay{Store: s, Notifier: &complainttest.Recorder{}, Interval: 5 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	runCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, relay.Run(runCtx), context.DeadlineExceeded)
+	assert.GreaterOrEqual(t, bytes.Count(logs.Bytes(), []byte("relay pass failed")), 2, "failed passes are logged and retried")
 }

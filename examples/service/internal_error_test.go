@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/store"
+)
+
+// TestInternalError: a failure the API has no code for (here, a store whose
+// database is gone) answers 500 with a JSON error that tells the client
+// nothing of the internals, and is logged for the operator.
+func TestInternalError(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	w, err := complaint.New(complaint.Options{Now: clock.Now})
+	require.NoError(t, err)
+	s, err := store.OpenSQLite(t.Context(), w, filepath.Join(t.TempDir(), "klage.db"))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	var logs bytes.Buffer
+	srv := httptest.NewServer(NewServer(w, s, clock.Now, slog.New(slog.NewJSONHandler(&logs, nil))))
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/complaints/K-1")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	var e errorJSON
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+	assert.Equal(t, "internal", e.Error.Code)
+	assert.Equal(t, "internal error", e.Error.Message)
+	assert.Contains(t, logs.String(), "request failed")
+	assert.Contains(t, logs.String(), "database is closed")
+}
