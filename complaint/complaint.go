@@ -75,28 +75,27 @@ type Snapshot struct {
 	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
 }
 
-// clone returns a copy of s's data that shares no memory with s. History
-// and Deadlines are left out: a Complaint keeps them as records and clocks.
-func (s *Snapshot) clone() Snapshot {
-	out := *s
-	out.History, out.Deadlines = nil, nil
+// copyPayloads gives s its own copies of the final answer, referral,
+// decision and pending notifications, so that it shares no memory with the
+// complaint or snapshot they came from.
+func (s *Snapshot) copyPayloads() {
 	if s.FinalAnswer != nil {
 		a := *s.FinalAnswer
-		out.FinalAnswer = &a
+		s.FinalAnswer = &a
 	}
 	if s.Referral != nil {
 		r := *s.Referral
-		out.Referral = &r
+		s.Referral = &r
 	}
 	if s.Decision != nil {
 		d := s.Decision.Clone()
-		out.Decision = &d
+		s.Decision = &d
 	}
-	out.Pending = nil
 	if len(s.Pending) > 0 {
-		out.Pending = clonePending(s.Pending)
+		s.Pending = clonePending(s.Pending)
+	} else {
+		s.Pending = nil
 	}
-	return out
 }
 
 // clonePending copies notifications so that they share no memory with ns.
@@ -118,91 +117,141 @@ func clonePending(ns []Notification) []Notification {
 // version. The zero value is not a complaint: get one from Workflow.Open or
 // Workflow.Restore.
 type Complaint struct {
-	s      Snapshot // s.History and s.Deadlines are always nil: see hist and clocks
-	hist   []record
-	clocks [numDeadlines]clock
+	// A complaint is restored for every transition a service makes, so it
+	// is kept compact (under 512 bytes, which the Go allocator serves
+	// without a type header): vocabulary as table indices, times as
+	// seconds and nanoseconds, the history as records. The version is the
+	// length of the history.
+	id, description, remedy                 string
+	customerID, customerName, customerEmail string
+	sku, productName, manufacturer          string
+	claimPolicy, claimNotice                string
+	delivered                               time.Time // kept as given: it is a date in the customer's zone
+	finalAnswer                             *Answer
+	referral                                *Referral
+	decision                                *escalation.Decision
+	pending                                 []Notification
+	hist                                    []record
+	clocks                                  [numDeadlines]clock
+	claimEnds, presumptionEnds              instant
+	state, kind, channel, customerType      uint8
+	language                                uint8
+	claimKnown, withinPeriod, presumption   bool
 }
 
 // ID returns the complaint's id.
-func (c *Complaint) ID() string { return c.s.ID }
+func (c *Complaint) ID() string { return c.id }
 
 // State returns the current state.
-func (c *Complaint) State() State { return c.s.State }
+func (c *Complaint) State() State { return stateByIndex[c.state] }
 
 // Version returns the version, which is the number of history entries:
 // every transition, progress updates included, adds one.
-func (c *Complaint) Version() int { return c.s.Version }
+func (c *Complaint) Version() int { return len(c.hist) }
 
 // Kind returns what kind of complaint this is.
-func (c *Complaint) Kind() glossary.Term { return c.s.Kind }
+func (c *Complaint) Kind() glossary.Term { return termByIndex[c.kind] }
 
 // Channel returns how the complaint arrived.
-func (c *Complaint) Channel() glossary.Channel { return c.s.Channel }
+func (c *Complaint) Channel() glossary.Channel { return channelByIndex[c.channel] }
 
 // Customer returns who made the complaint.
-func (c *Complaint) Customer() Customer { return c.s.Customer }
+func (c *Complaint) Customer() Customer {
+	return Customer{ID: c.customerID, Name: c.customerName, Email: c.customerEmail,
+		Type: customerTypeByIndex[c.customerType], Language: languageByIndex[c.language]}
+}
 
 // Product returns what the complaint is about.
-func (c *Complaint) Product() Product { return c.s.Product }
+func (c *Complaint) Product() Product {
+	return Product{SKU: c.sku, Name: c.productName, Manufacturer: c.manufacturer, DeliveredAt: c.delivered}
+}
 
 // Description returns the customer's description of the problem.
-func (c *Complaint) Description() string { return c.s.Description }
+func (c *Complaint) Description() string { return c.description }
 
 // RemedySought returns what the customer asked for.
-func (c *Complaint) RemedySought() string { return c.s.RemedySought }
+func (c *Complaint) RemedySought() string { return c.remedy }
 
-// CreatedAt returns when the complaint was opened.
-func (c *Complaint) CreatedAt() time.Time { return c.s.CreatedAt }
+// CreatedAt returns when the complaint was opened: the time of the first
+// history entry.
+func (c *Complaint) CreatedAt() time.Time {
+	if len(c.hist) == 0 {
+		return time.Time{}
+	}
+	return c.hist[0].at()
+}
 
 // History returns a copy of the history, oldest first.
 func (c *Complaint) History() []Entry { return entries(c.hist) }
 
 // Last returns the newest history entry.
-func (c *Complaint) Last() Entry { return c.hist[len(c.hist)-1].entry() }
+func (c *Complaint) Last() Entry {
+	if len(c.hist) == 0 {
+		return Entry{}
+	}
+	return c.hist[len(c.hist)-1].entry(len(c.hist))
+}
 
 // FinalAnswer returns customer service's final answer, if it has given one.
 func (c *Complaint) FinalAnswer() (Answer, bool) {
-	if c.s.FinalAnswer == nil {
+	if c.finalAnswer == nil {
 		return Answer{}, false
 	}
-	return *c.s.FinalAnswer, true
+	return *c.finalAnswer, true
 }
 
 // Referral returns the referral to the manufacturer, if there was one.
 func (c *Complaint) Referral() (Referral, bool) {
-	if c.s.Referral == nil {
+	if c.referral == nil {
 		return Referral{}, false
 	}
-	return *c.s.Referral, true
+	return *c.referral, true
 }
 
 // Decision returns the Complaints Department's decision, if it has made
 // one.
 func (c *Complaint) Decision() (escalation.Decision, bool) {
-	if c.s.Decision == nil {
+	if c.decision == nil {
 		return escalation.Decision{}, false
 	}
-	return c.s.Decision.Clone(), true
+	return c.decision.Clone(), true
 }
 
 // Pending returns a copy of the notifications that have not been delivered
 // yet, oldest first.
-func (c *Complaint) Pending() []Notification { return clonePending(c.s.Pending) }
+func (c *Complaint) Pending() []Notification { return clonePending(c.pending) }
 
 // TakePending removes and returns the pending notifications. The caller
 // takes over the duty to deliver them: a store writes them to its outbox in
 // the same transaction as the complaint.
 func (c *Complaint) TakePending() []Notification {
-	p := c.s.Pending
-	c.s.Pending = nil
+	p := c.pending
+	c.pending = nil
 	return p
 }
 
 // Snapshot returns a deep copy of the complaint's data.
 func (c *Complaint) Snapshot() Snapshot {
-	s := c.s.clone()
-	s.History = entries(c.hist)
-	s.Deadlines = c.Deadlines()
+	s := Snapshot{
+		ID:           c.id,
+		State:        c.State(),
+		Version:      c.Version(),
+		Kind:         c.Kind(),
+		Channel:      c.Channel(),
+		Customer:     c.Customer(),
+		Product:      c.Product(),
+		Description:  c.description,
+		RemedySought: c.remedy,
+		CreatedAt:    c.CreatedAt(),
+		Deadlines:    c.Deadlines(),
+		Claim:        c.Claim(),
+		History:      entries(c.hist),
+		FinalAnswer:  c.finalAnswer,
+		Referral:     c.referral,
+		Decision:     c.decision,
+		Pending:      c.pending,
+	}
+	s.copyPayloads()
 	return s
 }
 

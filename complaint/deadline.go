@@ -115,37 +115,97 @@ var deadlineByIndex = [numDeadlines]DeadlineName{DeadlineFirstResponse, Deadline
 
 func deadlineIndex(n DeadlineName) int { return deadlineNames.Index(n) }
 
-// clock is a Deadline kept in a complaint's fixed array, indexed by name.
+// clock is a Deadline kept in a complaint's fixed array, indexed by name,
+// in 32 bytes without pointers. While the clock is paused, dueSec holds the
+// time that was left, in nanoseconds.
 type clock struct {
-	set       bool
-	breached  bool
-	cancelled bool
-	owner     glossary.Role
-	due, met  time.Time
-	remaining time.Duration
+	dueSec, metSec   int64
+	dueNsec, metNsec int32
+	owner            uint8 // role index
+	flags            uint8
 }
 
-func (k *clock) running() bool { return k.set && !k.due.IsZero() && k.met.IsZero() && !k.cancelled }
-func (k *clock) paused() bool  { return k.set && k.due.IsZero() && k.met.IsZero() && !k.cancelled }
-func (k *clock) open() bool    { return k.set && k.met.IsZero() && !k.cancelled }
+const (
+	clockSet = 1 << iota
+	clockPaused
+	clockBreached
+	clockCancelled
+)
 
-func (k *clock) start(owner glossary.Role, due time.Time) {
-	*k = clock{set: true, owner: owner, due: due}
+func (k *clock) is(f uint8) bool { return k.flags&f != 0 }
+
+func (k *clock) due() instant {
+	if k.is(clockPaused) {
+		return instant{}
+	}
+	return instant{sec: k.dueSec, nsec: k.dueNsec}
 }
 
-func (k *clock) meet(now time.Time, breachable bool) {
+func (k *clock) met() instant { return instant{sec: k.metSec, nsec: k.metNsec} }
+
+func (k *clock) remaining() time.Duration {
+	if k.is(clockPaused) {
+		return time.Duration(k.dueSec)
+	}
+	return 0
+}
+
+func (k *clock) setDue(t instant) { k.dueSec, k.dueNsec, k.flags = t.sec, t.nsec, k.flags&^clockPaused }
+
+func (k *clock) pause(remaining time.Duration) {
+	k.dueSec, k.dueNsec, k.flags = int64(remaining), 0, k.flags|clockPaused
+}
+
+func (k *clock) running() bool {
+	return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet && k.met().isZero() && !k.due().isZero()
+}
+func (k *clock) paused() bool { return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet|clockPaused }
+func (k *clock) open() bool {
+	return k.flags&(clockSet|clockCancelled) == clockSet && k.met().isZero()
+}
+
+func (k *clock) start(owner glossary.Role, due instant) {
+	*k = clock{flags: clockSet, owner: uint8(roleIndex(owner))}
+	k.setDue(due)
+}
+
+func (k *clock) meet(now instant, breachable bool) {
 	if !k.open() {
 		return
 	}
-	if breachable && !k.due.IsZero() && now.After(k.due) {
-		k.breached = true
+	if due := k.due(); breachable && !due.isZero() && due.before(now) {
+		k.flags |= clockBreached
 	}
-	k.due, k.remaining, k.met = time.Time{}, 0, now
+	k.dueSec, k.dueNsec, k.flags = 0, 0, k.flags&^clockPaused
+	k.metSec, k.metNsec = now.sec, now.nsec
+}
+
+func (k *clock) cancel() {
+	k.dueSec, k.dueNsec, k.flags = 0, 0, (k.flags&^clockPaused)|clockCancelled
 }
 
 func (k *clock) deadline(i int) Deadline {
-	return Deadline{Name: deadlineByIndex[i], Owner: k.owner, Due: k.due, Remaining: k.remaining,
-		MetAt: k.met, Breached: k.breached, Cancelled: k.cancelled}
+	return Deadline{Name: deadlineByIndex[i], Owner: roleByIndex[k.owner], Due: k.due().time(), Remaining: k.remaining(),
+		MetAt: k.met().time(), Breached: k.is(clockBreached), Cancelled: k.is(clockCancelled)}
+}
+
+// clockOf is the clock that keeps d, which has been validated.
+func clockOf(d *Deadline) clock {
+	k := clock{flags: clockSet, owner: uint8(roleIndex(d.Owner))}
+	if d.Breached {
+		k.flags |= clockBreached
+	}
+	if d.Cancelled {
+		k.flags |= clockCancelled
+	}
+	met := instantOf(d.MetAt)
+	k.metSec, k.metNsec = met.sec, met.nsec
+	if d.Paused() {
+		k.pause(d.Remaining)
+	} else {
+		k.setDue(instantOf(d.Due))
+	}
+	return k
 }
 
 // Deadlines returns the complaint's clocks that have been started, in the
@@ -153,7 +213,7 @@ func (k *clock) deadline(i int) Deadline {
 func (c *Complaint) Deadlines() []Deadline {
 	var out []Deadline
 	for i := range c.clocks {
-		if c.clocks[i].set {
+		if c.clocks[i].is(clockSet) {
 			out = append(out, c.clocks[i].deadline(i))
 		}
 	}
@@ -161,14 +221,26 @@ func (c *Complaint) Deadlines() []Deadline {
 }
 
 // Claim returns the assessment of the claim made at intake.
-func (c *Complaint) Claim() ClaimAssessment { return c.s.Claim }
+func (c *Complaint) Claim() ClaimAssessment {
+	return ClaimAssessment{Known: c.claimKnown, WithinPeriod: c.withinPeriod, PeriodEnds: c.claimEnds.time(),
+		PresumptionApplies: c.presumption, PresumptionEnds: c.presumptionEnds.time(),
+		NoticePeriod: c.claimNotice, Policy: c.claimPolicy}
+}
+
+// setClaim stores a.
+func (c *Complaint) setClaim(a *ClaimAssessment) {
+	c.claimKnown, c.withinPeriod, c.claimEnds = a.Known, a.WithinPeriod, instantOf(a.PeriodEnds)
+	c.presumption, c.presumptionEnds = a.PresumptionApplies, instantOf(a.PresumptionEnds)
+	c.claimNotice, c.claimPolicy = a.NoticePeriod, a.Policy
+}
 
 // Overdue returns the clocks that run and are past due at t. A paused
 // clock is never overdue.
 func (c *Complaint) Overdue(t time.Time) []Deadline {
 	var out []Deadline
+	at := instantOf(t)
 	for i := range c.clocks {
-		if k := &c.clocks[i]; k.running() && t.After(k.due) {
+		if k := &c.clocks[i]; k.running() && k.due().before(at) {
 			out = append(out, k.deadline(i))
 		}
 	}
@@ -178,13 +250,13 @@ func (c *Complaint) Overdue(t time.Time) []Deadline {
 // NextDue returns the earliest due time of the running clocks, for
 // indexing complaints by when they next need attention.
 func (c *Complaint) NextDue() (time.Time, bool) {
-	var next time.Time
+	var next instant
 	for i := range c.clocks {
-		if k := &c.clocks[i]; k.running() && (next.IsZero() || k.due.Before(next)) {
-			next = k.due
+		if k := &c.clocks[i]; k.running() && (next.isZero() || k.due().before(next)) {
+			next = k.due()
 		}
 	}
-	return next, !next.IsZero()
+	return next.time(), !next.isZero()
 }
 
 func working(s State) bool {
@@ -194,60 +266,59 @@ func working(s State) bool {
 // updateDeadlines recomputes c's clocks after entry e, from the policy for
 // c's customer. It does not allocate.
 func (w *Workflow) updateDeadlines(c *Complaint, e *Entry) {
-	p := w.policyFor(c.s.Customer.Type)
+	p := w.policyFor(customerTypeByIndex[c.customerType])
 	loc := p.location()
-	now := e.At
+	now, at := e.At, instantOf(e.At)
 	k := &c.clocks
+	after := func(d Period) instant { return instantOf(d.AddTo(now, loc)) }
 
 	pausing := e.To == StateAwaitingCustomer && e.From != StateAwaitingCustomer
 	resuming := e.From == StateAwaitingCustomer && e.To != StateAwaitingCustomer
 	for i := range k {
 		ki := &k[i]
-		if !ki.set {
+		if !ki.is(clockSet) {
 			continue
 		}
 		running := ki.running()
 		// A clock that is past due is breached, whatever happens next.
-		if running && i != dlEscalationWindow && now.After(ki.due) {
-			ki.breached = true
+		if running && i != dlEscalationWindow && ki.due().before(at) {
+			ki.flags |= clockBreached
 		}
 		// Clocks pause while the complaint awaits the customer, and resume
 		// with the time that was left.
 		switch {
 		case pausing && running:
-			ki.remaining = max(ki.due.Sub(now), 0)
-			ki.due = time.Time{}
+			ki.pause(max(ki.due().time().Sub(now), 0))
 		case resuming && ki.paused():
-			ki.due = now.Add(ki.remaining)
-			ki.remaining = 0
+			ki.setDue(instantOf(now.Add(ki.remaining())))
 		}
 	}
 
 	switch e.Event {
 	case EventOpen:
 		if !p.FirstResponse.IsZero() {
-			k[dlFirstResponse].start(glossary.CustomerService, p.FirstResponse.AddTo(now, loc))
+			k[dlFirstResponse].start(glossary.CustomerService, after(p.FirstResponse))
 		}
-		if c.s.Kind == glossary.DOA && !p.DOAReplacement.IsZero() {
-			k[dlDOAReplacement].start(glossary.CustomerService, p.DOAReplacement.AddTo(now, loc))
+		if termByIndex[c.kind] == glossary.DOA && !p.DOAReplacement.IsZero() {
+			k[dlDOAReplacement].start(glossary.CustomerService, after(p.DOAReplacement))
 		}
 	case EventAnswer:
-		k[dlDOAReplacement].meet(now, true)
+		k[dlDOAReplacement].meet(at, true)
 		if !p.EscalationWindow.IsZero() {
-			k[dlEscalationWindow].start(glossary.ComplaintsDepartment, p.EscalationWindow.AddTo(now, loc))
+			k[dlEscalationWindow].start(glossary.ComplaintsDepartment, after(p.EscalationWindow))
 		}
 	case EventEscalate:
 		if !p.ReviewDecision.IsZero() {
-			k[dlReviewDecision].start(glossary.ComplaintsDepartment, p.ReviewDecision.AddTo(now, loc))
+			k[dlReviewDecision].start(glossary.ComplaintsDepartment, after(p.ReviewDecision))
 		}
 	case EventReview:
-		k[dlReviewDecision].meet(now, true)
+		k[dlReviewDecision].meet(at, true)
 	}
 	if e.From == StateReceived {
-		k[dlFirstResponse].meet(now, true)
+		k[dlFirstResponse].meet(at, true)
 	}
 	if e.From == StateFinalAnswer {
-		k[dlEscalationWindow].meet(now, false)
+		k[dlEscalationWindow].meet(at, false)
 	}
 
 	// Progress updates: a rolling clock while someone works on the case.
@@ -261,11 +332,11 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry) {
 			if e.To == StateEscalated {
 				owner = glossary.ComplaintsDepartment
 			}
-			pu.start(owner, p.ProgressUpdate.AddTo(now, loc))
+			pu.start(owner, after(p.ProgressUpdate))
 		case working(e.To) && e.Event != EventProvideInfo && pu.running():
-			pu.due = p.ProgressUpdate.AddTo(now, loc)
+			pu.setDue(after(p.ProgressUpdate))
 		case !working(e.To) && e.To != StateAwaitingCustomer:
-			pu.meet(now, true)
+			pu.meet(at, true)
 		}
 	}
 
@@ -273,7 +344,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry) {
 	if e.To == StateClosed {
 		for i := range k {
 			if k[i].open() {
-				k[i].due, k[i].remaining, k[i].cancelled = time.Time{}, 0, true
+				k[i].cancel()
 			}
 		}
 	}

@@ -166,17 +166,17 @@ var escalationInstructions = [2]string{
 // fills each notification in place: they are large, and this runs on every
 // transition.
 func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []Notification {
-	s := &c.s
+	consumer := customerTypeByIndex[c.customerType] == Consumer
 	add := func(topic Topic, to glossary.Role) *Data {
-		dst = append(dst, Notification{Topic: topic, Recipient: to, ComplaintID: s.ID, Seq: e.Seq, At: e.At})
+		dst = append(dst, Notification{Topic: topic, Recipient: to, ComplaintID: c.id, Seq: e.Seq, At: e.At})
 		n := &dst[len(dst)-1]
 		n.Data.Event, n.Data.State, n.Data.By, n.Data.Language, n.Data.Kind, n.Data.Note =
-			e.Event, e.To, e.Actor.Role, s.Customer.Language, s.Kind, e.Note
+			e.Event, e.To, e.Actor.Role, languageByIndex[c.language], termByIndex[c.kind], e.Note
 		// Every recipient can reach the customer and knows the product; the
 		// manufacturer and the Complaints Department also get the case.
-		n.Data.Customer, n.Data.Product = s.Customer, s.Product
+		n.Data.Customer, n.Data.Product = c.Customer(), c.Product()
 		if to != glossary.Customer {
-			n.Data.Description, n.Data.RemedySought = s.Description, s.RemedySought
+			n.Data.Description, n.Data.RemedySought = c.description, c.remedy
 		}
 		return &n.Data
 	}
@@ -191,29 +191,29 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []No
 		add(TopicProgress, glossary.Customer)
 	case EventRefer:
 		for _, to := range [...]glossary.Role{glossary.Customer, glossary.Manufacturer} {
-			r := *s.Referral
+			r := *c.referral
 			add(TopicReferred, to).Referral = &r
 		}
 	case EventAnswer:
-		a := *s.FinalAnswer
+		a := *c.finalAnswer
 		d := add(TopicFinalAnswer, glossary.Customer)
 		d.Answer = &a
 		if !a.Outcome.FullyUpheld() {
 			d.Escalation = w.escalationInfo(c)
-			if s.Customer.Type == Consumer {
+			if consumer {
 				d.ComplaintBodies = slices.Clone(w.bodies)
 			}
 		}
 	case EventEscalate:
 		for _, to := range [...]glossary.Role{glossary.Customer, glossary.ComplaintsDepartment} {
-			a := *s.FinalAnswer
+			a := *c.finalAnswer
 			add(TopicEscalated, to).Answer = &a
 		}
 	case EventReview:
-		dec := s.Decision.Clone()
+		dec := c.decision.Clone()
 		d := add(TopicReviewed, glossary.Customer)
 		d.Decision = &dec
-		if !dec.Outcome.FullyUpheld() && s.Customer.Type == Consumer {
+		if !dec.Outcome.FullyUpheld() && consumer {
 			d.ComplaintBodies = slices.Clone(w.bodies)
 		}
 	case EventAccept, EventClose, EventWithdraw:
@@ -230,13 +230,13 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []No
 
 func (w *Workflow) escalationInfo(c *Complaint) *EscalationInfo {
 	info := &EscalationInfo{Contact: w.contact}
-	if c.s.Customer.Language == glossary.English {
+	if languageByIndex[c.language] == glossary.English {
 		info.Instructions = escalationInstructions[1]
 	} else {
 		info.Instructions = escalationInstructions[0]
 	}
 	if k := &c.clocks[dlEscalationWindow]; k.running() {
-		info.Until = k.due
+		info.Until = k.due().time()
 	}
 	return info
 }
@@ -250,7 +250,7 @@ func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
 	if w.notifier == nil || c == nil {
 		return nil
 	}
-	p := c.s.Pending
+	p := c.pending
 	sent := 0
 	var failure error
 	for sent < len(p) {
@@ -268,7 +268,7 @@ func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
 	// next transition.
 	n := copy(p, p[sent:])
 	clear(p[n:])
-	c.s.Pending = p[:n]
+	c.pending = p[:n]
 	return failure
 }
 
@@ -285,10 +285,10 @@ func (w *Workflow) Sweep(t time.Time, complaints []*Complaint) []Notification {
 		}
 		for _, d := range c.Overdue(t) {
 			out = append(out, Notification{
-				Topic: TopicReminder, Recipient: d.Owner, ComplaintID: c.s.ID, Seq: c.s.Version, At: t,
+				Topic: TopicReminder, Recipient: d.Owner, ComplaintID: c.id, Seq: c.Version(), At: t,
 				Data: Data{
-					State: c.s.State, Language: c.s.Customer.Language, Kind: c.s.Kind,
-					Customer: c.s.Customer, Product: c.s.Product, Description: c.s.Description, RemedySought: c.s.RemedySought,
+					State: c.State(), Language: languageByIndex[c.language], Kind: c.Kind(),
+					Customer: c.Customer(), Product: c.Product(), Description: c.description, RemedySought: c.remedy,
 					Deadline: &d,
 				},
 			})

@@ -7,17 +7,47 @@ import (
 )
 
 // record is the in-memory form of a history Entry: vocabulary as table
-// indices and the time as seconds and nanoseconds, 56 bytes instead of 128.
-// Complaints are restored and extended on every transition, so the history
-// is most of what a transition copies and allocates.
+// indices, the time as seconds and nanoseconds and the sequence number as
+// the position, 48 bytes instead of 128. Complaints are restored and
+// extended on every transition, so the history is most of what a
+// transition copies and allocates.
 type record struct {
 	sec                   int64
 	nsec                  int32
-	seq                   int32
 	event, from, to, role uint8
 	actorID               string
 	note                  string
 }
+
+func recordOf(e *Entry, event, from, to, role uint8) record {
+	return record{sec: e.At.Unix(), nsec: int32(e.At.Nanosecond()), event: event, from: from, to: to, role: role,
+		actorID: e.Actor.ID, note: e.Note}
+}
+
+// instant is a time.Time in 12 bytes without pointers: seconds since the
+// zero Time, so that the zero instant is the zero Time, and nanoseconds.
+// Times come back in UTC.
+type instant struct {
+	sec  int64
+	nsec int32
+}
+
+// zeroUnix is time.Time{}.Unix().
+const zeroUnix = -62135596800
+
+func instantOf(t time.Time) instant { return instant{sec: t.Unix() - zeroUnix, nsec: int32(t.Nanosecond())} }
+
+func (i instant) time() time.Time {
+	if i == (instant{}) {
+		return time.Time{}
+	}
+	return time.Unix(i.sec+zeroUnix, int64(i.nsec)).UTC()
+}
+
+func (i instant) isZero() bool { return i == (instant{}) }
+
+// before reports whether i is before j.
+func (i instant) before(j instant) bool { return i.sec < j.sec || (i.sec == j.sec && i.nsec < j.nsec) }
 
 const noState = 0xff // the From of the opening entry
 
@@ -28,7 +58,22 @@ var (
 		EventAnswer, EventAccept, EventEscalate, EventReview, EventClose, EventWithdraw, EventUpdate}
 	roleByIndex = [numRoles]glossary.Role{glossary.Customer, glossary.CustomerService, glossary.ComplaintsDepartment,
 		glossary.Manufacturer, glossary.System}
+	termByIndex         = glossary.Terms()
+	channelByIndex      = glossary.Channels()
+	languageByIndex     = glossary.Languages()
+	customerTypeByIndex = customerTypes.Values()
 )
+
+// indexIn returns the position of v in list, or -1. The lists are a few
+// entries long.
+func indexIn[T comparable](list []T, v T) int {
+	for i, x := range list {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
 
 // stamp is t as history records it: UTC, without a monotonic reading.
 func stamp(t time.Time) time.Time { return time.Unix(t.Unix(), int64(t.Nanosecond())).UTC() }
@@ -46,9 +91,10 @@ func (r *record) actor() glossary.Actor {
 	return glossary.Actor{ID: r.actorID, Role: roleByIndex[r.role]}
 }
 
-func (r *record) entry() Entry {
+// entry returns r as the history entry with sequence number seq.
+func (r *record) entry(seq int) Entry {
 	return Entry{
-		Seq:   int(r.seq),
+		Seq:   seq,
 		At:    r.at(),
 		Event: eventByIndex[r.event],
 		From:  r.fromState(),
@@ -61,7 +107,7 @@ func (r *record) entry() Entry {
 func entries(h []record) []Entry {
 	out := make([]Entry, len(h))
 	for i := range h {
-		out[i] = h[i].entry()
+		out[i] = h[i].entry(i + 1)
 	}
 	return out
 }

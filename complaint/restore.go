@@ -20,11 +20,23 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Complaint{s: s.clone(), hist: hist}
-	c.s.CreatedAt = stamp(s.CreatedAt)
-	for _, d := range s.Deadlines {
-		c.clocks[deadlineIndex(d.Name)] = clock{set: true, owner: d.Owner, due: d.Due, met: d.MetAt,
-			remaining: d.Remaining, breached: d.Breached, cancelled: d.Cancelled}
+	s.copyPayloads()
+	c := &Complaint{
+		id: s.ID, description: s.Description, remedy: s.RemedySought,
+		customerID: s.Customer.ID, customerName: s.Customer.Name, customerEmail: s.Customer.Email,
+		sku: s.Product.SKU, productName: s.Product.Name, manufacturer: s.Product.Manufacturer,
+		delivered:   s.Product.DeliveredAt,
+		finalAnswer: s.FinalAnswer, referral: s.Referral, decision: s.Decision, pending: s.Pending,
+		hist:  hist,
+		state: uint8(stateIndex(s.State)), kind: uint8(indexIn(termByIndex, s.Kind)),
+		channel:      uint8(indexIn(channelByIndex, s.Channel)),
+		customerType: uint8(indexIn(customerTypeByIndex, s.Customer.Type)),
+		language:     uint8(indexIn(languageByIndex, s.Customer.Language)),
+	}
+	c.setClaim(&s.Claim)
+	for i := range s.Deadlines {
+		d := &s.Deadlines[i]
+		c.clocks[deadlineIndex(d.Name)] = clockOf(d)
 	}
 	return c, nil
 }
@@ -127,11 +139,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 			}
 			reviewed = true
 		}
-		hist = append(hist, record{
-			sec: e.At.Unix(), nsec: int32(e.At.Nanosecond()), seq: int32(e.Seq),
-			event: uint8(ev), from: from, to: uint8(to), role: uint8(role),
-			actorID: e.Actor.ID, note: e.Note,
-		})
+		hist = append(hist, recordOf(e, uint8(ev), from, uint8(to), uint8(role)))
 		state = to
 	}
 	if stateByIndex[state] != s.State {
@@ -165,7 +173,8 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 	for i := range s.Deadlines {
 		d := &s.Deadlines[i]
 		di := deadlineIndex(d.Name)
-		if di < 0 || seen[di] || roleIndex(d.Owner) < 0 || d.Remaining < 0 || (!d.Due.IsZero() && d.Remaining != 0) {
+		if di < 0 || seen[di] || roleIndex(d.Owner) < 0 || d.Remaining < 0 || (!d.Paused() && d.Remaining != 0) ||
+			!inRange(d.Due) || !inRange(d.MetAt) {
 			return nil, bad(0, "deadline %d (%q) is invalid", i, d.Name)
 		}
 		seen[di] = true

@@ -144,6 +144,13 @@ func validateIntake(in *Intake) error {
 	return checkActor("opened_by", in.OpenedBy)
 }
 
+// inRange reports whether t is zero or in the years 1 to 9999, which
+// JSON can carry and complaints keep.
+func inRange(t time.Time) bool {
+	y := t.Year()
+	return t.IsZero() || (y >= 1 && y <= 9999)
+}
+
 // validateStored checks what the lifecycle relies on in a stored
 // complaint's intake data: ids, vocabulary and lengths. The full checks
 // (text encoding, e-mail syntax) ran when it was opened.
@@ -176,6 +183,9 @@ func validateStored(s *Snapshot) error {
 	if y := s.Product.DeliveredAt.Year(); !s.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
 		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
 	}
+	if !inRange(s.Claim.PeriodEnds) || !inRange(s.Claim.PresumptionEnds) {
+		return &InputError{Field: "claim", Problem: "a time is out of range"}
+	}
 	return nil
 }
 
@@ -188,7 +198,7 @@ type step struct {
 
 // check applies every rule to in on c and returns the step it makes.
 func (w *Workflow) check(c *Complaint, in Input) (step, error) {
-	if c == nil || c.s.Version == 0 {
+	if c == nil || len(c.hist) == 0 {
 		return step{}, &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
 	}
 	ei := eventIndex(in.Event)
@@ -204,19 +214,19 @@ func (w *Workflow) check(c *Complaint, in Input) (step, error) {
 	if err := checkText("note", in.Note, MaxTextLen); err != nil {
 		return step{}, err
 	}
-	si := stateIndex(c.s.State)
+	si := int(c.state)
 	ri := roleIndex(in.Actor.Role) // valid: checkActor passed
 	var cl cell
 	if si >= 0 {
 		cl = w.def.table[si][ei]
 	}
 	if !cl.ok {
-		return step{}, &TransitionError{From: c.s.State, Event: in.Event}
+		return step{}, &TransitionError{From: c.State(), Event: in.Event}
 	}
 	if cl.roles&(1<<ri) == 0 {
 		return step{}, &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: cl.roles.roles()}
 	}
-	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.s.Customer.ID {
+	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.customerID {
 		return step{}, &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
 	}
 	if err := checkPayload(in); err != nil {
@@ -290,9 +300,9 @@ func (w *Workflow) windowErr(c *Complaint, e Event, r glossary.Role) error {
 	case !blocked:
 		return nil
 	case until.IsZero():
-		return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window has no limit; only the system may close"}
+		return &TransitionError{From: c.State(), Event: e, Reason: "the escalation window has no limit; only the system may close"}
 	}
-	return &TransitionError{From: c.s.State, Event: e, Reason: "the escalation window is open until " + until.Format(time.RFC3339)}
+	return &TransitionError{From: c.State(), Event: e, Reason: "the escalation window is open until " + until.Format(time.RFC3339)}
 }
 
 // windowBlocks reports whether the escalation window forbids e by role r
@@ -300,12 +310,13 @@ func (w *Workflow) windowErr(c *Complaint, e Event, r glossary.Role) error {
 // the escalation_window deadline stored when the answer was given. It does
 // not allocate.
 func (w *Workflow) windowBlocks(c *Complaint, e Event, r glossary.Role) (until time.Time, blocked bool) {
-	if e != EventClose || c.s.State != StateFinalAnswer || r == glossary.System {
+	if e != EventClose || c.State() != StateFinalAnswer || r == glossary.System {
 		return time.Time{}, false
 	}
 	k := &c.clocks[dlEscalationWindow]
 	if !k.running() {
 		return time.Time{}, true // no limit was set
 	}
-	return k.due, w.now().Before(k.due)
+	until = k.due().time()
+	return until, w.now().Before(until)
 }

@@ -254,18 +254,19 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		}
 	}
 	now := stamp(w.now())
-	c := &Complaint{s: Snapshot{
-		ID:           in.ID,
-		State:        StateReceived,
-		Kind:         in.Kind,
-		Channel:      in.Channel,
-		Customer:     in.Customer,
-		Product:      in.Product,
-		Description:  in.Description,
-		RemedySought: in.RemedySought,
-		CreatedAt:    now,
-		Claim:        assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now),
-	}}
+	c := &Complaint{
+		id: in.ID, description: in.Description, remedy: in.RemedySought,
+		customerID: in.Customer.ID, customerName: in.Customer.Name, customerEmail: in.Customer.Email,
+		sku: in.Product.SKU, productName: in.Product.Name, manufacturer: in.Product.Manufacturer,
+		delivered:    in.Product.DeliveredAt,
+		state:        0, // received; the opening record below makes the version 1
+		kind:         uint8(indexIn(termByIndex, in.Kind)),
+		channel:      uint8(indexIn(channelByIndex, in.Channel)),
+		customerType: uint8(indexIn(customerTypeByIndex, in.Customer.Type)),
+		language:     uint8(indexIn(languageByIndex, in.Customer.Language)),
+	}
+	claim := assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now)
+	c.setClaim(&claim)
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err
@@ -304,14 +305,14 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	if err != nil {
 		return Transition{}, err
 	}
-	version := c.s.Version
+	version := len(c.hist)
 	if err := w.runBefore(ctx, c, in, st.to); err != nil {
 		return Transition{}, err
 	}
-	if c.s.Version != version {
+	if len(c.hist) != version {
 		return Transition{}, &VetoError{Event: in.Event, Err: fmt.Errorf("complaint: a before hook changed the complaint")}
 	}
-	from := c.s.State
+	from := stateByIndex[st.from]
 	if in.Event != EventUpdate {
 		if err := w.def.step(ctx, from, in.Event); err != nil {
 			if cerr := ctx.Err(); cerr != nil {
@@ -334,7 +335,14 @@ func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
 	if c == nil || e == EventOpen {
 		return false
 	}
-	cl := w.def.cell(c.s.State, e)
+	if len(c.hist) == 0 {
+		return false
+	}
+	ei := eventIndex(e)
+	if ei < 0 {
+		return false
+	}
+	cl := w.def.table[c.state][ei]
 	if !cl.ok || !cl.roles.has(r) {
 		return false
 	}
@@ -377,28 +385,22 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 // apply changes c and delivers what the transition owes; everything has
 // been checked.
 func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input, st step) (Transition, error) {
-	s := &c.s
 	switch in.Event {
 	case EventAnswer:
 		a := *in.Answer
-		s.FinalAnswer = &a
+		c.finalAnswer = &a
 	case EventRefer:
 		r := *in.Referral
 		if r.Manufacturer == "" {
-			r.Manufacturer = s.Product.Manufacturer
+			r.Manufacturer = c.manufacturer
 		}
-		s.Referral = &r
+		c.referral = &r
 	case EventReview:
 		d := in.Decision.Clone()
-		s.Decision = &d
+		c.decision = &d
 	}
-	s.State = e.To
-	s.Version = e.Seq
-	c.hist = append(c.hist, record{
-		sec: e.At.Unix(), nsec: int32(e.At.Nanosecond()), seq: int32(e.Seq),
-		event: st.event, from: st.from, to: st.toi, role: st.role,
-		actorID: e.Actor.ID, note: e.Note,
-	})
+	c.state = st.toi
+	c.hist = append(c.hist, recordOf(&e, st.event, st.from, st.toi, st.role))
 	w.updateDeadlines(c, &e)
 
 	// The notifications are built on the stack. When nothing older is
@@ -410,8 +412,8 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input, s
 	for _, h := range w.after[eventIndex(e.Event)] {
 		h.After(ctx, c, t)
 	}
-	if w.notifier == nil || len(s.Pending) > 0 {
-		s.Pending = append(s.Pending, ns...)
+	if w.notifier == nil || len(c.pending) > 0 {
+		c.pending = append(c.pending, ns...)
 		return t, w.Deliver(ctx, c)
 	}
 	for i := range ns {
@@ -420,8 +422,8 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input, s
 			err = w.notifier.Notify(ctx, ns[i])
 		}
 		if err != nil {
-			s.Pending = append(s.Pending, ns[i:]...)
-			return t, &DeliveryError{Key: ns[i].Key(), Pending: len(s.Pending), Err: err}
+			c.pending = append(c.pending, ns[i:]...)
+			return t, &DeliveryError{Key: ns[i].Key(), Pending: len(c.pending), Err: err}
 		}
 	}
 	return t, nil
