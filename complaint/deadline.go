@@ -159,7 +159,9 @@ func (k *clock) pause(remaining time.Duration) {
 func (k *clock) running() bool {
 	return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet && k.met().isZero() && !k.due().isZero()
 }
-func (k *clock) paused() bool { return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet|clockPaused }
+func (k *clock) paused() bool {
+	return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet|clockPaused
+}
 func (k *clock) open() bool {
 	return k.flags&(clockSet|clockCancelled) == clockSet && k.met().isZero()
 }

@@ -35,7 +35,9 @@ type instant struct {
 // zeroUnix is time.Time{}.Unix().
 const zeroUnix = -62135596800
 
-func instantOf(t time.Time) instant { return instant{sec: t.Unix() - zeroUnix, nsec: int32(t.Nanosecond())} }
+func instantOf(t time.Time) instant {
+	return instant{sec: t.Unix() - zeroUnix, nsec: int32(t.Nanosecond())}
+}
 
 func (i instant) time() time.Time {
 	if i == (instant{}) {
