@@ -75,18 +75,10 @@ type Snapshot struct {
 	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
 }
 
-// copyPayloads gives s its own copies of the final answer, referral,
-// decision and pending notifications, so that it shares no memory with the
-// complaint or snapshot they came from.
+// copyPayloads gives s its own copies of the decision and pending
+// notifications, so that it shares no memory with the complaint or snapshot
+// they came from.
 func (s *Snapshot) copyPayloads() {
-	if s.FinalAnswer != nil {
-		a := *s.FinalAnswer
-		s.FinalAnswer = &a
-	}
-	if s.Referral != nil {
-		r := *s.Referral
-		s.Referral = &r
-	}
 	if s.Decision != nil {
 		d := s.Decision.Clone()
 		s.Decision = &d
@@ -127,15 +119,15 @@ type Complaint struct {
 	sku, productName, manufacturer          string
 	claimPolicy, claimNotice                string
 	delivered                               time.Time // kept as given: it is a date in the customer's zone
-	finalAnswer                             *Answer
-	referral                                *Referral
+	answerText                              string   // with answerOutcome; answered when that is not 0
+	referral                                Referral // referred when Contact is set
 	decision                                *escalation.Decision
 	pending                                 []Notification
 	hist                                    []record
 	clocks                                  [numDeadlines]clock
 	claimEnds, presumptionEnds              instant
 	state, kind, channel, customerType      uint8
-	language                                uint8
+	language, answerOutcome                 uint8 // answerOutcome is the outcome's index + 1
 	claimKnown, withinPeriod, presumption   bool
 }
 
@@ -194,18 +186,15 @@ func (c *Complaint) Last() Entry {
 
 // FinalAnswer returns customer service's final answer, if it has given one.
 func (c *Complaint) FinalAnswer() (Answer, bool) {
-	if c.finalAnswer == nil {
+	if c.answerOutcome == 0 {
 		return Answer{}, false
 	}
-	return *c.finalAnswer, true
+	return Answer{Outcome: outcomeByIndex[c.answerOutcome-1], Text: c.answerText}, true
 }
 
 // Referral returns the referral to the manufacturer, if there was one.
 func (c *Complaint) Referral() (Referral, bool) {
-	if c.referral == nil {
-		return Referral{}, false
-	}
-	return *c.referral, true
+	return c.referral, c.referral.Contact != ""
 }
 
 // Decision returns the Complaints Department's decision, if it has made
@@ -246,12 +235,16 @@ func (c *Complaint) Snapshot() Snapshot {
 		Deadlines:    c.Deadlines(),
 		Claim:        c.Claim(),
 		History:      entries(c.hist),
-		FinalAnswer:  c.finalAnswer,
-		Referral:     c.referral,
 		Decision:     c.decision,
 		Pending:      c.pending,
 	}
 	s.copyPayloads()
+	if a, ok := c.FinalAnswer(); ok {
+		s.FinalAnswer = &a
+	}
+	if r, ok := c.Referral(); ok {
+		s.Referral = &r
+	}
 	return s
 }
 

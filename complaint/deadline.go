@@ -290,7 +290,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry) {
 		// with the time that was left.
 		switch {
 		case pausing && running:
-			ki.pause(max(ki.due().time().Sub(now), 0))
+			ki.pause(max(ki.due().sub(at), 0))
 		case resuming && ki.paused():
 			ki.setDue(instantOf(now.Add(ki.remaining())))
 		}

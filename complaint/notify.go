@@ -165,7 +165,7 @@ var escalationInstructions = [2]string{
 // notifications appends to dst what entry e of complaint c owes whom. It
 // fills each notification in place: they are large, and this runs on every
 // transition.
-func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []Notification {
+func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry) []Notification {
 	consumer := customerTypeByIndex[c.customerType] == Consumer
 	add := func(topic Topic, to glossary.Role) *Data {
 		dst = append(dst, Notification{Topic: topic, Recipient: to, ComplaintID: c.id, Seq: e.Seq, At: e.At})
@@ -191,11 +191,11 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []No
 		add(TopicProgress, glossary.Customer)
 	case EventRefer:
 		for _, to := range [...]glossary.Role{glossary.Customer, glossary.Manufacturer} {
-			r := *c.referral
+			r := c.referral
 			add(TopicReferred, to).Referral = &r
 		}
 	case EventAnswer:
-		a := *c.finalAnswer
+		a, _ := c.FinalAnswer()
 		d := add(TopicFinalAnswer, glossary.Customer)
 		d.Answer = &a
 		if !a.Outcome.FullyUpheld() {
@@ -206,7 +206,7 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e Entry) []No
 		}
 	case EventEscalate:
 		for _, to := range [...]glossary.Role{glossary.Customer, glossary.ComplaintsDepartment} {
-			a := *c.finalAnswer
+			a, _ := c.FinalAnswer()
 			add(TopicEscalated, to).Answer = &a
 		}
 	case EventReview:

@@ -1,8 +1,10 @@
 package complaint
 
 import (
+	"math"
 	"time"
 
+	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 )
 
@@ -48,6 +50,19 @@ func (i instant) time() time.Time {
 
 func (i instant) isZero() bool { return i == (instant{}) }
 
+// sub returns i-j, saturated like time.Time.Sub.
+func (i instant) sub(j instant) time.Duration {
+	const limit = math.MaxInt64/int64(time.Second) - 1
+	switch s := i.sec - j.sec; {
+	case s > limit:
+		return math.MaxInt64
+	case s < -limit:
+		return math.MinInt64
+	default:
+		return time.Duration(s)*time.Second + time.Duration(i.nsec-j.nsec)
+	}
+}
+
 // before reports whether i is before j.
 func (i instant) before(j instant) bool { return i.sec < j.sec || (i.sec == j.sec && i.nsec < j.nsec) }
 
@@ -64,6 +79,7 @@ var (
 	channelByIndex      = glossary.Channels()
 	languageByIndex     = glossary.Languages()
 	customerTypeByIndex = customerTypes.Values()
+	outcomeByIndex      = escalation.Outcomes()
 )
 
 // indexIn returns the position of v in list, or -1. The lists are a few

@@ -26,7 +26,7 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 		customerID: s.Customer.ID, customerName: s.Customer.Name, customerEmail: s.Customer.Email,
 		sku: s.Product.SKU, productName: s.Product.Name, manufacturer: s.Product.Manufacturer,
 		delivered:   s.Product.DeliveredAt,
-		finalAnswer: s.FinalAnswer, referral: s.Referral, decision: s.Decision, pending: s.Pending,
+		decision: s.Decision, pending: s.Pending,
 		hist:  hist,
 		state: uint8(stateIndex(s.State)), kind: uint8(indexIn(termByIndex, s.Kind)),
 		channel:      uint8(indexIn(channelByIndex, s.Channel)),
@@ -34,6 +34,12 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 		language:     uint8(indexIn(languageByIndex, s.Customer.Language)),
 	}
 	c.setClaim(&s.Claim)
+	if a := s.FinalAnswer; a != nil {
+		c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, a.Outcome)+1), a.Text
+	}
+	if s.Referral != nil {
+		c.referral = *s.Referral
+	}
 	for i := range s.Deadlines {
 		d := &s.Deadlines[i]
 		c.clocks[deadlineIndex(d.Name)] = clockOf(d)

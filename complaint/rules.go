@@ -147,9 +147,12 @@ func validateIntake(in *Intake) error {
 // inRange reports whether t is zero or in the years 1 to 9999, which
 // JSON can carry and complaints keep.
 func inRange(t time.Time) bool {
-	y := t.Year()
-	return t.IsZero() || (y >= 1 && y <= 9999)
+	s := t.Unix()
+	return s >= zeroUnix && s < maxUnix
 }
+
+// maxUnix is the Unix time of the year 10000.
+const maxUnix = 253402300800
 
 // validateStored checks what the lifecycle relies on in a stored
 // complaint's intake data: ids, vocabulary and lengths. The full checks

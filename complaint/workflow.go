@@ -272,7 +272,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		return nil, err
 	}
 	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note}
-	_, err := w.apply(ctx, c, e, input, step{to: StateReceived, event: 0, from: noState, toi: 0, role: uint8(roleIndex(in.OpenedBy.Role))})
+	_, err := w.apply(ctx, c, &e, &input, step{to: StateReceived, event: 0, from: noState, toi: 0, role: uint8(roleIndex(in.OpenedBy.Role))})
 	return c, err
 }
 
@@ -322,7 +322,7 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 		}
 	}
 	e := Entry{Seq: version + 1, At: stamp(w.now()), Event: in.Event, From: from, To: st.to, Actor: in.Actor, Note: in.Note}
-	return w.apply(ctx, c, e, in, st)
+	return w.apply(ctx, c, &e, &in, st)
 }
 
 // Can reports whether event e is allowed now on c for an actor in role r:
@@ -384,31 +384,30 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 
 // apply changes c and delivers what the transition owes; everything has
 // been checked.
-func (w *Workflow) apply(ctx context.Context, c *Complaint, e Entry, in Input, st step) (Transition, error) {
+func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input, st step) (Transition, error) {
 	switch in.Event {
 	case EventAnswer:
-		a := *in.Answer
-		c.finalAnswer = &a
+		c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, in.Answer.Outcome)+1), in.Answer.Text
 	case EventRefer:
 		r := *in.Referral
 		if r.Manufacturer == "" {
 			r.Manufacturer = c.manufacturer
 		}
-		c.referral = &r
+		c.referral = r
 	case EventReview:
 		d := in.Decision.Clone()
 		c.decision = &d
 	}
 	c.state = st.toi
-	c.hist = append(c.hist, recordOf(&e, st.event, st.from, st.toi, st.role))
-	w.updateDeadlines(c, &e)
+	c.hist = append(c.hist, recordOf(e, st.event, st.from, st.toi, st.role))
+	w.updateDeadlines(c, e)
 
 	// The notifications are built on the stack. When nothing older is
 	// pending they go straight to the Notifier, and only those it does not
 	// accept are kept; otherwise they queue behind the older ones.
 	var buf [2]Notification // no event produces more than two
 	ns := w.notifications(buf[:0], c, e)
-	t := Transition{Entry: e, Produced: len(ns)}
+	t := Transition{Entry: *e, Produced: len(ns)}
 	for _, h := range w.after[eventIndex(e.Event)] {
 		h.After(ctx, c, t)
 	}
