@@ -119,8 +119,8 @@ type Complaint struct {
 	sku, productName, manufacturer          string
 	claimPolicy, claimNotice                string
 	delivered                               time.Time // kept as given: it is a date in the customer's zone
-	answerText                              string   // with answerOutcome; answered when that is not 0
-	referral                                Referral // referred when Contact is set
+	answerText                              string    // with answerOutcome; answered when that is not 0
+	referral                                Referral  // referred when Contact is set
 	decision                                *escalation.Decision
 	pending                                 []Notification
 	hist                                    []record

@@ -54,6 +54,9 @@ const (
 
 type roleMask uint8
 
+// openMask is the roles that may open a complaint.
+var openMask = maskOf(openRoles)
+
 func maskOf(roles []glossary.Role) roleMask {
 	var m roleMask
 	for _, r := range roles {

@@ -25,8 +25,8 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 		id: s.ID, description: s.Description, remedy: s.RemedySought,
 		customerID: s.Customer.ID, customerName: s.Customer.Name, customerEmail: s.Customer.Email,
 		sku: s.Product.SKU, productName: s.Product.Name, manufacturer: s.Product.Manufacturer,
-		delivered:   s.Product.DeliveredAt,
-		decision: s.Decision, pending: s.Pending,
+		delivered: s.Product.DeliveredAt,
+		decision:  s.Decision, pending: s.Pending,
 		hist:  hist,
 		state: uint8(stateIndex(s.State)), kind: uint8(indexIn(termByIndex, s.Kind)),
 		channel:      uint8(indexIn(channelByIndex, s.Channel)),
@@ -131,7 +131,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
 				return nil, bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
 			}
 			from = uint8(state)
-		} else if !maskOf(openRoles).has(e.Actor.Role) {
+		} else if !openMask.has(e.Actor.Role) {
 			return nil, bad(1, "%s may not open a complaint", e.Actor.Role)
 		}
 		switch e.Event {

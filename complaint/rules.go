@@ -33,13 +33,19 @@ func idProblem(s string) string {
 		return "required"
 	case len(s) > MaxIDLen:
 		return fmt.Sprintf("longer than %d bytes", MaxIDLen)
-	case !utf8.ValidString(s):
-		return "not valid UTF-8"
 	}
+	ascii := true
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == 0x7f || b == '/' {
-			return "contains a control character or '/'"
+		// One comparison per printable ASCII byte other than '/'.
+		if b := s[i]; b-0x20 >= 0x5f || b == '/' {
+			if b < 0x80 {
+				return "contains a control character or '/'"
+			}
+			ascii = false
 		}
+	}
+	if !ascii && !utf8.ValidString(s) {
+		return "not valid UTF-8"
 	}
 	return ""
 }
@@ -54,11 +60,15 @@ func checkText(field, s string, max int) error {
 	}
 	ascii := true
 	for i := 0; i < len(s); i++ {
-		switch b := s[i]; {
-		case b >= 0x80:
-			ascii = false
-		case (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f:
-			return &InputError{Field: field, Problem: "contains a control character"}
+		// One comparison per printable ASCII byte; the rest is sorted out
+		// off the common path.
+		if b := s[i]; b-0x20 >= 0x5f {
+			switch {
+			case b >= 0x80:
+				ascii = false
+			case b != '\t' && b != '\n' && b != '\r':
+				return &InputError{Field: field, Problem: "contains a control character"}
+			}
 		}
 	}
 	if !ascii && !utf8.ValidString(s) {

@@ -241,7 +241,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	if err := validateIntake(&in); err != nil {
 		return nil, err
 	}
-	if !maskOf(openRoles).has(in.OpenedBy.Role) {
+	if !openMask.has(in.OpenedBy.Role) {
 		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Allowed: openRoles}
 	}
 	if in.OpenedBy.Role == glossary.Customer && in.OpenedBy.ID != in.Customer.ID {
