@@ -34,6 +34,28 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// Restore keeps every field exactly as the snapshot has it, the delivery
+// time's zone and undelivered notifications included, in every state.
+func TestRestoreKeepsEverything(t *testing.T) {
+	cph, err := time.LoadLocation("Europe/Copenhagen")
+	require.NoError(t, err)
+	w, err := complaint.New(complaint.Options{Now: complainttest.NewClock(time.Time{}).Now}) // no notifier: all stays pending
+	require.NoError(t, err)
+	in := complainttest.Intake()
+	in.Product.DeliveredAt = time.Date(2026, 2, 27, 0, 0, 0, 0, cph)
+	for _, st := range complaint.States() {
+		t.Run(string(st), func(t *testing.T) {
+			c := complainttest.InState(t, w, st, &in)
+			s := c.Snapshot()
+			require.NotEmpty(t, s.Pending)
+			back, err := w.Restore(s)
+			require.NoError(t, err)
+			assert.Equal(t, s, back.Snapshot())
+			assert.Same(t, cph, back.Product().DeliveredAt.Location())
+		})
+	}
+}
+
 func TestSnapshotJSONFields(t *testing.T) {
 	f := newFixture(t, complaint.Options{NewID: func() string { return "K-7" }})
 	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
@@ -93,6 +115,21 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		}},
 		{"bad deadline", func(s *complaint.Snapshot) {
 			s.Deadlines = []complaint.Deadline{{Name: "someday", Owner: glossary.CustomerService}}
+		}},
+		{"remaining on a met deadline", func(s *complaint.Snapshot) {
+			s.Deadlines = []complaint.Deadline{{Name: complaint.DeadlineFirstResponse, Owner: glossary.CustomerService,
+				MetAt: s.CreatedAt, Remaining: time.Hour}}
+		}},
+		{"remaining on a running deadline", func(s *complaint.Snapshot) {
+			s.Deadlines = []complaint.Deadline{{Name: complaint.DeadlineFirstResponse, Owner: glossary.CustomerService,
+				Due: s.CreatedAt, Remaining: time.Hour}}
+		}},
+		{"deadline after the year 9999", func(s *complaint.Snapshot) {
+			s.Deadlines = []complaint.Deadline{{Name: complaint.DeadlineFirstResponse, Owner: glossary.CustomerService,
+				Due: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}
+		}},
+		{"claim period ends after the year 9999", func(s *complaint.Snapshot) {
+			s.Claim.PeriodEnds = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
 		}},
 	}
 	_, err := f.w.Restore(base)
