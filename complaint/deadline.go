@@ -113,7 +113,21 @@ const (
 var deadlineByIndex = [numDeadlines]DeadlineName{DeadlineFirstResponse, DeadlineProgressUpdate,
 	DeadlineDOAReplacement, DeadlineReviewDecision, DeadlineEscalationWindow}
 
-func deadlineIndex(n DeadlineName) int { return deadlineNames.Index(n) }
+func deadlineIndex(n DeadlineName) int {
+	switch n {
+	case DeadlineFirstResponse:
+		return dlFirstResponse
+	case DeadlineProgressUpdate:
+		return dlProgressUpdate
+	case DeadlineDOAReplacement:
+		return dlDOAReplacement
+	case DeadlineReviewDecision:
+		return dlReviewDecision
+	case DeadlineEscalationWindow:
+		return dlEscalationWindow
+	}
+	return -1
+}
 
 // clock is a Deadline kept in a complaint's fixed array, indexed by name,
 // in 32 bytes without pointers. While the clock is paused, dueSec holds the

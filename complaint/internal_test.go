@@ -87,3 +87,50 @@ func TestClockRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// The hand-written index switches and tables that records and clocks use
+// must agree with each other and with the vocabularies' order.
+func TestIndexTables(t *testing.T) {
+	assert.Equal(t, States(), stateByIndex[:])
+	assert.Equal(t, Events(), eventByIndex[:])
+	assert.Equal(t, deadlineNames.Values(), deadlineByIndex[:])
+	for i, s := range stateByIndex {
+		assert.Equal(t, i, stateIndex(s), "%s", s)
+	}
+	for i, e := range eventByIndex {
+		assert.Equal(t, i, eventIndex(e), "%s", e)
+	}
+	for i, r := range roleByIndex {
+		assert.Equal(t, i, roleIndex(r), "%s", r)
+	}
+	for i, n := range deadlineByIndex {
+		assert.Equal(t, i, deadlineIndex(n), "%s", n)
+	}
+	assert.Equal(t, -1, stateIndex("limbo"))
+	assert.Equal(t, -1, eventIndex("jump"))
+	assert.Equal(t, -1, roleIndex("boss"))
+	assert.Equal(t, -1, deadlineIndex("someday"))
+}
+
+// deliveryInRange takes a shortcut away from the ends of its range; at the
+// ends it must agree with the year in the time's own zone.
+func TestDeliveryInRange(t *testing.T) {
+	east := time.FixedZone("east", 14*60*60)
+	west := time.FixedZone("west", -12*60*60)
+	for _, tc := range []struct {
+		t    time.Time
+		want bool
+	}{
+		{time.Time{}, true},
+		{time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(1899, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{time.Date(1900, 1, 1, 0, 0, 0, 0, east), true}, // 1899 in UTC
+		{time.Date(1899, 12, 31, 23, 0, 0, 0, west), false},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, west), true}, // 10000 in UTC
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, east), false},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), false},
+	} {
+		assert.Equal(t, tc.want, deliveryInRange(tc.t), "%s", tc.t)
+	}
+}

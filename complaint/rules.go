@@ -117,7 +117,7 @@ func validateIntake(in *Intake) error {
 	if !in.Kind.Valid() {
 		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
 	}
-	if y := in.Product.DeliveredAt.Year(); !in.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
+	if !deliveryInRange(in.Product.DeliveredAt) {
 		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
 	}
 	lines := [...]struct{ name, v string }{
@@ -152,6 +152,18 @@ func validateIntake(in *Intake) error {
 		}
 	}
 	return checkActor("opened_by", in.OpenedBy)
+}
+
+// deliveryInRange reports whether a delivery time is zero (unknown) or in
+// the years 1900 to 9999 of its own zone. Only a time within a day of
+// either end needs its year worked out.
+func deliveryInRange(t time.Time) bool {
+	const unix1900, day = -2208988800, 24 * 60 * 60
+	if s := t.Unix(); s > unix1900+day && s < maxUnix-day {
+		return true
+	}
+	y := t.Year()
+	return t.IsZero() || (y >= 1900 && y <= 9999)
 }
 
 // inRange reports whether t is zero or in the years 1 to 9999, which
@@ -193,7 +205,7 @@ func validateStored(s *Snapshot) error {
 	case len(s.Description) > MaxTextLen || len(s.RemedySought) > MaxTextLen:
 		return &InputError{Field: "description", Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
 	}
-	if y := s.Product.DeliveredAt.Year(); !s.Product.DeliveredAt.IsZero() && (y < 1900 || y > 9999) {
+	if !deliveryInRange(s.Product.DeliveredAt) {
 		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
 	}
 	if !inRange(s.Claim.PeriodEnds) || !inRange(s.Claim.PresumptionEnds) {
