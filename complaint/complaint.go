@@ -110,10 +110,10 @@ func clonePending(ns []Notification) []Notification {
 // Workflow.Restore.
 type Complaint struct {
 	// A complaint is restored for every transition a service makes, so it
-	// is kept compact (under 512 bytes, which the Go allocator serves
-	// without a type header): vocabulary as table indices, times as
-	// seconds and nanoseconds, the history as records. The version is the
-	// length of the history.
+	// is kept compact (at most 512 bytes, which the Go allocator serves
+	// without a type header; a test holds it there): vocabulary as table
+	// indices, times as seconds and nanoseconds, the history as records.
+	// The version is the length of the history.
 	id, description, remedy                 string
 	customerID, customerName, customerEmail string
 	sku, productName, manufacturer          string

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -133,4 +134,12 @@ func TestDeliveryInRange(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, deliveryInRange(tc.t), "%s", tc.t)
 	}
+}
+
+// A complaint is allocated on every Restore; above 512 bytes the Go
+// allocator adds a type header and the next size class is 576 bytes.
+func TestComplaintStaysCompact(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(Complaint{}), uintptr(512))
+	assert.Equal(t, uintptr(48), unsafe.Sizeof(record{}))
+	assert.Equal(t, uintptr(32), unsafe.Sizeof(clock{}))
 }
