@@ -131,6 +131,20 @@ type Complaint struct {
 	claimKnown, withinPeriod, presumption   bool
 }
 
+// newComplaint returns a complaint in received with the intake data, which
+// has been validated, and nothing else.
+func newComplaint(id string, cu *Customer, p *Product, kind glossary.Term, ch glossary.Channel, description, remedy string) *Complaint {
+	return &Complaint{
+		id: id, description: description, remedy: remedy,
+		customerID: cu.ID, customerName: cu.Name, customerEmail: cu.Email,
+		sku: p.SKU, productName: p.Name, manufacturer: p.Manufacturer, delivered: p.DeliveredAt,
+		kind:         uint8(indexIn(termByIndex, kind)),
+		channel:      uint8(indexIn(channelByIndex, ch)),
+		customerType: uint8(indexIn(customerTypeByIndex, cu.Type)),
+		language:     uint8(indexIn(languageByIndex, cu.Language)),
+	}
+}
+
 // ID returns the complaint's id.
 func (c *Complaint) ID() string { return c.id }
 

@@ -21,18 +21,8 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 		return nil, err
 	}
 	s.copyPayloads()
-	c := &Complaint{
-		id: s.ID, description: s.Description, remedy: s.RemedySought,
-		customerID: s.Customer.ID, customerName: s.Customer.Name, customerEmail: s.Customer.Email,
-		sku: s.Product.SKU, productName: s.Product.Name, manufacturer: s.Product.Manufacturer,
-		delivered: s.Product.DeliveredAt,
-		decision:  s.Decision, pending: s.Pending,
-		hist:  hist,
-		state: uint8(stateIndex(s.State)), kind: uint8(indexIn(termByIndex, s.Kind)),
-		channel:      uint8(indexIn(channelByIndex, s.Channel)),
-		customerType: uint8(indexIn(customerTypeByIndex, s.Customer.Type)),
-		language:     uint8(indexIn(languageByIndex, s.Customer.Language)),
-	}
+	c := newComplaint(s.ID, &s.Customer, &s.Product, s.Kind, s.Channel, s.Description, s.RemedySought)
+	c.hist, c.state, c.decision, c.pending = hist, uint8(stateIndex(s.State)), s.Decision, s.Pending
 	c.setClaim(&s.Claim)
 	if a := s.FinalAnswer; a != nil {
 		c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, a.Outcome)+1), a.Text

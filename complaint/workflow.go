@@ -254,17 +254,9 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		}
 	}
 	now := stamp(w.now())
-	c := &Complaint{
-		id: in.ID, description: in.Description, remedy: in.RemedySought,
-		customerID: in.Customer.ID, customerName: in.Customer.Name, customerEmail: in.Customer.Email,
-		sku: in.Product.SKU, productName: in.Product.Name, manufacturer: in.Product.Manufacturer,
-		delivered:    in.Product.DeliveredAt,
-		state:        0, // received; the opening record below makes the version 1
-		kind:         uint8(indexIn(termByIndex, in.Kind)),
-		channel:      uint8(indexIn(channelByIndex, in.Channel)),
-		customerType: uint8(indexIn(customerTypeByIndex, in.Customer.Type)),
-		language:     uint8(indexIn(languageByIndex, in.Customer.Language)),
-	}
+	// In received (state 0) with no history yet: the opening record that
+	// apply adds makes the version 1.
+	c := newComplaint(in.ID, &in.Customer, &in.Product, in.Kind, in.Channel, in.Description, in.RemedySought)
 	claim := assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now)
 	c.setClaim(&claim)
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
