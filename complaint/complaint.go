@@ -206,6 +206,11 @@ func (c *Complaint) FinalAnswer() (Answer, bool) {
 	return Answer{Outcome: outcomeByIndex[c.answerOutcome-1], Text: c.answerText}, true
 }
 
+// setAnswer stores a, which has been validated.
+func (c *Complaint) setAnswer(a *Answer) {
+	c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, a.Outcome)+1), a.Text
+}
+
 // Referral returns the referral to the manufacturer, if there was one.
 func (c *Complaint) Referral() (Referral, bool) {
 	return c.referral, c.referral.Contact != ""

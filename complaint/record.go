@@ -14,7 +14,7 @@ import (
 // extended on every transition, so the history is most of what a
 // transition copies and allocates.
 type record struct {
-	sec                   int64
+	sec                   int64 // with nsec, an instant
 	nsec                  int32
 	event, from, to, role uint8
 	actorID               string
@@ -22,13 +22,14 @@ type record struct {
 }
 
 func recordOf(e *Entry, event, from, to, role uint8) record {
-	return record{sec: e.At.Unix(), nsec: int32(e.At.Nanosecond()), event: event, from: from, to: to, role: role,
+	at := instantOf(e.At)
+	return record{sec: at.sec, nsec: at.nsec, event: event, from: from, to: to, role: role,
 		actorID: e.Actor.ID, note: e.Note}
 }
 
-// instant is a time.Time in 12 bytes without pointers: seconds since the
-// zero Time, so that the zero instant is the zero Time, and nanoseconds.
-// Times come back in UTC.
+// instant is a time.Time without pointers, as records, clocks and claims
+// keep it: seconds since the zero Time, so that the zero instant is the zero
+// Time, and nanoseconds. Times come back in UTC.
 type instant struct {
 	sec  int64
 	nsec int32
@@ -96,7 +97,7 @@ func indexIn[T comparable](list []T, v T) int {
 // stamp is t as history records it: UTC, without a monotonic reading.
 func stamp(t time.Time) time.Time { return time.Unix(t.Unix(), int64(t.Nanosecond())).UTC() }
 
-func (r *record) at() time.Time { return time.Unix(r.sec, int64(r.nsec)).UTC() }
+func (r *record) at() time.Time { return instant{sec: r.sec, nsec: r.nsec}.time() }
 
 func (r *record) fromState() State {
 	if r.from == noState {

@@ -25,7 +25,7 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	c.hist, c.state, c.decision, c.pending = hist, uint8(stateIndex(s.State)), s.Decision, s.Pending
 	c.setClaim(&s.Claim)
 	if a := s.FinalAnswer; a != nil {
-		c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, a.Outcome)+1), a.Text
+		c.setAnswer(a)
 	}
 	if s.Referral != nil {
 		c.referral = *s.Referral

@@ -379,7 +379,7 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input, st step) (Transition, error) {
 	switch in.Event {
 	case EventAnswer:
-		c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, in.Answer.Outcome)+1), in.Answer.Text
+		c.setAnswer(in.Answer)
 	case EventRefer:
 		r := *in.Referral
 		if r.Manufacturer == "" {
