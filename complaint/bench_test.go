@@ -72,6 +72,7 @@ func BenchmarkFire(b *testing.B) {
 // store would decode it: in progress, referred to the manufacturer and back.
 // in is customer service asking the customer for information.
 func storedComplaint(b *testing.B, f *fixture) (stored complaint.Snapshot, in complaint.Input) {
+	b.Helper()
 	c := complainttest.InState(b, f.w, complaint.StateInProgress, nil)
 	in = complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService)
 	for _, e := range []complaint.Input{
