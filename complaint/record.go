@@ -130,14 +130,3 @@ func entries(h []record) []Entry {
 	}
 	return out
 }
-
-// lastAt returns the time of the newest record of event e.
-func lastAt(h []record, e Event) (time.Time, bool) {
-	ei := uint8(eventIndex(e))
-	for i := len(h) - 1; i >= 0; i-- {
-		if h[i].event == ei {
-			return h[i].at(), true
-		}
-	}
-	return time.Time{}, false
-}
