@@ -186,6 +186,11 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// Now returns the current time by the workflow's clock ([Options].Now).
+// Stores stamp their rows with it, so that one injected clock drives a
+// whole deployment in tests.
+func (w *Workflow) Now() time.Time { return w.now() }
+
 // HasNotifier reports whether the workflow delivers notifications itself.
 // Stores refuse such a workflow: with a store, notifications must wait in
 // its outbox until the transition that produced them is saved.

@@ -61,10 +61,10 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 			}},
 			{"Store.List", func(ctx context.Context) error { _, err := f.s.List(ctx, store.Filter{}); return err }},
 			{"Store.History", func(ctx context.Context) error { _, err := f.s.History(ctx, c.ID()); return err }},
-			{"Store.Notifications", func(ctx context.Context) error { _, err := f.s.Notifications(ctx, c.ID()); return err }},
-			{"Store.Pending", func(ctx context.Context) error { _, err := f.s.Pending(ctx, 10); return err }},
-			{"Store.DeliverPending", func(ctx context.Context) error {
-				_, err := f.s.DeliverPending(ctx, f.clock.Now(), 10, func(context.Context, store.Message) error { return nil }, store.DefaultRetryAfter)
+			{"Outbox.Notifications", func(ctx context.Context) error { _, err := f.s.Notifications(ctx, c.ID()); return err }},
+			{"Outbox.Pending", func(ctx context.Context) error { _, err := f.s.Pending(ctx, 10); return err }},
+			{"Outbox.Claim", func(ctx context.Context) error {
+				_, err := f.s.Claim(ctx, f.clock.Now(), 10, f.clock.Now().Add(time.Minute))
 				return err
 			}},
 			{"Transition", func(ctx context.Context) error {
@@ -76,11 +76,11 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 				return err
 			}},
 			{"Relay.RunOnce", func(ctx context.Context) error {
-				_, err := (&store.Relay{Store: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
+				_, err := (&store.Relay{Outbox: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
 				return err
 			}},
 			{"Relay.Run", func(ctx context.Context) error {
-				return (&store.Relay{Store: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).Run(ctx)
+				return (&store.Relay{Outbox: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).Run(ctx)
 			}},
 		}
 		cancelled, cancel := context.WithCancel(ctx)
@@ -113,7 +113,7 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 		got, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService), store.TransitionOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, complaint.StateAwaitingCustomer, got.State())
-		_, err = (&store.Relay{Store: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
+		_, err = (&store.Relay{Outbox: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
 		require.NoError(t, err)
 	})
 }

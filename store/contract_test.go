@@ -285,7 +285,7 @@ func TestRelayDelivers(t *testing.T) {
 		require.Len(t, want, 4+2) // acknowledged, final_answer, escalated twice; acknowledged, started
 
 		rec := &complainttest.Recorder{}
-		relay := &store.Relay{Store: f.s, Notifier: rec, BatchSize: 3, Now: f.clock.Now}
+		relay := &store.Relay{Outbox: f.s, Notifier: rec, BatchSize: 3, Now: f.clock.Now}
 		total := 0
 		for range 10 {
 			batch, err := relay.RunOnce(ctx)
@@ -317,7 +317,7 @@ func TestRelayBacksOff(t *testing.T) {
 		down := errors.New("smtp down")
 		rec := &complainttest.Recorder{}
 		rec.FailWith(func(complaint.Notification) error { return down })
-		relay := &store.Relay{Store: f.s, Notifier: rec, Now: f.clock.Now,
+		relay := &store.Relay{Outbox: f.s, Notifier: rec, Now: f.clock.Now,
 			RetryAfter: func(n int) time.Duration { return time.Duration(n) * time.Minute }}
 
 		batch, err := relay.RunOnce(ctx)
@@ -367,7 +367,7 @@ func TestConcurrentRelays(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				relay := &store.Relay{Store: f.s, Notifier: rec, BatchSize: 2, Now: f.clock.Now}
+				relay := &store.Relay{Outbox: f.s, Notifier: rec, BatchSize: 2, Now: f.clock.Now}
 				for {
 					b, err := relay.RunOnce(ctx)
 					if err != nil {
@@ -423,7 +423,7 @@ func TestSaveStaleCopy(t *testing.T) {
 
 func TestRelayNeedsStoreAndNotifier(t *testing.T) {
 	f := newFixture(t)
-	for _, r := range []*store.Relay{{Notifier: &complainttest.Recorder{}}, {Store: store.NewMemory(f.w)}} {
+	for _, r := range []*store.Relay{{Notifier: &complainttest.Recorder{}}, {Outbox: store.NewMemory(f.w)}} {
 		_, err := r.RunOnce(ctx)
 		assert.Error(t, err)
 	}
@@ -461,7 +461,7 @@ func TestRelayRunSurvivesFailingPasses(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	var logs bytes.Buffer
-	relay := &store.Relay{Store: s, Notifier: &complainttest.Recorder{}, Interval: 5 * time.Millisecond,
+	relay := &store.Relay{Outbox: s, Notifier: &complainttest.Recorder{}, Interval: 5 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	runCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()

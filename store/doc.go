@@ -11,10 +11,14 @@
 // With every save the store appends the new history entries to an
 // append-only history and writes the complaint's pending notifications to an
 // outbox, in the same transaction as the state change (a transactional
-// outbox). A Relay delivers them to a complaint.Notifier at least once, with
-// backoff on failure; each keeps its idempotency key so that receivers can
-// drop duplicates. On PostgreSQL several relays can drain the outbox at once
-// without claiming the same row (FOR UPDATE SKIP LOCKED).
+// outbox, the [Outbox] interface, which both built-in stores implement). A
+// [Relay] claims a batch with a lease, delivers each message to a
+// complaint.Notifier outside any transaction and records each result on its
+// own: at least once, with backoff on failure, and a message that cannot be
+// decoded is dead-lettered instead of stopping delivery. Each keeps its
+// idempotency key so that receivers can drop duplicates. On PostgreSQL
+// several relays can drain the outbox at once without claiming the same row
+// (FOR UPDATE SKIP LOCKED).
 //
 // Give a store a Workflow without a Notifier, so that every notification
 // goes through the outbox.

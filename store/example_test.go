@@ -50,7 +50,7 @@ func ExampleRelay() {
 		Customer: complaint.Customer{ID: "cust-8", Type: complaint.Consumer}, Channel: glossary.Email,
 		Kind: glossary.DOA, Product: complaint.Product{Name: "Tablet"}, Description: "Dead on arrival.",
 	})
-	relay := &store.Relay{Store: s, Now: now, Notifier: complaint.NotifierFunc(func(_ context.Context, n complaint.Notification) error {
+	relay := &store.Relay{Outbox: s, Now: now, Notifier: complaint.NotifierFunc(func(_ context.Context, n complaint.Notification) error {
 		fmt.Println("deliver", n.Key())
 		return nil
 	})}

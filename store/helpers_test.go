@@ -22,21 +22,27 @@ var ctx = context.Background()
 // internal/pgtest).
 func postgresDSN(tb testing.TB) string { return pgtest.DSN(tb) }
 
+// storeAndOutbox is what the built-in stores are.
+type storeAndOutbox interface {
+	store.Store
+	store.Outbox
+}
+
 // backend opens one kind of store for a test.
 type backend struct {
 	name string
-	open func(tb testing.TB, w *complaint.Workflow) store.Store
+	open func(tb testing.TB, w *complaint.Workflow) storeAndOutbox
 }
 
 var backends = []backend{
-	{"Memory", func(tb testing.TB, w *complaint.Workflow) store.Store { return store.NewMemory(w) }},
-	{"SQLite", func(tb testing.TB, w *complaint.Workflow) store.Store {
+	{"Memory", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox { return store.NewMemory(w) }},
+	{"SQLite", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox {
 		s, err := store.OpenSQLite(ctx, w, filepath.Join(tb.TempDir(), "klage.db"))
 		require.NoError(tb, err)
 		tb.Cleanup(func() { s.Close() })
 		return s
 	}},
-	{"Postgres", func(tb testing.TB, w *complaint.Workflow) store.Store {
+	{"Postgres", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox {
 		s, err := store.OpenPostgres(ctx, w, postgresDSN(tb))
 		require.NoError(tb, err)
 		tb.Cleanup(func() { s.Close() })
@@ -61,7 +67,7 @@ type fixture struct {
 	backend string
 	w       *complaint.Workflow
 	clock   *complainttest.Clock
-	s       store.Store
+	s       storeAndOutbox
 	ids     int
 }
 

@@ -29,10 +29,13 @@ type memComplaint struct {
 
 type memMessage struct {
 	Message
-	claimed bool
+	leasedUntil time.Time // zero when no claim holds it
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store  = (*Memory)(nil)
+	_ Outbox = (*Memory)(nil)
+)
 
 // NewMemory returns an empty Memory store that restores complaints with w.
 func NewMemory(w *complaint.Workflow) *Memory {
@@ -167,7 +170,7 @@ func (m *Memory) History(ctx context.Context, id string) ([]complaint.Entry, err
 	return slices.Clone(rec.snap.History), nil
 }
 
-// Notifications implements Store.
+// Notifications implements Outbox.
 func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -186,7 +189,7 @@ func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error
 	return out, nil
 }
 
-// Pending implements Store.
+// Pending implements Outbox.
 func (m *Memory) Pending(ctx context.Context, limit int) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -198,65 +201,109 @@ func (m *Memory) Pending(ctx context.Context, limit int) ([]Message, error) {
 		if len(out) == limit {
 			break
 		}
-		if !msg.Delivered() {
+		if !msg.Delivered() && !msg.Dead() {
 			out = append(out, msg.Message)
 		}
 	}
 	return out, nil
 }
 
-// DeliverPending implements Store. Messages are claimed under the lock and
-// delivered outside it, so that concurrent relays never take the same one.
-func (m *Memory) DeliverPending(ctx context.Context, now time.Time, limit int, deliver DeliverFunc, retryAfter func(int) time.Duration) (Batch, error) {
+// Claim implements Outbox.
+func (m *Memory) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
-		return Batch{}, err
+		return nil, err
 	}
 	m.mu.Lock()
-	var claimed []*memMessage
+	defer m.mu.Unlock()
+	var out []Message
 	for _, msg := range m.outbox {
-		if len(claimed) == limit {
+		if len(out) == limit {
 			break
 		}
-		if !msg.Delivered() && !msg.claimed && !msg.NextAttempt.After(now) {
-			msg.claimed = true
-			claimed = append(claimed, msg)
+		if msg.Delivered() || msg.Dead() || msg.NextAttempt.After(now) || msg.leasedUntil.After(now) {
+			continue
 		}
+		msg.leasedUntil = leaseUntil
+		out = append(out, msg.Message)
 	}
-	m.mu.Unlock()
+	return out, nil
+}
 
-	var b Batch
-	failed := map[string]bool{} // complaints whose earlier message failed: keep their order
-	for _, msg := range claimed {
-		var err error
-		switch {
-		case failed[msg.ComplaintID]:
-			err = errSkipped
-		case ctx.Err() != nil:
-			err = errSkipped
-		default:
-			m.mu.Lock()
-			snapshot := msg.Message
-			m.mu.Unlock()
-			err = deliver(ctx, snapshot)
-		}
-		m.mu.Lock()
-		msg.claimed = false
-		switch {
-		case err == errSkipped:
-		case err == nil:
-			msg.Attempts++
-			msg.DeliveredAt = now
-			b.Delivered++
-		default:
-			msg.Attempts++
-			msg.LastError = err.Error()
-			msg.NextAttempt = now.Add(retryAfter(msg.Attempts))
-			failed[msg.ComplaintID] = true
-			b.Failed++
-		}
-		m.mu.Unlock()
+// settle applies fn to the message with key, under the lock.
+func (m *Memory) settle(ctx context.Context, key string, fn func(*memMessage)) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return b, ctx.Err()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msg, ok := m.byKey[key]
+	if !ok {
+		return &MessageNotFoundError{Key: key}
+	}
+	fn(msg)
+	return nil
+}
+
+// MarkDelivered implements Outbox.
+func (m *Memory) MarkDelivered(ctx context.Context, key string, at time.Time) error {
+	return m.settle(ctx, key, func(msg *memMessage) {
+		if msg.Delivered() {
+			return
+		}
+		msg.Attempts++
+		msg.DeliveredAt = at
+		msg.leasedUntil = time.Time{}
+	})
+}
+
+// MarkFailed implements Outbox.
+func (m *Memory) MarkFailed(ctx context.Context, key, reason string, retryAt time.Time) error {
+	return m.settle(ctx, key, func(msg *memMessage) {
+		if msg.Delivered() {
+			return
+		}
+		msg.Attempts++
+		msg.LastError = reason
+		msg.NextAttempt = retryAt
+		msg.leasedUntil = time.Time{}
+	})
+}
+
+// Release implements Outbox.
+func (m *Memory) Release(ctx context.Context, key string) error {
+	return m.settle(ctx, key, func(msg *memMessage) { msg.leasedUntil = time.Time{} })
+}
+
+// DeadLetter implements Outbox.
+func (m *Memory) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
+	return m.settle(ctx, key, func(msg *memMessage) {
+		if msg.Delivered() {
+			return
+		}
+		msg.Attempts++
+		msg.LastError = reason
+		msg.DeadLettered = at
+		msg.leasedUntil = time.Time{}
+	})
+}
+
+// DeadLetters implements Outbox.
+func (m *Memory) DeadLetters(ctx context.Context, limit int) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Message
+	for _, msg := range m.outbox {
+		if len(out) == limit {
+			break
+		}
+		if msg.Dead() {
+			out = append(out, msg.Message)
+		}
+	}
+	return out, nil
 }
 
 // Close implements Store; it does nothing.

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/glossary"
 )
 
 // dialect is what differs between PostgreSQL and SQLite.
@@ -61,9 +64,16 @@ type SQL struct {
 	d     *dialect
 	q     queries
 	stmts sync.Map // query text → *sql.Stmt, prepared once per connection by database/sql
+	// writes serialises this process's write transactions on SQLite, which
+	// allows one writer at a time: writers queue here, in Go, instead of
+	// polling the database's lock. Nil on PostgreSQL.
+	writes *sync.Mutex
 }
 
-var _ Store = (*SQL)(nil)
+var (
+	_ Store  = (*SQL)(nil)
+	_ Outbox = (*SQL)(nil)
+)
 
 // Open opens the store at dsn: a postgres:// or postgresql:// URL selects
 // PostgreSQL, anything else is the path of a SQLite file (created if it
@@ -117,7 +127,21 @@ func newSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, d *dialect) 
 		db.Close()
 		return nil, err
 	}
-	return &SQL{w: w, db: db, d: d, q: newQueries(d)}, nil
+	s := &SQL{w: w, db: db, d: d, q: newQueries(d)}
+	if d == sqlite {
+		s.writes = new(sync.Mutex)
+	}
+	return s, nil
+}
+
+// lockWrites waits for this process's turn to write (SQLite) and returns
+// the function that ends it.
+func (s *SQL) lockWrites() (unlock func()) {
+	if s.writes == nil {
+		return func() {}
+	}
+	s.writes.Lock()
+	return s.writes.Unlock
 }
 
 // DB returns the underlying database, for the embedding service's own
@@ -153,22 +177,33 @@ func (s *SQL) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// exec runs q in tx as a prepared statement.
-func (s *SQL) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	st, err := s.stmt(ctx, q)
-	if err != nil {
-		return nil, err
+// prepare returns the statements of qs, prepared. Call it before a
+// transaction begins: preparing takes a connection of the pool, and a
+// transaction that waited for one while holding SQLite's write lock would
+// stall every writer.
+func (s *SQL) prepare(ctx context.Context, qs ...string) ([]*sql.Stmt, error) {
+	out := make([]*sql.Stmt, len(qs))
+	for i, q := range qs {
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("store: prepare: %w", err)
+		}
+		out[i] = st
 	}
+	return out, nil
+}
+
+// exec runs the prepared statement st in tx, on tx's connection.
+func exec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (sql.Result, error) {
 	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 type queries struct {
 	insertComplaint, updateComplaint, complaintVersion, getComplaint string
 	insertHistory, insertOutbox                                      string
-	history, notifications, pending, claim, delivered, failed        string
+	history, notifications, pending, deadLetters, claim              string
+	delivered, failed, release, dead, poison, messageExists          string
 }
-
-const outboxColumns = `payload, attempts, next_attempt_at, delivered_at, last_error`
 
 func newQueries(d *dialect) queries {
 	r := d.rebind
@@ -180,12 +215,23 @@ func newQueries(d *dialect) queries {
 		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note) VALUES `,
 		insertOutbox:     `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES `,
 		history:          r(`SELECT seq, at, event, from_state, to_state, actor_id, actor_role, note FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
-		notifications:    r(`SELECT ` + outboxColumns + ` FROM klage_outbox WHERE complaint_id = ? ORDER BY seq, position`),
-		pending:          r(`SELECT ` + outboxColumns + ` FROM klage_outbox WHERE delivered_at IS NULL ORDER BY created_at, complaint_id, seq, position LIMIT ?`),
-		claim: r(`SELECT key, ` + outboxColumns + ` FROM klage_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
-			ORDER BY created_at, complaint_id, seq, position LIMIT ?` + d.skipLocked),
-		delivered: r(`UPDATE klage_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE key = ?`),
-		failed:    r(`UPDATE klage_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE key = ?`),
+		notifications:    r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE complaint_id = ? ORDER BY seq, position`),
+		pending: r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE delivered_at IS NULL AND dead_at IS NULL
+			ORDER BY created_at, complaint_id, seq, position LIMIT ?`),
+		deadLetters: r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE dead_at IS NOT NULL ORDER BY dead_at, key LIMIT ?`),
+		claim: r(`UPDATE klage_outbox SET leased_until = ? WHERE key IN (
+			SELECT key FROM klage_outbox
+			WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until <= ?)
+			ORDER BY created_at, complaint_id, seq, position LIMIT ?` + d.skipLocked + `)
+			RETURNING ` + messageColumns),
+		delivered: r(`UPDATE klage_outbox SET delivered_at = ?, attempts = attempts + 1, leased_until = NULL WHERE key = ? AND delivered_at IS NULL`),
+		failed: r(`UPDATE klage_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, leased_until = NULL
+			WHERE key = ? AND delivered_at IS NULL`),
+		release: r(`UPDATE klage_outbox SET leased_until = NULL WHERE key = ? AND delivered_at IS NULL`),
+		dead: r(`UPDATE klage_outbox SET attempts = attempts + 1, dead_at = ?, last_error = ?, leased_until = NULL
+			WHERE key = ? AND delivered_at IS NULL`),
+		poison:        r(`UPDATE klage_outbox SET dead_at = ?, last_error = ?, leased_until = NULL WHERE key = ?`),
+		messageExists: r(`SELECT 1 FROM klage_outbox WHERE key = ?`),
 	}
 }
 
@@ -259,7 +305,7 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 			return err
 		}
 		q, args := pgWrite(s.q.insertComplaint+" RETURNING id",
-			[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data}, history, outbox)
+			[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(s.w.Now()), r.nextDue, r.data}, history, outbox)
 		var n int
 		if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 			return fmt.Errorf("store: create %q: %w", c.ID(), err)
@@ -270,16 +316,9 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 		c.TakePending()
 		return nil
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, s.q.insertComplaint, c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(time.Now()), r.nextDue, r.data)
-		if err != nil {
-			return fmt.Errorf("store: create %q: %w", c.ID(), err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return ErrExists
-		}
-		return s.append(ctx, tx, c.ID(), r)
-	})
+	err = s.sqliteWrite(ctx, c.ID(), r, "create", s.q.insertComplaint,
+		[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(s.w.Now()), r.nextDue, r.data},
+		func(*sql.Tx) error { return ErrExists })
 	if err == nil {
 		c.TakePending()
 	}
@@ -298,12 +337,9 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 	if s.d.dollar {
 		return s.pgSave(ctx, c, r, expectedVersion)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, s.q.updateComplaint, r.state, r.version, nanos(time.Now()), r.nextDue, r.data, c.ID(), expectedVersion)
-		if err != nil {
-			return fmt.Errorf("store: save %q: %w", c.ID(), err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+	err = s.sqliteWrite(ctx, c.ID(), r, "save", s.q.updateComplaint,
+		[]any{r.state, r.version, nanos(s.w.Now()), r.nextDue, r.data, c.ID(), expectedVersion},
+		func(tx *sql.Tx) error {
 			var actual int
 			switch err := tx.QueryRowContext(ctx, s.q.complaintVersion, c.ID()).Scan(&actual); {
 			case errors.Is(err, sql.ErrNoRows):
@@ -312,9 +348,7 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 				return fmt.Errorf("store: save %q: %w", c.ID(), err)
 			}
 			return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
-		}
-		return s.append(ctx, tx, c.ID(), r)
-	})
+		})
 	if err == nil {
 		c.TakePending()
 	}
@@ -395,7 +429,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 		return err
 	}
 	q, args := pgWrite(s.q.updateComplaint+" RETURNING id",
-		[]any{r.state, r.version, nanos(time.Now()), r.nextDue, r.data, c.ID(), expectedVersion}, history, outbox)
+		[]any{r.state, r.version, nanos(s.w.Now()), r.nextDue, r.data, c.ID(), expectedVersion}, history, outbox)
 	var n int
 	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return fmt.Errorf("store: save %q: %w", c.ID(), err)
@@ -414,35 +448,59 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 	return nil
 }
 
-// append inserts r's new history entries and pending notifications in tx
-// (SQLite).
-func (s *SQL) append(ctx context.Context, tx *sql.Tx, id string, r row) error {
+// sqliteWrite is Create and Save on SQLite: in one transaction, it runs
+// head (the statement on the complaint's row) and, if head matched a row,
+// inserts r's new history entries and pending notifications. When head
+// matches no row, miss returns the error, in the transaction. The
+// statements are prepared before the transaction begins, and the
+// transaction waits for this process's other writers in Go.
+func (s *SQL) sqliteWrite(ctx context.Context, id string, r row, op, head string, headArgs []any, miss func(*sql.Tx) error) error {
 	history, outbox, err := appendArgs(id, r)
 	if err != nil {
 		return err
 	}
+	qs := []string{head}
+	var rows [][]any
 	if len(history) > 0 {
-		if _, err := s.exec(ctx, tx, s.q.insertHistory+s.values(len(r.entries), 9), history...); err != nil {
-			return fmt.Errorf("store: append history of %q: %w", id, err)
-		}
+		qs = append(qs, s.q.insertHistory+s.values(len(r.entries), len(historyColumns)))
+		rows = append(rows, history)
 	}
 	if len(outbox) > 0 {
-		if _, err := s.exec(ctx, tx, s.q.insertOutbox+s.values(len(r.pending), 9), outbox...); err != nil {
-			return fmt.Errorf("store: write outbox of %q: %w", id, err)
-		}
+		qs = append(qs, s.q.insertOutbox+s.values(len(r.pending), len(outboxInsertColumns)))
+		rows = append(rows, outbox)
 	}
-	return nil
+	sts, err := s.prepare(ctx, qs...)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := exec(ctx, tx, sts[0], headArgs...)
+		if err != nil {
+			return fmt.Errorf("store: %s %q: %w", op, id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return miss(tx)
+		}
+		for i, args := range rows {
+			if _, err := exec(ctx, tx, sts[i+1], args...); err != nil {
+				return fmt.Errorf("store: %s %q: %w", op, id, err)
+			}
+		}
+		return nil
+	})
 }
 
 // inTx runs fn in a transaction and commits it, or rolls it back if fn
-// fails: a failed transaction writes nothing.
+// fails: a failed transaction writes nothing. On SQLite it first waits for
+// this process's other writers.
 func (s *SQL) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		_ = tx.Rollback() // the error that matters is fn's
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -571,44 +629,94 @@ func (s *SQL) exists(ctx context.Context, id string) error {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanMessage(r scanner, extra ...any) (Message, error) {
-	var (
-		m         Message
-		payload   []byte
-		next      int64
-		delivered sql.NullInt64
-	)
-	if err := r.Scan(append(extra, &payload, &m.Attempts, &next, &delivered, &m.LastError)...); err != nil {
-		return Message{}, err
-	}
-	if err := json.Unmarshal(payload, &m.Notification); err != nil {
-		return Message{}, &DecodeError{ID: m.ComplaintID, Err: fmt.Errorf("notification: %w", err)}
-	}
-	m.NextAttempt = fromNanos(next)
-	if delivered.Valid {
-		m.DeliveredAt = fromNanos(delivered.Int64)
-	}
-	return m, nil
+// messageColumns are the outbox columns scanMessage reads.
+const messageColumns = `key, complaint_id, seq, topic, recipient, created_at, position, payload, attempts, next_attempt_at, delivered_at, dead_at, last_error`
+
+// outboxRow is a scanned outbox row: its message, what orders it, and
+// whether its payload decoded.
+type outboxRow struct {
+	key       string
+	createdAt int64
+	position  int
+	msg       Message
+	decodeErr error // why the payload did not decode; nil when it did
 }
 
-func (s *SQL) messages(ctx context.Context, q string, args ...any) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+// scanMessage reads one outbox row. A payload that does not decode is not
+// an error here: the message keeps what the columns say and decodeErr says
+// why, so that one bad row never hides the others.
+func scanMessage(r scanner) (outboxRow, error) {
+	var (
+		o                outboxRow
+		complaintID      string
+		seq              int
+		topic, recipient string
+		payload          []byte
+		next             int64
+		delivered, dead  sql.NullInt64
+		attempts         int
+		lastError        string
+	)
+	if err := r.Scan(&o.key, &complaintID, &seq, &topic, &recipient, &o.createdAt, &o.position, &payload,
+		&attempts, &next, &delivered, &dead, &lastError); err != nil {
+		return outboxRow{}, err
+	}
+	if err := json.Unmarshal(payload, &o.msg.Notification); err != nil {
+		o.decodeErr = fmt.Errorf("store: outbox row %q cannot be decoded: %w", o.key, err)
+		o.msg.Notification = complaint.Notification{ComplaintID: complaintID, Seq: seq,
+			Topic: complaint.Topic(topic), Recipient: glossary.Role(recipient), At: fromNanos(o.createdAt)}
+	} else if got := o.msg.Key(); got != o.key {
+		o.decodeErr = fmt.Errorf("store: outbox row %q holds the notification %q", o.key, got)
+	}
+	o.msg.Attempts, o.msg.LastError = attempts, lastError
+	o.msg.NextAttempt = fromNanos(next)
+	if delivered.Valid {
+		o.msg.DeliveredAt = fromNanos(delivered.Int64)
+	}
+	if dead.Valid {
+		o.msg.DeadLettered = fromNanos(dead.Int64)
+	}
+	return o, nil
+}
+
+// outboxRows runs q and scans its rows.
+func (s *SQL) outboxRows(ctx context.Context, q string, args ...any) ([]outboxRow, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
 	defer rows.Close()
-	var out []Message
+	var out []outboxRow
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		o, err := scanMessage(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: outbox: %w", err)
 		}
-		out = append(out, m)
+		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	return out, nil
 }
 
-// Notifications implements Store.
+func (s *SQL) messages(ctx context.Context, q string, args ...any) ([]Message, error) {
+	rows, err := s.outboxRows(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Message, len(rows))
+	for i := range rows {
+		out[i] = rows[i].msg
+	}
+	return out, nil
+}
+
+// Notifications implements Outbox.
 func (s *SQL) Notifications(ctx context.Context, id string) ([]Message, error) {
 	out, err := s.messages(ctx, s.q.notifications, id)
 	if err == nil && len(out) == 0 {
@@ -617,70 +725,95 @@ func (s *SQL) Notifications(ctx context.Context, id string) ([]Message, error) {
 	return out, err
 }
 
-// Pending implements Store.
+// Pending implements Outbox.
 func (s *SQL) Pending(ctx context.Context, limit int) ([]Message, error) {
 	return s.messages(ctx, s.q.pending, limit)
 }
 
-// DeliverPending implements Store. On PostgreSQL the claimed rows are
-// locked with FOR UPDATE SKIP LOCKED, so concurrent relays take different
-// rows; on SQLite the transaction holds the database's write lock. The
-// transaction outlives a cancelled ctx, so that what was delivered before
-// the cancellation is recorded.
-func (s *SQL) DeliverPending(ctx context.Context, now time.Time, limit int, deliver DeliverFunc, retryAfter func(int) time.Duration) (Batch, error) {
-	if err := ctx.Err(); err != nil {
-		return Batch{}, err
-	}
-	txCtx := context.WithoutCancel(ctx)
-	tx, err := s.db.BeginTx(txCtx, nil)
-	if err != nil {
-		return Batch{}, fmt.Errorf("store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(txCtx, s.q.claim, nanos(now), limit)
-	if err != nil {
-		return Batch{}, fmt.Errorf("store: claim outbox: %w", err)
-	}
-	var (
-		claimed []Message
-		keys    []string
-	)
-	for rows.Next() {
-		var key string
-		m, err := scanMessage(rows, &key)
-		if err != nil {
-			rows.Close()
-			return Batch{}, err
-		}
-		claimed = append(claimed, m)
-		keys = append(keys, key)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Batch{}, fmt.Errorf("store: claim outbox: %w", err)
-	}
+// DeadLetters implements Outbox.
+func (s *SQL) DeadLetters(ctx context.Context, limit int) ([]Message, error) {
+	return s.messages(ctx, s.q.deadLetters, limit)
+}
 
-	var b Batch
-	failed := map[string]bool{}
-	for i, m := range claimed {
-		if failed[m.ComplaintID] || ctx.Err() != nil {
-			continue // keep a complaint's notifications in order; stop when asked
-		}
-		if err := deliver(ctx, m); err != nil {
-			failed[m.ComplaintID] = true
-			b.Failed++
-			if _, err := tx.ExecContext(txCtx, s.q.failed, nanos(now.Add(retryAfter(m.Attempts+1))), err.Error(), keys[i]); err != nil {
-				return Batch{}, fmt.Errorf("store: record failed delivery: %w", err)
+// Claim implements Outbox, in one statement: on PostgreSQL the rows are
+// chosen with FOR UPDATE SKIP LOCKED, so relays that claim at the same
+// moment take different rows; on SQLite the statement waits for this
+// process's other writers.
+func (s *SQL) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := func() ([]outboxRow, error) {
+		defer s.lockWrites()()
+		return s.outboxRows(ctx, s.q.claim, nanos(leaseUntil), nanos(now), nanos(now), limit)
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	slices.SortFunc(rows, func(a, b outboxRow) int {
+		return cmp.Or(cmp.Compare(a.createdAt, b.createdAt), strings.Compare(a.msg.ComplaintID, b.msg.ComplaintID),
+			cmp.Compare(a.msg.Seq, b.msg.Seq), cmp.Compare(a.position, b.position))
+	})
+	out := make([]Message, len(rows))
+	for i, o := range rows {
+		if o.decodeErr != nil {
+			// A row this code cannot read (written by a newer version, or
+			// damaged) is set aside with the reason, and the rest goes on.
+			at := now
+			if err := s.settle(context.WithoutCancel(ctx), s.q.poison, o.key, nanos(at), o.decodeErr.Error(), o.key); err != nil {
+				return nil, err
 			}
-			continue
+			o.msg.DeadLettered, o.msg.LastError = at, o.decodeErr.Error()
 		}
-		b.Delivered++
-		if _, err := tx.ExecContext(txCtx, s.q.delivered, nanos(now), keys[i]); err != nil {
-			return Batch{}, fmt.Errorf("store: record delivery: %w", err)
-		}
+		out[i] = o.msg
 	}
-	if err := tx.Commit(); err != nil {
-		return Batch{}, fmt.Errorf("store: commit deliveries: %w", err)
+	return out, nil
+}
+
+// settle runs one of the outbox's single-row updates, whose last argument
+// is the key: a key that matches no row is a *MessageNotFoundError, a
+// delivered row is left as it is.
+func (s *SQL) settle(ctx context.Context, q, key string, args ...any) error {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return fmt.Errorf("store: outbox: %w", err)
 	}
-	return b, ctx.Err()
+	res, err := func() (sql.Result, error) {
+		defer s.lockWrites()()
+		return st.ExecContext(ctx, args...)
+	}()
+	if err != nil {
+		return fmt.Errorf("store: outbox message %q: %w", key, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		return nil
+	}
+	var one int
+	switch err := s.db.QueryRowContext(ctx, s.q.messageExists, key).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return &MessageNotFoundError{Key: key}
+	case err != nil:
+		return fmt.Errorf("store: outbox message %q: %w", key, err)
+	}
+	return nil
+}
+
+// MarkDelivered implements Outbox.
+func (s *SQL) MarkDelivered(ctx context.Context, key string, at time.Time) error {
+	return s.settle(ctx, s.q.delivered, key, nanos(at), key)
+}
+
+// MarkFailed implements Outbox.
+func (s *SQL) MarkFailed(ctx context.Context, key, reason string, retryAt time.Time) error {
+	return s.settle(ctx, s.q.failed, key, nanos(retryAt), reason, key)
+}
+
+// Release implements Outbox.
+func (s *SQL) Release(ctx context.Context, key string) error {
+	return s.settle(ctx, s.q.release, key, key)
+}
+
+// DeadLetter implements Outbox.
+func (s *SQL) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
+	return s.settle(ctx, s.q.dead, key, nanos(at), reason, key)
 }

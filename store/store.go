@@ -28,6 +28,21 @@ var (
 	ErrWorkflowNotifies = errors.New("store: the workflow has a Notifier; with a store, notifications go through the outbox")
 )
 
+// ErrMessageNotFound: no outbox message has the key
+// (*MessageNotFoundError).
+var ErrMessageNotFound = errors.New("store: outbox message not found")
+
+// MessageNotFoundError reports an unknown outbox key.
+type MessageNotFoundError struct{ Key string }
+
+// Error implements error.
+func (e *MessageNotFoundError) Error() string {
+	return fmt.Sprintf("store: outbox message %q not found", e.Key)
+}
+
+// Unwrap returns [ErrMessageNotFound].
+func (e *MessageNotFoundError) Unwrap() error { return ErrMessageNotFound }
+
 // NotFoundError reports an unknown complaint id.
 type NotFoundError struct{ ID string }
 
@@ -100,29 +115,34 @@ func (f Filter) limit() int {
 // Message is a notification in the outbox.
 type Message struct {
 	complaint.Notification
-	Attempts    int       // delivery attempts so far
-	NextAttempt time.Time // when a relay may try it next (undelivered only)
-	DeliveredAt time.Time // zero until delivered
-	LastError   string    // what the last failed attempt returned
+	Attempts     int       // delivery attempts so far
+	NextAttempt  time.Time // when a relay may try it next (undelivered only)
+	DeliveredAt  time.Time // zero until delivered
+	DeadLettered time.Time // when it was set aside for good (see [Outbox.DeadLetter]); zero otherwise
+	LastError    string    // what the last failed attempt returned, or why it was dead-lettered
 }
 
 // Delivered reports whether the message has been delivered.
 func (m *Message) Delivered() bool { return !m.DeliveredAt.IsZero() }
 
-// DeliverFunc delivers one message; a nil error marks it delivered.
-type DeliverFunc func(ctx context.Context, m Message) error
+// Dead reports whether the message was dead-lettered: no relay offers it
+// again.
+func (m *Message) Dead() bool { return !m.DeadLettered.IsZero() }
 
-// Batch is what one DeliverPending call did.
+// Batch is what one [Relay.RunOnce] pass did.
 type Batch struct {
-	Delivered int // messages marked delivered
-	Failed    int // messages whose delivery failed and were scheduled again
+	Delivered    int // messages marked delivered
+	Failed       int // messages whose delivery failed and were scheduled again
+	DeadLettered int // messages set aside for good: undecodable, or out of attempts
 }
 
 // Store persists complaints. Implementations are safe for concurrent use.
+// The notifications that transitions produce go to the store's [Outbox]:
+// both built-in stores ([Memory] and [SQL]) are one too.
 type Store interface {
 	// Create stores a complaint just opened with complaint.Workflow.Open,
-	// its history and its pending notifications (which it takes from c).
-	// It returns ErrExists if the id is taken.
+	// its history and its pending notifications (which it takes from c,
+	// into the outbox). It returns ErrExists if the id is taken.
 	Create(ctx context.Context, c *complaint.Complaint) error
 	// Get loads a complaint; *NotFoundError if there is none, *DecodeError
 	// if its row cannot be decoded. Its notifications are in the outbox,
@@ -141,24 +161,47 @@ type Store interface {
 	// History returns a complaint's history from the append-only history,
 	// oldest first.
 	History(ctx context.Context, id string) ([]complaint.Entry, error)
-	// Notifications returns every notification of a complaint, delivered
-	// or not, in the order they were produced.
-	Notifications(ctx context.Context, id string) ([]Message, error)
-	// Pending returns up to limit undelivered notifications of every
-	// complaint, oldest first.
-	Pending(ctx context.Context, limit int) ([]Message, error)
-	// DeliverPending claims up to limit undelivered notifications that are
-	// due at now, oldest first, calls deliver for each, and marks each
-	// delivered or, on error, schedules it again after retryAfter(attempts).
-	// Claimed messages are not offered to another DeliverPending until this
-	// one returns. A crash during delivery leaves them undelivered: delivery
-	// is at least once. Within one call, a complaint's notifications after
-	// one that failed are held back; across calls, a notification waiting
-	// for its retry does not hold back the next, so receivers that need
-	// order use Seq.
-	DeliverPending(ctx context.Context, now time.Time, limit int, deliver DeliverFunc, retryAfter func(attempts int) time.Duration) (Batch, error)
 	// Close releases the store's resources.
 	Close() error
+}
+
+// Outbox holds the notifications that a [Store] wrote with the transitions
+// that produced them, until a [Relay] delivers them. A relay claims a batch
+// with a lease ([Outbox.Claim]), delivers each message outside any
+// transaction and records each result on its own, so that no writer waits
+// for a notifier and a crash redelivers only what was in flight.
+// Implementations are safe for concurrent use, by many relays at once.
+type Outbox interface {
+	// Notifications returns every notification of a complaint, delivered
+	// or not, in the order they were produced; *NotFoundError if there is
+	// no such complaint.
+	Notifications(ctx context.Context, complaintID string) ([]Message, error)
+	// Pending returns up to limit notifications of every complaint that
+	// are neither delivered nor dead-lettered, oldest first.
+	Pending(ctx context.Context, limit int) ([]Message, error)
+	// Claim leases up to limit pending notifications that are due at now
+	// and not leased by another claim, oldest first, until leaseUntil: no
+	// other Claim returns them before then, unless they are released.
+	// A stored row that cannot be decoded is dead-lettered with the reason
+	// and returned as it is (Dead reports true, the Notification holds what
+	// its columns say), so that one bad row never stops delivery.
+	Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Message, error)
+	// MarkDelivered records that the message with key was delivered at at,
+	// counting the attempt.
+	MarkDelivered(ctx context.Context, key string, at time.Time) error
+	// MarkFailed records a failed attempt with its reason and lets the
+	// message be claimed again at retryAt.
+	MarkFailed(ctx context.Context, key string, reason string, retryAt time.Time) error
+	// Release gives up a claim without an attempt: the message may be
+	// claimed again at once.
+	Release(ctx context.Context, key string) error
+	// DeadLetter records a last failed attempt with its reason and sets
+	// the message aside for good, at at: no relay claims it again, and it
+	// stays readable.
+	DeadLetter(ctx context.Context, key string, reason string, at time.Time) error
+	// DeadLetters returns up to limit dead-lettered messages, oldest first,
+	// for an operator to inspect.
+	DeadLetters(ctx context.Context, limit int) ([]Message, error)
 }
 
 // TransitionOptions tune Transition.
@@ -249,6 +292,3 @@ func checkExpected(c *complaint.Complaint, expectedVersion int) error {
 	}
 	return nil
 }
-
-// errSkipped marks a claimed message left for a later batch.
-var errSkipped = errors.New("store: skipped")

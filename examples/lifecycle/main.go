@@ -221,7 +221,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 		return err
 	}
 	defer s.Close()
-	relay := &store.Relay{Store: s, Notifier: printer{out}, Now: clock.Now}
+	relay := &store.Relay{Outbox: s, Notifier: printer{out}, Now: clock.Now}
 	deliver := func() error {
 		_, err := relay.RunOnce(ctx)
 		return err

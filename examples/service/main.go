@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	relay := &store.Relay{Store: s, Notifier: logNotifier{log}, Now: now, Logger: log, Interval: 500 * time.Millisecond}
+	relay := &store.Relay{Outbox: s, Notifier: logNotifier{log}, Now: now, Logger: log, Interval: 500 * time.Millisecond}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() {

@@ -18,10 +18,17 @@ import (
 // maxBody is the largest request body the API reads.
 const maxBody = 1 << 20
 
+// Storage is what the API keeps complaints in: a store and its outbox, as
+// store.SQL and store.Memory both are.
+type Storage interface {
+	store.Store
+	store.Outbox
+}
+
 // Server is the HTTP JSON API over a workflow and a store.
 type Server struct {
 	w   *complaint.Workflow
-	s   store.Store
+	s   Storage
 	now func() time.Time
 	log *slog.Logger
 	mux *http.ServeMux
@@ -29,7 +36,7 @@ type Server struct {
 
 // NewServer returns the API. now is the clock for overdue queries (the
 // workflow has its own for transitions).
-func NewServer(w *complaint.Workflow, s store.Store, now func() time.Time, log *slog.Logger) *Server {
+func NewServer(w *complaint.Workflow, s Storage, now func() time.Time, log *slog.Logger) *Server {
 	srv := &Server{w: w, s: s, now: now, log: log, mux: http.NewServeMux()}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
