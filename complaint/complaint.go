@@ -2,6 +2,7 @@ package complaint
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/klageflow/klage/escalation"
@@ -99,78 +100,55 @@ func clonePending(ns []Notification) []Notification {
 	return out
 }
 
-// Complaint is one customer complaint moving through the lifecycle. Its
-// state changes only through a Workflow, so its history always replays to
+// Complaint is one customer complaint moving through a lifecycle. Its
+// state changes only through a [Workflow], so its history always replays to
 // its state. Accessors return copies: changing them does not change the
 // complaint.
 //
 // A Complaint is not safe for concurrent use; share it between goroutines
 // only with a lock, or keep it in a store, which serialises changes by
-// version. The zero value is not a complaint: get one from Workflow.Open or
-// Workflow.Restore.
+// version. The zero value is not a complaint: get one from [Workflow.Open]
+// or [Workflow.Restore]; a workflow refuses a zero one with an
+// *[InputError].
 type Complaint struct {
-	// A complaint is restored for every transition a service makes, so it
-	// is kept compact (at most 512 bytes, which the Go allocator serves
-	// without a type header; a test holds it there): vocabulary as table
-	// indices, times as seconds and nanoseconds, the history as records.
-	// The version is the length of the history.
-	id, description, remedy                 string
-	customerID, customerName, customerEmail string
-	sku, productName, manufacturer          string
-	claimPolicy, claimNotice                string
-	delivered                               time.Time // kept as given: it is a date in the customer's zone
-	answerText                              string    // with answerOutcome; answered when that is not 0
-	referral                                Referral  // referred when Contact is set
-	decision                                *escalation.Decision
-	pending                                 []Notification
-	hist                                    []record
-	clocks                                  [numDeadlines]clock
-	claimEnds, presumptionEnds              instant
-	state, kind, channel, customerType      uint8
-	language, answerOutcome                 uint8 // answerOutcome is the outcome's index + 1
-	claimKnown, withinPeriod, presumption   bool
-}
-
-// newComplaint returns a complaint in received with the intake data, which
-// has been validated, and nothing else.
-func newComplaint(id string, cu *Customer, p *Product, kind glossary.Term, ch glossary.Channel, description, remedy string) *Complaint {
-	return &Complaint{
-		id: id, description: description, remedy: remedy,
-		customerID: cu.ID, customerName: cu.Name, customerEmail: cu.Email,
-		sku: p.SKU, productName: p.Name, manufacturer: p.Manufacturer, delivered: p.DeliveredAt,
-		kind:         uint8(indexIn(termByIndex, kind)),
-		channel:      uint8(indexIn(channelByIndex, ch)),
-		customerType: uint8(indexIn(customerTypeByIndex, cu.Type)),
-		language:     uint8(indexIn(languageByIndex, cu.Language)),
-	}
+	id          string
+	state       State
+	kind        glossary.Term
+	channel     glossary.Channel
+	customer    Customer
+	product     Product
+	description string
+	remedy      string
+	history     []Entry    // the version is its length
+	deadlines   []Deadline // the clocks started so far, in the order of the DeadlineName constants
+	claim       ClaimAssessment
+	answer      *Answer
+	referral    *Referral
+	decision    *escalation.Decision
+	pending     []Notification
 }
 
 // ID returns the complaint's id.
 func (c *Complaint) ID() string { return c.id }
 
 // State returns the current state.
-func (c *Complaint) State() State { return stateByIndex[c.state] }
+func (c *Complaint) State() State { return c.state }
 
 // Version returns the version, which is the number of history entries:
 // every transition, progress updates included, adds one.
-func (c *Complaint) Version() int { return len(c.hist) }
+func (c *Complaint) Version() int { return len(c.history) }
 
 // Kind returns what kind of complaint this is.
-func (c *Complaint) Kind() glossary.Term { return termByIndex[c.kind] }
+func (c *Complaint) Kind() glossary.Term { return c.kind }
 
 // Channel returns how the complaint arrived.
-func (c *Complaint) Channel() glossary.Channel { return channelByIndex[c.channel] }
+func (c *Complaint) Channel() glossary.Channel { return c.channel }
 
 // Customer returns who made the complaint.
-func (c *Complaint) Customer() Customer {
-	return Customer{ID: c.customerID, Name: c.customerName, Email: c.customerEmail,
-		Type: customerTypeByIndex[c.customerType], Language: languageByIndex[c.language]}
-}
+func (c *Complaint) Customer() Customer { return c.customer }
 
 // Product returns what the complaint is about.
-func (c *Complaint) Product() Product {
-	return Product{SKU: c.sku, Name: c.productName, Manufacturer: c.manufacturer, DeliveredAt: c.delivered}
-}
+func (c *Complaint) Product() Product { return c.product }
 
 // Description returns the customer's description of the problem.
 func (c *Complaint) Description() string { return c.description }
@@ -181,39 +159,37 @@ func (c *Complaint) RemedySought() string { return c.remedy }
 // CreatedAt returns when the complaint was opened: the time of the first
 // history entry.
 func (c *Complaint) CreatedAt() time.Time {
-	if len(c.hist) == 0 {
+	if len(c.history) == 0 {
 		return time.Time{}
 	}
-	return c.hist[0].at()
+	return c.history[0].At
 }
 
 // History returns a copy of the history, oldest first.
-func (c *Complaint) History() []Entry { return entries(c.hist) }
+func (c *Complaint) History() []Entry { return slices.Clone(c.history) }
 
 // Last returns the newest history entry.
 func (c *Complaint) Last() Entry {
-	if len(c.hist) == 0 {
+	if len(c.history) == 0 {
 		return Entry{}
 	}
-	return c.hist[len(c.hist)-1].entry(len(c.hist))
+	return c.history[len(c.history)-1]
 }
 
 // FinalAnswer returns customer service's final answer, if it has given one.
 func (c *Complaint) FinalAnswer() (Answer, bool) {
-	if c.answerOutcome == 0 {
+	if c.answer == nil {
 		return Answer{}, false
 	}
-	return Answer{Outcome: outcomeByIndex[c.answerOutcome-1], Text: c.answerText}, true
-}
-
-// setAnswer stores a, which has been validated.
-func (c *Complaint) setAnswer(a *Answer) {
-	c.answerOutcome, c.answerText = uint8(indexIn(outcomeByIndex, a.Outcome)+1), a.Text
+	return *c.answer, true
 }
 
 // Referral returns the referral to the manufacturer, if there was one.
 func (c *Complaint) Referral() (Referral, bool) {
-	return c.referral, c.referral.Contact != ""
+	if c.referral == nil {
+		return Referral{}, false
+	}
+	return *c.referral, true
 }
 
 // Decision returns the Complaints Department's decision, if it has made
@@ -242,26 +218,28 @@ func (c *Complaint) TakePending() []Notification {
 func (c *Complaint) Snapshot() Snapshot {
 	s := Snapshot{
 		ID:           c.id,
-		State:        c.State(),
+		State:        c.state,
 		Version:      c.Version(),
-		Kind:         c.Kind(),
-		Channel:      c.Channel(),
-		Customer:     c.Customer(),
-		Product:      c.Product(),
+		Kind:         c.kind,
+		Channel:      c.channel,
+		Customer:     c.customer,
+		Product:      c.product,
 		Description:  c.description,
 		RemedySought: c.remedy,
 		CreatedAt:    c.CreatedAt(),
 		Deadlines:    c.Deadlines(),
-		Claim:        c.Claim(),
-		History:      entries(c.hist),
+		Claim:        c.claim,
+		History:      c.History(),
 		Decision:     c.decision,
 		Pending:      c.pending,
 	}
 	s.copyPayloads()
-	if a, ok := c.FinalAnswer(); ok {
+	if c.answer != nil {
+		a := *c.answer
 		s.FinalAnswer = &a
 	}
-	if r, ok := c.Referral(); ok {
+	if c.referral != nil {
+		r := *c.referral
 		s.Referral = &r
 	}
 	return s
@@ -274,10 +252,13 @@ func (c *Complaint) MarshalJSON() ([]byte, error) {
 }
 
 // actors lists everyone who acted in history h, oldest first.
-func actors(h []record) []glossary.Actor {
+func actors(h []Entry) []glossary.Actor {
 	out := make([]glossary.Actor, len(h))
 	for i := range h {
-		out[i] = h[i].actor()
+		out[i] = h[i].Actor
 	}
 	return out
 }
+
+// stamp is t as history records it: UTC, without a monotonic reading.
+func stamp(t time.Time) time.Time { return time.Unix(t.Unix(), int64(t.Nanosecond())).UTC() }

@@ -1,6 +1,7 @@
 package complaint
 
 import (
+	"slices"
 	"time"
 
 	"github.com/klageflow/klage/glossary"
@@ -100,164 +101,90 @@ type ClaimAssessment struct {
 	Policy string `json:"policy"`
 }
 
-// deadline indices: the order of deadlineNames.
-const (
-	dlFirstResponse = iota
-	dlProgressUpdate
-	dlDOAReplacement
-	dlReviewDecision
-	dlEscalationWindow
-	numDeadlines
-)
+// deadlineOrder is the position of each deadline in the order of the
+// DeadlineName constants, in which a complaint keeps and reports them.
+var deadlineOrder = map[DeadlineName]int{DeadlineFirstResponse: 0, DeadlineProgressUpdate: 1,
+	DeadlineDOAReplacement: 2, DeadlineReviewDecision: 3, DeadlineEscalationWindow: 4}
 
-var deadlineByIndex = [numDeadlines]DeadlineName{DeadlineFirstResponse, DeadlineProgressUpdate,
-	DeadlineDOAReplacement, DeadlineReviewDecision, DeadlineEscalationWindow}
+// clockOwner is who must act before each deadline.
+var clockOwner = map[DeadlineName]glossary.Role{
+	DeadlineFirstResponse:    glossary.CustomerService,
+	DeadlineDOAReplacement:   glossary.CustomerService,
+	DeadlineReviewDecision:   glossary.ComplaintsDepartment,
+	DeadlineEscalationWindow: glossary.ComplaintsDepartment,
+}
 
-func deadlineIndex(n DeadlineName) int {
+// period returns the policy's period for clock n.
+func (p *Policy) period(n DeadlineName) Period {
 	switch n {
 	case DeadlineFirstResponse:
-		return dlFirstResponse
+		return p.FirstResponse
 	case DeadlineProgressUpdate:
-		return dlProgressUpdate
+		return p.ProgressUpdate
 	case DeadlineDOAReplacement:
-		return dlDOAReplacement
+		return p.DOAReplacement
 	case DeadlineReviewDecision:
-		return dlReviewDecision
+		return p.ReviewDecision
 	case DeadlineEscalationWindow:
-		return dlEscalationWindow
+		return p.EscalationWindow
 	}
-	return -1
-}
-
-// clock is a Deadline kept in a complaint's fixed array, indexed by name,
-// in 32 bytes without pointers. While the clock is paused, dueSec holds the
-// time that was left, in nanoseconds.
-type clock struct {
-	dueSec, metSec   int64
-	dueNsec, metNsec int32
-	owner            uint8 // role index
-	flags            uint8
-}
-
-const (
-	clockSet = 1 << iota
-	clockPaused
-	clockBreached
-	clockCancelled
-)
-
-func (k *clock) is(f uint8) bool { return k.flags&f != 0 }
-
-func (k *clock) due() instant {
-	if k.is(clockPaused) {
-		return instant{}
-	}
-	return instant{sec: k.dueSec, nsec: k.dueNsec}
-}
-
-func (k *clock) met() instant { return instant{sec: k.metSec, nsec: k.metNsec} }
-
-func (k *clock) remaining() time.Duration {
-	if k.is(clockPaused) {
-		return time.Duration(k.dueSec)
-	}
-	return 0
-}
-
-func (k *clock) setDue(t instant) { k.dueSec, k.dueNsec, k.flags = t.sec, t.nsec, k.flags&^clockPaused }
-
-func (k *clock) pause(remaining time.Duration) {
-	k.dueSec, k.dueNsec, k.flags = int64(remaining), 0, k.flags|clockPaused
-}
-
-func (k *clock) running() bool {
-	return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet && k.met().isZero() && !k.due().isZero()
-}
-func (k *clock) paused() bool {
-	return k.flags&(clockSet|clockPaused|clockCancelled) == clockSet|clockPaused
-}
-func (k *clock) open() bool {
-	return k.flags&(clockSet|clockCancelled) == clockSet && k.met().isZero()
-}
-
-func (k *clock) start(owner glossary.Role, due instant) {
-	*k = clock{flags: clockSet, owner: uint8(roleIndex(owner))}
-	k.setDue(due)
-}
-
-func (k *clock) meet(now instant, breachable bool) {
-	if !k.open() {
-		return
-	}
-	if due := k.due(); breachable && !due.isZero() && due.before(now) {
-		k.flags |= clockBreached
-	}
-	k.dueSec, k.dueNsec, k.flags = 0, 0, k.flags&^clockPaused
-	k.metSec, k.metNsec = now.sec, now.nsec
-}
-
-func (k *clock) cancel() {
-	k.dueSec, k.dueNsec, k.flags = 0, 0, (k.flags&^clockPaused)|clockCancelled
-}
-
-func (k *clock) deadline(i int) Deadline {
-	return Deadline{Name: deadlineByIndex[i], Owner: roleByIndex[k.owner], Due: k.due().time(), Remaining: k.remaining(),
-		MetAt: k.met().time(), Breached: k.is(clockBreached), Cancelled: k.is(clockCancelled)}
-}
-
-// clockOf is the clock that keeps d, which has been validated.
-func clockOf(d *Deadline) clock {
-	k := clock{flags: clockSet, owner: uint8(roleIndex(d.Owner))}
-	if d.Breached {
-		k.flags |= clockBreached
-	}
-	if d.Cancelled {
-		k.flags |= clockCancelled
-	}
-	met := instantOf(d.MetAt)
-	k.metSec, k.metNsec = met.sec, met.nsec
-	if d.Paused() {
-		k.pause(d.Remaining)
-	} else {
-		k.setDue(instantOf(d.Due))
-	}
-	return k
+	return Period{}
 }
 
 // Deadlines returns the complaint's clocks that have been started, in the
 // order of the DeadlineName constants.
-func (c *Complaint) Deadlines() []Deadline {
-	var out []Deadline
-	for i := range c.clocks {
-		if c.clocks[i].is(clockSet) {
-			out = append(out, c.clocks[i].deadline(i))
+func (c *Complaint) Deadlines() []Deadline { return slices.Clone(c.deadlines) }
+
+// deadline returns c's clock n, or nil when it was never started.
+func (c *Complaint) deadline(n DeadlineName) *Deadline {
+	for i := range c.deadlines {
+		if c.deadlines[i].Name == n {
+			return &c.deadlines[i]
 		}
 	}
-	return out
+	return nil
 }
 
-// Claim returns the assessment of the claim made at intake.
-func (c *Complaint) Claim() ClaimAssessment {
-	return ClaimAssessment{Known: c.claimKnown, WithinPeriod: c.withinPeriod, PeriodEnds: c.claimEnds.time(),
-		PresumptionApplies: c.presumption, PresumptionEnds: c.presumptionEnds.time(),
-		NoticePeriod: c.claimNotice, Policy: c.claimPolicy}
+// start starts clock n for owner, due at due, replacing an earlier run of
+// it.
+func (c *Complaint) start(n DeadlineName, owner glossary.Role, due time.Time) {
+	d := Deadline{Name: n, Owner: owner, Due: due}
+	if old := c.deadline(n); old != nil {
+		*old = d
+		return
+	}
+	i, _ := slices.BinarySearchFunc(c.deadlines, n, func(d Deadline, n DeadlineName) int {
+		return deadlineOrder[d.Name] - deadlineOrder[n]
+	})
+	c.deadlines = slices.Insert(c.deadlines, i, d)
 }
 
-// setClaim stores a.
-func (c *Complaint) setClaim(a *ClaimAssessment) {
-	c.claimKnown, c.withinPeriod, c.claimEnds = a.Known, a.WithinPeriod, instantOf(a.PeriodEnds)
-	c.presumption, c.presumptionEnds = a.PresumptionApplies, instantOf(a.PresumptionEnds)
-	c.claimNotice, c.claimPolicy = a.NoticePeriod, a.Policy
+// open reports whether d still counts: it is neither met nor cancelled.
+func (d *Deadline) open() bool { return d.MetAt.IsZero() && !d.Cancelled }
+
+// meet marks d met at now, breached when it was past due (the escalation
+// window never is: lapsing is its purpose).
+func (d *Deadline) meet(now time.Time) {
+	if d == nil || !d.open() {
+		return
+	}
+	if d.Name != DeadlineEscalationWindow && d.Running() && d.Due.Before(now) {
+		d.Breached = true
+	}
+	d.Due, d.Remaining, d.MetAt = time.Time{}, 0, now
 }
+
+// ClaimAssessment returns the assessment of the claim's timing made at
+// intake.
+func (c *Complaint) ClaimAssessment() ClaimAssessment { return c.claim }
 
 // Overdue returns the clocks that run and are past due at t. A paused
 // clock is never overdue.
 func (c *Complaint) Overdue(t time.Time) []Deadline {
 	var out []Deadline
-	at := instantOf(t)
-	for i := range c.clocks {
-		if k := &c.clocks[i]; k.running() && k.due().before(at) {
-			out = append(out, k.deadline(i))
+	for _, d := range c.deadlines {
+		if d.OverdueAt(t) {
+			out = append(out, d)
 		}
 	}
 	return out
@@ -266,104 +193,100 @@ func (c *Complaint) Overdue(t time.Time) []Deadline {
 // NextDue returns the earliest due time of the running clocks, for
 // indexing complaints by when they next need attention.
 func (c *Complaint) NextDue() (time.Time, bool) {
-	var next instant
-	for i := range c.clocks {
-		if k := &c.clocks[i]; k.running() && (next.isZero() || k.due().before(next)) {
-			next = k.due()
+	var next time.Time
+	for _, d := range c.deadlines {
+		if d.Running() && (next.IsZero() || d.Due.Before(next)) {
+			next = d.Due
 		}
 	}
-	return next.time(), !next.isZero()
+	return next, !next.IsZero()
 }
 
-func working(s State) bool {
-	return s == StateInProgress || s == StateWithManufacturer || s == StateEscalated
-}
-
-// updateDeadlines recomputes c's clocks after entry e, from the policy for
-// c's customer. It does not allocate.
-func (w *Workflow) updateDeadlines(c *Complaint, e *Entry) {
-	p := w.policyFor(customerTypeByIndex[c.customerType])
+// updateDeadlines recomputes c's clocks after entry e, which rule r made
+// (nil for the opening), from the policy for c's customer and the states'
+// specs: clocks pause in a state that Pauses and resume with the time that
+// was left; the rule starts and meets the clocks it names; the
+// progress-update clock runs while a state has a Handler; a terminal state
+// cancels what is still open.
+func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
+	p := w.policyFor(c.customer.Type)
 	loc := p.location()
-	now, at := e.At, instantOf(e.At)
-	k := &c.clocks
-	after := func(d Period) instant { return instantOf(d.AddTo(now, loc)) }
-
-	pausing := e.To == StateAwaitingCustomer && e.From != StateAwaitingCustomer
-	resuming := e.From == StateAwaitingCustomer && e.To != StateAwaitingCustomer
-	for i := range k {
-		ki := &k[i]
-		if !ki.is(clockSet) {
-			continue
-		}
-		running := ki.running()
+	now := e.At
+	from, to := w.m.states[e.From], w.m.states[e.To] // from is nil for the opening
+	pausing := to.Pauses && (from == nil || !from.Pauses)
+	resuming := from != nil && from.Pauses && !to.Pauses
+	for i := range c.deadlines {
+		d := &c.deadlines[i]
+		running := d.Running()
 		// A clock that is past due is breached, whatever happens next.
-		if running && i != dlEscalationWindow && ki.due().before(at) {
-			ki.flags |= clockBreached
+		if running && d.Name != DeadlineEscalationWindow && d.Due.Before(now) {
+			d.Breached = true
 		}
-		// Clocks pause while the complaint awaits the customer, and resume
-		// with the time that was left.
 		switch {
 		case pausing && running:
-			ki.pause(max(ki.due().sub(at), 0))
-		case resuming && ki.paused():
-			ki.setDue(instantOf(now.Add(ki.remaining())))
+			d.Remaining, d.Due = max(d.Due.Sub(now), 0), time.Time{}
+		case resuming && d.Paused():
+			d.Due, d.Remaining = now.Add(d.Remaining), 0
 		}
 	}
 
-	switch e.Event {
-	case EventOpen:
-		if !p.FirstResponse.IsZero() {
-			k[dlFirstResponse].start(glossary.CustomerService, after(p.FirstResponse))
-		}
-		if termByIndex[c.kind] == glossary.DOA && !p.DOAReplacement.IsZero() {
-			k[dlDOAReplacement].start(glossary.CustomerService, after(p.DOAReplacement))
-		}
-	case EventAnswer:
-		k[dlDOAReplacement].meet(at, true)
-		if !p.EscalationWindow.IsZero() {
-			k[dlEscalationWindow].start(glossary.ComplaintsDepartment, after(p.EscalationWindow))
-		}
-	case EventEscalate:
-		if !p.ReviewDecision.IsZero() {
-			k[dlReviewDecision].start(glossary.ComplaintsDepartment, after(p.ReviewDecision))
-		}
-	case EventReview:
-		k[dlReviewDecision].meet(at, true)
+	var starts, meets []DeadlineName
+	if r != nil {
+		starts, meets = r.Starts, r.Meets
+	} else {
+		starts = []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}
 	}
-	if e.From == StateReceived {
-		k[dlFirstResponse].meet(at, true)
+	for _, n := range meets {
+		c.deadline(n).meet(now)
 	}
-	if e.From == StateFinalAnswer {
-		k[dlEscalationWindow].meet(at, false)
+	if to.Terminal {
+		// Closing cancels what is still open: a withdrawal keeps no
+		// promise.
+		for i := range c.deadlines {
+			if d := &c.deadlines[i]; d.open() {
+				d.Due, d.Remaining, d.Cancelled = time.Time{}, 0, true
+			}
+		}
+		return
+	}
+	for _, n := range starts {
+		if period := p.period(n); !period.IsZero() && (n != DeadlineDOAReplacement || c.kind == glossary.DOA) {
+			c.start(n, clockOwner[n], period.AddTo(now, loc))
+		}
 	}
 
 	// Progress updates: a rolling clock while someone works on the case.
-	// Every contact by whoever owns it starts it again; the customer's own
-	// input (provide_info) leaves it running with the time that was left.
-	if !p.ProgressUpdate.IsZero() {
-		pu := &k[dlProgressUpdate]
-		switch {
-		case working(e.To) && !working(e.From) && e.From != StateAwaitingCustomer:
-			owner := glossary.CustomerService
-			if e.To == StateEscalated {
-				owner = glossary.ComplaintsDepartment
-			}
-			pu.start(owner, after(p.ProgressUpdate))
-		case working(e.To) && e.Event != EventProvideInfo && pu.running():
-			pu.setDue(after(p.ProgressUpdate))
-		case !working(e.To) && e.To != StateAwaitingCustomer:
-			pu.meet(at, true)
-		}
+	// Every message to the customer by staff starts it again; the
+	// customer's own input leaves it running with the time that was left.
+	if p.ProgressUpdate.IsZero() {
+		return
 	}
+	pu := c.deadline(DeadlineProgressUpdate)
+	var before glossary.Role
+	if from != nil {
+		before = from.Handler
+	}
+	switch {
+	case to.Handler != "" && (to.Handler != before || pu == nil) && (from == nil || !from.Pauses):
+		c.start(DeadlineProgressUpdate, to.Handler, p.ProgressUpdate.AddTo(now, loc))
+	case to.Handler != "" && pu != nil && pu.Running() && e.Actor.Role != glossary.Customer && notifiesCustomer(r):
+		pu.Due = p.ProgressUpdate.AddTo(now, loc)
+	case to.Handler == "" && !to.Pauses:
+		pu.meet(now)
+	}
+}
 
-	// Closing stops what is still open.
-	if e.To == StateClosed {
-		for i := range k {
-			if k[i].open() {
-				k[i].cancel()
-			}
+// notifiesCustomer reports whether rule r sends the customer something.
+func notifiesCustomer(r *Rule) bool {
+	if r == nil {
+		return false
+	}
+	for _, n := range r.Notify {
+		if n.To == glossary.Customer {
+			return true
 		}
 	}
+	return false
 }
 
 // assessClaim records the claim's timing against p at intake time at.

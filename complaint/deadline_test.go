@@ -303,7 +303,7 @@ func TestClaimPeriodEdges(t *testing.T) {
 			in.Product.DeliveredAt = tc.delivered
 			c, err := f.w.Open(ctx, in)
 			require.NoError(t, err, "a late claim is registered, never refused")
-			a := c.Claim()
+			a := c.ClaimAssessment()
 			assert.True(t, a.Known)
 			assert.Equal(t, tc.within, a.WithinPeriod)
 			assert.True(t, tc.ends.Equal(a.PeriodEnds), "period ends %s, want %s", a.PeriodEnds, tc.ends)
@@ -338,7 +338,7 @@ func TestPresumption(t *testing.T) {
 			in.Product.DeliveredAt = tc.delivered
 			c, err := f.w.Open(ctx, in)
 			require.NoError(t, err)
-			a := c.Claim()
+			a := c.ClaimAssessment()
 			assert.Equal(t, tc.applies, a.PresumptionApplies)
 			assert.True(t, tc.ends.Equal(a.PresumptionEnds), "presumption ends %s, want %s", a.PresumptionEnds, tc.ends)
 			assert.Equal(t, "P2M", a.NoticePeriod)
@@ -350,9 +350,9 @@ func TestPresumption(t *testing.T) {
 	in.Customer.Type = complaint.Business
 	c, err := f.w.Open(ctx, in)
 	require.NoError(t, err)
-	assert.False(t, c.Claim().PresumptionApplies)
-	assert.True(t, c.Claim().PresumptionEnds.IsZero())
-	assert.Empty(t, c.Claim().NoticePeriod)
+	assert.False(t, c.ClaimAssessment().PresumptionApplies)
+	assert.True(t, c.ClaimAssessment().PresumptionEnds.IsZero())
+	assert.Empty(t, c.ClaimAssessment().NoticePeriod)
 }
 
 func TestClaimUnknownDelivery(t *testing.T) {
@@ -361,7 +361,7 @@ func TestClaimUnknownDelivery(t *testing.T) {
 	in.Product.DeliveredAt = time.Time{}
 	c, err := f.w.Open(ctx, in)
 	require.NoError(t, err)
-	assert.Equal(t, complaint.ClaimAssessment{Policy: "dk-consumer"}, c.Claim())
+	assert.Equal(t, complaint.ClaimAssessment{Policy: "dk-consumer"}, c.ClaimAssessment())
 }
 
 func TestDeadlinesSurviveRestore(t *testing.T) {

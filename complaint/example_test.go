@@ -115,7 +115,7 @@ func ExampleWorkflow_Available() {
 	fmt.Println(w.Available(c, glossary.Customer))
 	fmt.Println(w.Can(c, complaint.EventReview, glossary.ComplaintsDepartment))
 	// Output:
-	// [start answer withdraw]
+	// [start answer withdraw internal_note reclassify]
 	// [withdraw]
 	// false
 }

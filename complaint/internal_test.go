@@ -1,10 +1,8 @@
 package complaint
 
 import (
-	"math"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -35,84 +33,6 @@ func TestTextAndIDChecks(t *testing.T) {
 	}
 }
 
-func TestInstant(t *testing.T) {
-	cph, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tm := range []time.Time{
-		{},
-		time.Unix(0, 0).UTC(), // the Unix epoch is not the zero instant
-		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
-		time.Date(2026, 3, 29, 2, 30, 0, 999999999, cph),
-		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-	} {
-		i := instantOf(tm)
-		assert.True(t, i.time().Equal(tm), "%s came back as %s", tm, i.time())
-		assert.Equal(t, tm.IsZero(), i.isZero(), "%s", tm)
-		if !tm.IsZero() {
-			assert.Equal(t, time.UTC, i.time().Location())
-		}
-	}
-	a := instantOf(time.Date(2026, 1, 1, 0, 0, 0, 100, time.UTC))
-	b := instantOf(time.Date(2026, 1, 1, 0, 0, 1, 50, time.UTC))
-	assert.True(t, a.before(b))
-	assert.False(t, b.before(a))
-	assert.False(t, a.before(a))
-	assert.Equal(t, time.Second-50, b.sub(a))
-	assert.Equal(t, -(time.Second - 50), a.sub(b))
-	// Like time.Time.Sub, a difference beyond time.Duration saturates.
-	far := instantOf(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-	assert.Equal(t, time.Duration(math.MaxInt64), far.sub(a))
-	assert.Equal(t, time.Duration(math.MinInt64), a.sub(far))
-}
-
-// A clock kept in 32 bytes gives back the Deadline it was made from, in
-// each of its conditions.
-func TestClockRoundTrip(t *testing.T) {
-	due := time.Date(2026, 5, 1, 12, 0, 0, 5, time.UTC)
-	for name, d := range map[string]Deadline{
-		"running":          {Owner: "customer_service", Due: due},
-		"running breached": {Owner: "customer_service", Due: due, Breached: true},
-		"paused":           {Owner: "complaints_department", Remaining: 90 * time.Minute},
-		"paused at zero":   {Owner: "customer_service"},
-		"met":              {Owner: "customer_service", MetAt: due, Breached: true},
-		"cancelled":        {Owner: "complaints_department", Cancelled: true},
-	} {
-		t.Run(name, func(t *testing.T) {
-			d.Name = DeadlineProgressUpdate
-			k := clockOf(&d)
-			assert.Equal(t, d, k.deadline(dlProgressUpdate))
-			assert.Equal(t, d.Running(), k.running(), "running")
-			assert.Equal(t, d.Paused(), k.paused(), "paused")
-		})
-	}
-}
-
-// The hand-written index switches and tables that records and clocks use
-// must agree with each other and with the vocabularies' order.
-func TestIndexTables(t *testing.T) {
-	assert.Equal(t, States(), stateByIndex[:])
-	assert.Equal(t, Events(), eventByIndex[:])
-	assert.Equal(t, deadlineNames.Values(), deadlineByIndex[:])
-	for i, s := range stateByIndex {
-		assert.Equal(t, i, stateIndex(s), "%s", s)
-	}
-	for i, e := range eventByIndex {
-		assert.Equal(t, i, eventIndex(e), "%s", e)
-	}
-	for i, r := range roleByIndex {
-		assert.Equal(t, i, roleIndex(r), "%s", r)
-	}
-	for i, n := range deadlineByIndex {
-		assert.Equal(t, i, deadlineIndex(n), "%s", n)
-	}
-	assert.Equal(t, -1, stateIndex("limbo"))
-	assert.Equal(t, -1, eventIndex("jump"))
-	assert.Equal(t, -1, roleIndex("boss"))
-	assert.Equal(t, -1, deadlineIndex("someday"))
-}
-
 // deliveryInRange takes a shortcut away from the ends of its range; at the
 // ends it must agree with the year in the time's own zone.
 func TestDeliveryInRange(t *testing.T) {
@@ -134,12 +54,4 @@ func TestDeliveryInRange(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, deliveryInRange(tc.t), "%s", tc.t)
 	}
-}
-
-// A complaint is allocated on every Restore; above 512 bytes the Go
-// allocator adds a type header and the next size class is 576 bytes.
-func TestComplaintStaysCompact(t *testing.T) {
-	assert.LessOrEqual(t, unsafe.Sizeof(Complaint{}), uintptr(512))
-	assert.Equal(t, uintptr(48), unsafe.Sizeof(record{}))
-	assert.Equal(t, uintptr(32), unsafe.Sizeof(clock{}))
 }

@@ -32,10 +32,18 @@ type designRow struct {
 	roles []string
 }
 
+var (
+	beforeEscalation = []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer"}
+	escalatedStates  = []string{"escalated", "escalated_awaiting_customer"}
+	fulfilStates     = []string{"in_progress", "with_manufacturer", "final_answer", "reviewed"}
+)
+
 var designTable = []designRow{
 	{"start", []string{"received"}, "in_progress", []string{"customer_service"}},
 	{"request_info", []string{"in_progress"}, "awaiting_customer", []string{"customer_service"}},
+	{"request_info", []string{"escalated"}, "escalated_awaiting_customer", []string{"complaints_department"}},
 	{"provide_info", []string{"awaiting_customer"}, "in_progress", []string{"customer", "customer_service"}},
+	{"provide_info", []string{"escalated_awaiting_customer"}, "escalated", []string{"customer", "complaints_department"}},
 	{"refer", []string{"in_progress"}, "with_manufacturer", []string{"customer_service"}},
 	{"resume", []string{"with_manufacturer"}, "in_progress", []string{"customer_service", "manufacturer"}},
 	{"answer", []string{"received", "in_progress"}, "final_answer", []string{"customer_service"}},
@@ -43,10 +51,17 @@ var designTable = []designRow{
 	{"escalate", []string{"final_answer"}, "escalated", []string{"customer", "complaints_department"}},
 	{"review", []string{"escalated"}, "reviewed", []string{"complaints_department"}},
 	{"close", []string{"final_answer", "reviewed"}, "closed", []string{"complaints_department", "system"}},
-	{"withdraw", []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated"}, "closed", []string{"customer", "customer_service"}},
-	// A progress update keeps the state.
+	{"withdraw", beforeEscalation, "closed", []string{"customer", "customer_service"}},
+	{"withdraw", escalatedStates, "closed", []string{"customer", "complaints_department"}},
+	// Events that keep the state.
 	{"update", []string{"in_progress", "awaiting_customer", "with_manufacturer"}, "", []string{"customer_service"}},
-	{"update", []string{"escalated"}, "", []string{"complaints_department"}},
+	{"update", escalatedStates, "", []string{"complaints_department"}},
+	{"internal_note", beforeEscalation, "", []string{"customer_service"}},
+	{"internal_note", append(slices.Clone(escalatedStates), "reviewed"), "", []string{"complaints_department"}},
+	{"reclassify", []string{"received", "in_progress", "awaiting_customer", "with_manufacturer"}, "", []string{"customer_service"}},
+	{"reclassify", []string{"escalated"}, "", []string{"complaints_department"}},
+	{"fulfil", fulfilStates, "", []string{"customer_service", "system", "manufacturer"}},
+	{"fulfil", []string{"escalated"}, "", []string{"complaints_department", "system", "manufacturer"}},
 }
 
 // designExpect returns, for a (state, event, role) triple, nil when DESIGN
@@ -71,8 +86,10 @@ func designExpect(state, event, role string) (to string, want error) {
 }
 
 func TestWireNames(t *testing.T) {
-	wantStates := []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated", "reviewed", "closed"}
-	wantEvents := []string{"open", "start", "request_info", "provide_info", "refer", "resume", "answer", "accept", "escalate", "review", "close", "withdraw", "update"}
+	wantStates := []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated",
+		"escalated_awaiting_customer", "reviewed", "closed"}
+	wantEvents := []string{"open", "start", "request_info", "provide_info", "refer", "resume", "answer", "accept", "escalate",
+		"review", "close", "withdraw", "update", "internal_note", "reclassify", "fulfil"}
 	var gotStates, gotEvents []string
 	for _, s := range complaint.States() {
 		gotStates = append(gotStates, string(s))
@@ -152,7 +169,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 8*12*5, n)
+	assert.Equal(t, 9*15*5, n, "every (state, event, role) of DESIGN §2 v2")
 }
 
 func TestCanMatchesMatrix(t *testing.T) {

@@ -162,67 +162,61 @@ var escalationInstructions = [2]string{
 	"If you are not satisfied with our final answer, you can take your complaint to our Complaints Department. It is independent of customer service and reviews your case impartially. Reply to this message or write to the Complaints Department, quoting your case number.",
 }
 
-// notifications appends to dst what entry e of complaint c owes whom. It
-// fills each notification in place: they are large, and this runs on every
+// openingNotices is what opening a complaint owes: an acknowledgement.
+var openingNotices = []Notice{{Topic: TopicAcknowledged, To: glossary.Customer}}
+
+// notifications appends to dst what entry e of complaint c owes whom: the
+// notices of rule r (nil for the opening) that apply to e's From state,
+// each with the data its topic and recipient need. It fills each
+// notification in place: they are large, and this runs on every
 // transition.
-func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry) []Notification {
-	consumer := customerTypeByIndex[c.customerType] == Consumer
-	add := func(topic Topic, to glossary.Role) *Data {
-		dst = append(dst, Notification{Topic: topic, Recipient: to, ComplaintID: c.id, Seq: e.Seq, At: e.At})
-		n := &dst[len(dst)-1]
-		n.Data.Event, n.Data.State, n.Data.By, n.Data.Language, n.Data.Kind, n.Data.Note =
-			e.Event, e.To, e.Actor.Role, languageByIndex[c.language], termByIndex[c.kind], e.Note
+func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *Rule) []Notification {
+	notices := openingNotices
+	if r != nil {
+		notices = r.Notify
+	}
+	consumer := c.customer.Type == Consumer
+	for _, notice := range notices {
+		if len(notice.From) > 0 && !slices.Contains(notice.From, e.From) {
+			continue
+		}
+		to := notice.To
+		dst = append(dst, Notification{Topic: notice.Topic, Recipient: to, ComplaintID: c.id, Seq: e.Seq, At: e.At})
+		d := &dst[len(dst)-1].Data
+		d.Event, d.State, d.By, d.Language, d.Kind, d.Note = e.Event, e.To, e.Actor.Role, c.customer.Language, c.kind, e.Note
 		// Every recipient can reach the customer and knows the product; the
 		// manufacturer and the Complaints Department also get the case.
-		n.Data.Customer, n.Data.Product = c.Customer(), c.Product()
+		d.Customer, d.Product = c.customer, c.product
 		if to != glossary.Customer {
-			n.Data.Description, n.Data.RemedySought = c.description, c.remedy
+			d.Description, d.RemedySought = c.description, c.remedy
 		}
-		return &n.Data
-	}
-	switch e.Event {
-	case EventOpen:
-		add(TopicAcknowledged, glossary.Customer)
-	case EventStart:
-		add(TopicStarted, glossary.Customer)
-	case EventRequestInfo:
-		add(TopicInfoRequested, glossary.Customer)
-	case EventProvideInfo, EventResume, EventUpdate:
-		add(TopicProgress, glossary.Customer)
-	case EventRefer:
-		for _, to := range [...]glossary.Role{glossary.Customer, glossary.Manufacturer} {
-			r := c.referral
-			add(TopicReferred, to).Referral = &r
-		}
-	case EventAnswer:
-		a, _ := c.FinalAnswer()
-		d := add(TopicFinalAnswer, glossary.Customer)
-		d.Answer = &a
-		if !a.Outcome.FullyUpheld() {
-			d.Escalation = w.escalationInfo(c)
-			if consumer {
-				d.ComplaintBodies = slices.Clone(w.bodies)
+		switch notice.Topic {
+		case TopicReferred:
+			if c.referral != nil {
+				ref := *c.referral
+				d.Referral = &ref
 			}
-		}
-	case EventEscalate:
-		for _, to := range [...]glossary.Role{glossary.Customer, glossary.ComplaintsDepartment} {
-			a, _ := c.FinalAnswer()
-			add(TopicEscalated, to).Answer = &a
-		}
-	case EventReview:
-		dec := c.decision.Clone()
-		d := add(TopicReviewed, glossary.Customer)
-		d.Decision = &dec
-		if !dec.Outcome.FullyUpheld() && consumer {
-			d.ComplaintBodies = slices.Clone(w.bodies)
-		}
-	case EventAccept, EventClose, EventWithdraw:
-		add(TopicClosed, glossary.Customer)
-		switch e.From {
-		case StateWithManufacturer:
-			add(TopicClosed, glossary.Manufacturer)
-		case StateEscalated:
-			add(TopicClosed, glossary.ComplaintsDepartment)
+		case TopicFinalAnswer:
+			if a, ok := c.FinalAnswer(); ok {
+				d.Answer = &a
+				if to == glossary.Customer && !a.Outcome.FullyUpheld() {
+					d.Escalation = w.escalationInfo(c)
+					if consumer {
+						d.ComplaintBodies = slices.Clone(w.bodies)
+					}
+				}
+			}
+		case TopicEscalated:
+			if a, ok := c.FinalAnswer(); ok {
+				d.Answer = &a
+			}
+		case TopicReviewed:
+			if dec, ok := c.Decision(); ok {
+				d.Decision = &dec
+				if to == glossary.Customer && !dec.Outcome.FullyUpheld() && consumer {
+					d.ComplaintBodies = slices.Clone(w.bodies)
+				}
+			}
 		}
 	}
 	return dst
@@ -230,13 +224,13 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry) []N
 
 func (w *Workflow) escalationInfo(c *Complaint) *EscalationInfo {
 	info := &EscalationInfo{Contact: w.contact}
-	if languageByIndex[c.language] == glossary.English {
+	if c.customer.Language == glossary.English {
 		info.Instructions = escalationInstructions[1]
 	} else {
 		info.Instructions = escalationInstructions[0]
 	}
-	if k := &c.clocks[dlEscalationWindow]; k.running() {
-		info.Until = k.due().time()
+	if d := c.deadline(DeadlineEscalationWindow); d != nil && d.Running() {
+		info.Until = d.Due
 	}
 	return info
 }
@@ -287,7 +281,7 @@ func (w *Workflow) Sweep(t time.Time, complaints []*Complaint) []Notification {
 			out = append(out, Notification{
 				Topic: TopicReminder, Recipient: d.Owner, ComplaintID: c.id, Seq: c.Version(), At: t,
 				Data: Data{
-					State: c.State(), Language: languageByIndex[c.language], Kind: c.Kind(),
+					State: c.State(), Language: c.customer.Language, Kind: c.Kind(),
 					Customer: c.Customer(), Product: c.Product(), Description: c.description, RemedySought: c.remedy,
 					Deadline: &d,
 				},

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
 )
 
 // Restore turns a snapshot, as it comes back from storage, into a live
@@ -16,23 +18,25 @@ import (
 // and version; and one whose intake data, final answer, referral or
 // decision is missing or invalid. The complaint shares no memory with s.
 func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
-	hist, err := w.validateSnapshot(&s)
-	if err != nil {
+	if err := w.validateSnapshot(&s); err != nil {
 		return nil, err
 	}
 	s.copyPayloads()
-	c := newComplaint(s.ID, &s.Customer, &s.Product, s.Kind, s.Channel, s.Description, s.RemedySought)
-	c.hist, c.state, c.decision, c.pending = hist, uint8(stateIndex(s.State)), s.Decision, s.Pending
-	c.setClaim(&s.Claim)
-	if a := s.FinalAnswer; a != nil {
-		c.setAnswer(a)
+	c := &Complaint{id: s.ID, state: s.State, kind: s.Kind, channel: s.Channel, customer: s.Customer, product: s.Product,
+		description: s.Description, remedy: s.RemedySought, claim: s.Claim, decision: s.Decision, pending: s.Pending,
+		// Room for one more entry, so that the next transition does not
+		// copy the history again.
+		history:   append(make([]Entry, 0, len(s.History)+1), s.History...),
+		deadlines: slices.Clone(s.Deadlines),
+	}
+	slices.SortStableFunc(c.deadlines, func(a, b Deadline) int { return deadlineOrder[a.Name] - deadlineOrder[b.Name] })
+	if s.FinalAnswer != nil {
+		a := *s.FinalAnswer
+		c.answer = &a
 	}
 	if s.Referral != nil {
-		c.referral = *s.Referral
-	}
-	for i := range s.Deadlines {
-		d := &s.Deadlines[i]
-		c.clocks[deadlineIndex(d.Name)] = clockOf(d)
+		r := *s.Referral
+		c.referral = &r
 	}
 	return c, nil
 }
@@ -52,139 +56,130 @@ func (w *Workflow) RestoreJSON(data []byte) (*Complaint, error) {
 	return w.Restore(s)
 }
 
-// validateSnapshot replays s's history through the lifecycle, checks the
-// rest of s against it, and returns the history as records, with room for
-// one more so that the next transition does not copy it again.
-func (w *Workflow) validateSnapshot(s *Snapshot) ([]record, error) {
+// validateSnapshot replays s's history through the workflow's lifecycle
+// and checks the rest of s against it.
+func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	bad := func(seq int, format string, args ...any) error {
 		return &SnapshotError{ID: s.ID, Seq: seq, Reason: fmt.Sprintf(format, args...)}
 	}
 	if s.ID == "" {
-		return nil, bad(0, "no id")
+		return bad(0, "no id")
 	}
 	if err := validateStored(s); err != nil {
-		return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 	}
 	h := s.History
 	if len(h) == 0 {
-		return nil, bad(0, "no history")
+		return bad(0, "no history")
 	}
 	if first := &h[0]; first.Event != EventOpen || first.From != "" || first.To != StateReceived {
-		return nil, bad(1, "history does not start with open into received")
+		return bad(1, "history does not start with open into received")
 	}
 	if !h[0].At.Equal(s.CreatedAt) {
-		return nil, bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
+		return bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
 	}
 	if s.Version != len(h) {
-		return nil, bad(0, "version %d, but the history has %d entries", s.Version, len(h))
+		return bad(0, "version %d, but the history has %d entries", s.Version, len(h))
 	}
-	hist := make([]record, 0, len(h)+1)
 	var (
-		state                        = -1 // index of the state before the entry
-		answered, referred, reviewed bool
+		state  State // before the entry
+		needed = map[Payload]bool{}
 	)
 	for i := range h {
 		e := &h[i]
 		if e.Seq != i+1 {
-			return nil, bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
+			return bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
 		}
 		if e.At.IsZero() {
-			return nil, bad(e.Seq, "no time")
+			return bad(e.Seq, "no time")
 		}
-		role := roleIndex(e.Actor.Role)
-		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || role < 0 {
-			return nil, bad(e.Seq, "invalid actor %q", e.Actor)
+		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || !w.m.roles[e.Actor.Role] {
+			return bad(e.Seq, "invalid actor %q", e.Actor)
 		}
 		if len(e.Note) > MaxTextLen {
-			return nil, bad(e.Seq, "note longer than %d bytes", MaxTextLen)
+			return bad(e.Seq, "note longer than %d bytes", MaxTextLen)
 		}
-		if role == 0 && e.Actor.ID != s.Customer.ID {
-			return nil, bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
+		if e.Actor.Role == glossary.Customer && e.Actor.ID != s.Customer.ID {
+			return bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
 		}
-		ev, to := eventIndex(e.Event), stateIndex(e.To)
-		from := uint8(noState)
-		if i > 0 {
-			if e.From != stateByIndex[state] {
-				return nil, bad(e.Seq, "from %q, but the complaint was in %q", e.From, stateByIndex[state])
+		if i == 0 {
+			if !slices.Contains(w.m.lc.Openers, e.Actor.Role) {
+				return bad(1, "%s may not open a complaint", e.Actor.Role)
 			}
-			var cl cell
-			if ev > 0 {
-				cl = w.def.table[state][ev]
-			}
-			if !cl.ok {
-				return nil, bad(e.Seq, "%s is not allowed in %s", e.Event, stateByIndex[state])
-			}
-			if cl.to != e.To {
-				return nil, bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, stateByIndex[state], cl.to, e.To)
-			}
-			if !cl.roles.has(e.Actor.Role) {
-				return nil, bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
-			}
-			from = uint8(state)
-		} else if !openMask.has(e.Actor.Role) {
-			return nil, bad(1, "%s may not open a complaint", e.Actor.Role)
+			state = StateReceived
+			continue
 		}
-		switch e.Event {
-		case EventAnswer:
-			answered = true
-		case EventRefer:
-			referred = true
-		case EventReview:
-			if err := escalation.CheckImpartial(e.Actor, actors(hist)); err != nil {
-				return nil, &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
-			}
-			reviewed = true
+		if e.From != state {
+			return bad(e.Seq, "from %q, but the complaint was in %q", e.From, state)
 		}
-		hist = append(hist, recordOf(e, uint8(ev), from, uint8(to), uint8(role)))
+		r := w.m.rule(state, e.Event)
+		if r == nil {
+			return bad(e.Seq, "%s is not allowed in %s", e.Event, state)
+		}
+		to := r.To
+		if to == "" {
+			to = state
+		}
+		if to != e.To {
+			return bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, to, e.To)
+		}
+		if !slices.Contains(r.Roles, e.Actor.Role) {
+			return bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
+		}
+		if e.Event == EventReview {
+			if err := escalation.CheckImpartial(e.Actor, actors(h[:i])); err != nil {
+				return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
+			}
+		}
+		needed[r.Needs] = true
 		state = to
 	}
-	if stateByIndex[state] != s.State {
-		return nil, bad(0, "history replays to %q, but the state is %q", stateByIndex[state], s.State)
+	if state != s.State {
+		return bad(0, "history replays to %q, but the state is %q", state, s.State)
 	}
-	if answered != (s.FinalAnswer != nil) {
-		return nil, bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, answered)
+	if needed[NeedsAnswer] != (s.FinalAnswer != nil) {
+		return bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, needed[NeedsAnswer])
 	}
 	if s.FinalAnswer != nil {
-		if err := checkPayload(Input{Event: EventAnswer, Answer: s.FinalAnswer}); err != nil {
-			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		if err := checkPayload(Input{Event: EventAnswer, Answer: s.FinalAnswer}, NeedsAnswer); err != nil {
+			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
-	if referred != (s.Referral != nil) {
-		return nil, bad(0, "referral present is %t, referred is %t", s.Referral != nil, referred)
+	if needed[NeedsReferral] != (s.Referral != nil) {
+		return bad(0, "referral present is %t, referred is %t", s.Referral != nil, needed[NeedsReferral])
 	}
 	if s.Referral != nil {
-		if err := checkPayload(Input{Event: EventRefer, Referral: s.Referral}); err != nil {
-			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+		if err := checkPayload(Input{Event: EventRefer, Referral: s.Referral}, NeedsReferral); err != nil {
+			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
-	if reviewed != (s.Decision != nil) {
-		return nil, bad(0, "decision present is %t, reviewed is %t", s.Decision != nil, reviewed)
+	if needed[NeedsDecision] != (s.Decision != nil) {
+		return bad(0, "decision present is %t, reviewed is %t", s.Decision != nil, needed[NeedsDecision])
 	}
 	if s.Decision != nil {
 		if err := s.Decision.Validate(); err != nil {
-			return nil, &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
+			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
-	var seen [numDeadlines]bool
+	seen := map[DeadlineName]bool{}
 	for i := range s.Deadlines {
 		d := &s.Deadlines[i]
-		di := deadlineIndex(d.Name)
-		if di < 0 || seen[di] || roleIndex(d.Owner) < 0 || d.Remaining < 0 || (!d.Paused() && d.Remaining != 0) ||
+		if !d.Name.Valid() || seen[d.Name] || !w.m.roles[d.Owner] || d.Remaining < 0 || (!d.Paused() && d.Remaining != 0) ||
 			!inRange(d.Due) || !inRange(d.MetAt) {
-			return nil, bad(0, "deadline %d (%q) is invalid", i, d.Name)
+			return bad(0, "deadline %d (%q) is invalid", i, d.Name)
 		}
-		seen[di] = true
+		seen[d.Name] = true
 	}
 	for i := range s.Pending {
 		n := &s.Pending[i]
-		if !n.Topic.Valid() || !n.Recipient.Valid() || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
-			return nil, bad(0, "pending notification %d is invalid", i)
+		if !n.Topic.Valid() || !w.m.roles[n.Recipient] || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
+			return bad(0, "pending notification %d is invalid", i)
 		}
 		// Its data must be writable too, or it could never be delivered or
 		// stored. Pending notifications are few, so encoding is the check.
 		if _, err := json.Marshal(n); err != nil {
-			return nil, &SnapshotError{ID: s.ID, Reason: fmt.Sprintf("pending notification %d cannot be encoded: %v", i, err), Err: err}
+			return &SnapshotError{ID: s.ID, Reason: fmt.Sprintf("pending notification %d cannot be encoded: %v", i, err), Err: err}
 		}
 	}
-	return hist, nil
+	return nil
 }

@@ -1,7 +1,9 @@
 package complaint
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"net/mail"
 	"strings"
 	"time"
@@ -84,8 +86,8 @@ func requireText(field, s string, max int) error {
 	return checkText(field, s, max)
 }
 
-func checkActor(field string, a glossary.Actor) error {
-	if roleIndex(a.Role) < 0 {
+func (w *Workflow) checkActor(field string, a glossary.Actor) error {
+	if !w.m.roles[a.Role] {
 		return &InputError{Field: field + ".role", Problem: fmt.Sprintf("unknown role %q", a.Role), Err: glossary.NewParseError("role", string(a.Role))}
 	}
 	if problem := idProblem(a.ID); problem != "" {
@@ -95,7 +97,7 @@ func checkActor(field string, a glossary.Actor) error {
 }
 
 // validateIntake checks what Open needs; in has had its defaults applied.
-func validateIntake(in *Intake) error {
+func (w *Workflow) validateIntake(in *Intake) error {
 	if in.ID != "" {
 		if err := checkID("id", in.ID); err != nil {
 			return err
@@ -151,7 +153,7 @@ func validateIntake(in *Intake) error {
 			return err
 		}
 	}
-	return checkActor("opened_by", in.OpenedBy)
+	return w.checkActor("opened_by", in.OpenedBy)
 }
 
 // deliveryInRange reports whether a delivery time is zero (unknown) or in
@@ -172,6 +174,9 @@ func inRange(t time.Time) bool {
 	s := t.Unix()
 	return s >= zeroUnix && s < maxUnix
 }
+
+// zeroUnix is time.Time{}.Unix(): the year 1.
+const zeroUnix = -62135596800
 
 // maxUnix is the Unix time of the year 10000.
 const maxUnix = 253402300800
@@ -214,106 +219,101 @@ func validateStored(s *Snapshot) error {
 	return nil
 }
 
-// step is a checked transition: its target and the table indices its
-// history record needs, so that they are looked up once.
-type step struct {
-	to                     State
-	event, from, toi, role uint8
-}
-
-// check applies every rule to in on c and returns the step it makes.
-func (w *Workflow) check(c *Complaint, in Input) (step, error) {
-	if c == nil || len(c.hist) == 0 {
-		return step{}, &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
-	}
-	ei := eventIndex(in.Event)
-	if ei < 0 {
-		return step{}, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
+// check applies every rule to in on c and returns the lifecycle rule that
+// allows it.
+func (w *Workflow) check(c *Complaint, in Input) (*Rule, error) {
+	if c == nil || len(c.history) == 0 {
+		return nil, &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
 	}
 	if in.Event == EventOpen {
-		return step{}, &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
+		return nil, &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
 	}
-	if err := checkActor("actor", in.Actor); err != nil {
-		return step{}, err
+	if !w.m.known(in.Event) {
+		return nil, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
+	}
+	if err := w.checkActor("actor", in.Actor); err != nil {
+		return nil, err
 	}
 	if err := checkText("note", in.Note, MaxTextLen); err != nil {
-		return step{}, err
+		return nil, err
 	}
-	si := int(c.state)
-	ri := roleIndex(in.Actor.Role) // valid: checkActor passed
-	var cl cell
-	if si >= 0 {
-		cl = w.def.table[si][ei]
+	r := w.m.rule(c.state, in.Event)
+	if r == nil {
+		return nil, &TransitionError{From: c.state, Event: in.Event}
 	}
-	if !cl.ok {
-		return step{}, &TransitionError{From: c.State(), Event: in.Event}
+	if !slices.Contains(r.Roles, in.Actor.Role) {
+		return nil, &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: slices.Clone(r.Roles)}
 	}
-	if cl.roles&(1<<ri) == 0 {
-		return step{}, &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: cl.roles.roles()}
+	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.customer.ID {
+		return nil, &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
 	}
-	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.customerID {
-		return step{}, &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
-	}
-	if err := checkPayload(in); err != nil {
-		return step{}, err
+	if err := checkPayload(in, r.Needs); err != nil {
+		return nil, err
 	}
 	if in.Event == EventReview {
-		if err := escalation.CheckImpartial(in.Actor, actors(c.hist)); err != nil {
-			return step{}, err
+		if err := escalation.CheckImpartial(in.Actor, actors(c.history)); err != nil {
+			return nil, err
 		}
 	}
 	if err := w.windowErr(c, in.Event, in.Actor.Role); err != nil {
-		return step{}, err
+		return nil, err
 	}
-	return step{to: cl.to, event: uint8(ei), from: uint8(si), toi: cl.toi, role: uint8(ri)}, nil
+	return r, nil
 }
 
-// checkPayload requires the payload the event needs and refuses one it
-// does not take, so that a misrouted answer or decision is never dropped
-// silently.
-func checkPayload(in Input) error {
-	if (in.Answer != nil) != (in.Event == EventAnswer) {
-		return payloadErr("answer", in.Event, EventAnswer)
+// checkPayload requires the payload that needs names and refuses every
+// other, so that a misrouted answer or decision is never dropped silently.
+func checkPayload(in Input, needs Payload) error {
+	if (in.Answer != nil) != (needs == NeedsAnswer) {
+		return payloadErr("answer", in.Event, needs)
 	}
-	if (in.Referral != nil) != (in.Event == EventRefer) {
-		return payloadErr("referral", in.Event, EventRefer)
+	if (in.Referral != nil) != (needs == NeedsReferral) {
+		return payloadErr("referral", in.Event, needs)
 	}
-	if (in.Decision != nil) != (in.Event == EventReview) {
-		return payloadErr("decision", in.Event, EventReview)
+	if (in.Decision != nil) != (needs == NeedsDecision) {
+		return payloadErr("decision", in.Event, needs)
 	}
-	switch in.Event {
-	case EventRequestInfo, EventUpdate:
+	if (in.Kind != "") != (needs == NeedsKind) {
+		return payloadErr("kind", in.Event, needs)
+	}
+	switch needs {
+	case NeedsNote:
 		// The note's length and encoding were checked with the actor.
 		if strings.TrimSpace(in.Note) == "" {
 			return &InputError{Field: "note", Problem: "required"}
 		}
-	case EventAnswer:
+	case NeedsAnswer:
 		if !in.Answer.Outcome.Valid() {
 			return &InputError{Field: "answer.outcome", Problem: fmt.Sprintf("unknown outcome %q", in.Answer.Outcome)}
 		}
 		return requireText("answer.text", in.Answer.Text, MaxTextLen)
-	case EventRefer:
+	case NeedsReferral:
 		if err := checkText("referral.manufacturer", in.Referral.Manufacturer, maxLineLen); err != nil {
 			return err
 		}
 		return requireText("referral.contact", in.Referral.Contact, maxLineLen)
-	case EventReview:
+	case NeedsDecision:
 		if err := in.Decision.Validate(); err != nil {
 			field := "decision"
-			if de, ok := err.(*escalation.DecisionError); ok {
+			var de *escalation.DecisionError
+			if errors.As(err, &de) {
 				field += "." + de.Field
 			}
 			return &InputError{Field: field, Problem: "invalid", Err: err}
+		}
+	case NeedsKind:
+		if !in.Kind.Valid() {
+			return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
 		}
 	}
 	return nil
 }
 
-func payloadErr(field string, got, want Event) error {
-	if got == want {
-		return &InputError{Field: field, Problem: fmt.Sprintf("required for %s", want)}
+func payloadErr(field string, e Event, needs Payload) error {
+	if string(needs) == field {
+		return &InputError{Field: field, Problem: fmt.Sprintf("required for %s", e)}
 	}
-	return &InputError{Field: field, Problem: fmt.Sprintf("only %s takes one, not %s", want, got)}
+	return &InputError{Field: field, Problem: fmt.Sprintf("%s does not take one", e)}
 }
 
 // windowErr applies the rule that the Complaints Department closes a case
@@ -338,10 +338,9 @@ func (w *Workflow) windowBlocks(c *Complaint, e Event, r glossary.Role) (until t
 	if e != EventClose || c.State() != StateFinalAnswer || r == glossary.System {
 		return time.Time{}, false
 	}
-	k := &c.clocks[dlEscalationWindow]
-	if !k.running() {
+	d := c.deadline(DeadlineEscalationWindow)
+	if d == nil || !d.Running() {
 		return time.Time{}, true // no limit was set
 	}
-	until = k.due().time()
-	return until, w.now().Before(until)
+	return d.Due, w.now().Before(d.Due)
 }

@@ -17,8 +17,11 @@ const (
 	StateWithManufacturer State = "with_manufacturer" // referred to the manufacturer's support or service
 	StateFinalAnswer      State = "final_answer"      // customer service has given its final answer
 	StateEscalated        State = "escalated"         // the Complaints Department has taken the case over
-	StateReviewed         State = "reviewed"          // the Complaints Department has decided
-	StateClosed           State = "closed"            // terminal
+	// StateEscalatedAwaitingCustomer: the Complaints Department asked the
+	// customer for information; its clocks pause.
+	StateEscalatedAwaitingCustomer State = "escalated_awaiting_customer"
+	StateReviewed                  State = "reviewed" // the Complaints Department has decided
+	StateClosed                    State = "closed"   // terminal
 )
 
 var states = vocab.New("state", glossary.NewParseError,
@@ -28,6 +31,7 @@ var states = vocab.New("state", glossary.NewParseError,
 	vocab.Entry[State]{Value: StateWithManufacturer, Danish: "hos producenten", English: "with manufacturer"},
 	vocab.Entry[State]{Value: StateFinalAnswer, Danish: "endeligt svar", English: "final answer"},
 	vocab.Entry[State]{Value: StateEscalated, Danish: "hos Klageafdelingen", English: "escalated"},
+	vocab.Entry[State]{Value: StateEscalatedAwaitingCustomer, Danish: "Klageafdelingen afventer kunden", English: "escalated, awaiting customer"},
 	vocab.Entry[State]{Value: StateReviewed, Danish: "afgjort af Klageafdelingen", English: "reviewed"},
 	vocab.Entry[State]{Value: StateClosed, Danish: "lukket", English: "closed"},
 )
@@ -52,22 +56,32 @@ func (s State) String() string { return string(s) }
 func (s State) Label(lang glossary.Language) string { return states.Label(s, lang == glossary.English) }
 
 // MarshalText implements encoding.TextMarshaler. The zero State marshals as
-// the empty string; an unknown state is an error.
+// the empty string; a name that is not well-formed is an error.
 func (s State) MarshalText() ([]byte, error) {
 	if s == "" {
 		return []byte{}, nil
 	}
-	return states.MarshalText(s)
+	if !wireName(string(s)) {
+		return states.MarshalText(s)
+	}
+	return []byte(s), nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler. The empty string
-// gives the zero State.
+// gives the zero State. It accepts any well-formed wire name (lower-case
+// letters, digits and underscores), so that a state of an extended
+// [Lifecycle] decodes; [Workflow.Restore] checks it against the workflow's
+// lifecycle.
 func (s *State) UnmarshalText(b []byte) error {
 	if len(b) == 0 {
 		*s = ""
 		return nil
 	}
-	return states.UnmarshalText(s, b)
+	if !wireName(string(b)) {
+		return states.UnmarshalText(s, b)
+	}
+	*s = State(b)
+	return nil
 }
 
 // Event is something that happens to a complaint. Its value is the wire
@@ -89,6 +103,15 @@ const (
 	EventClose       Event = "close"        // final_answer, reviewed → closed
 	EventWithdraw    Event = "withdraw"     // every state but closed and reviewed → closed
 	EventUpdate      Event = "update"       // a progress update; never changes the state
+	// EventInternalNote is a staff note: it keeps the state and is never
+	// sent or shown to the customer or the manufacturer.
+	EventInternalNote Event = "internal_note"
+	// EventReclassify changes the complaint's kind (a claim that turns out
+	// to be DOA); it keeps the state.
+	EventReclassify Event = "reclassify"
+	// EventFulfil records that a granted remedy was carried out; it keeps
+	// the state.
+	EventFulfil Event = "fulfil"
 )
 
 var events = vocab.New("event", glossary.NewParseError,
@@ -105,6 +128,9 @@ var events = vocab.New("event", glossary.NewParseError,
 	vocab.Entry[Event]{Value: EventClose, Danish: "luk", English: "close"},
 	vocab.Entry[Event]{Value: EventWithdraw, Danish: "træk tilbage", English: "withdraw"},
 	vocab.Entry[Event]{Value: EventUpdate, Danish: "statusopdatering", English: "progress update"},
+	vocab.Entry[Event]{Value: EventInternalNote, Danish: "intern note", English: "internal note"},
+	vocab.Entry[Event]{Value: EventReclassify, Danish: "omklassificer", English: "reclassify"},
+	vocab.Entry[Event]{Value: EventFulfil, Danish: "afhjælpning udført", English: "remedy fulfilled"},
 )
 
 // ParseEvent parses an event's wire name, as a service receives it. Unknown
@@ -112,7 +138,7 @@ var events = vocab.New("event", glossary.NewParseError,
 // parses (it appears in history) but cannot be fired.
 func ParseEvent(s string) (Event, error) { return events.ParseErr(s) }
 
-// Events returns every event, EventOpen first and EventUpdate last.
+// Events returns every event of the reference lifecycle, EventOpen first.
 func Events() []Event { return events.Values() }
 
 // Valid reports whether e is a known event.
@@ -124,11 +150,29 @@ func (e Event) String() string { return string(e) }
 // Label returns the event's name in lang.
 func (e Event) Label(lang glossary.Language) string { return events.Label(e, lang == glossary.English) }
 
-// MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
-func (e Event) MarshalText() ([]byte, error) { return events.MarshalText(e) }
+// MarshalText implements encoding.TextMarshaler; it fails for a name that
+// is not well-formed.
+func (e Event) MarshalText() ([]byte, error) {
+	if !wireName(string(e)) {
+		return events.MarshalText(e)
+	}
+	return []byte(e), nil
+}
 
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (e *Event) UnmarshalText(b []byte) error { return events.UnmarshalText(e, b) }
+// UnmarshalText implements encoding.TextUnmarshaler. Like
+// [State.UnmarshalText] it accepts any well-formed wire name, for the
+// events of an extended [Lifecycle].
+func (e *Event) UnmarshalText(b []byte) error {
+	if !wireName(string(b)) {
+		return events.UnmarshalText(e, b)
+	}
+	*e = Event(b)
+	return nil
+}
+
+// wireName reports whether s is a well-formed wire name
+// ([vocab.WellFormed]).
+func wireName(s string) bool { return vocab.WellFormed(s) }
 
 // CustomerType says whether the customer buys as a consumer or as a
 // business. Consumer law (claim periods, complaint bodies) depends on it.
@@ -178,6 +222,7 @@ const (
 	TopicFinalAnswer   Topic = "final_answer"   // customer service's final answer
 	TopicEscalated     Topic = "escalated"      // the Complaints Department took the case over
 	TopicReviewed      Topic = "reviewed"       // the Complaints Department decided
+	TopicFulfilled     Topic = "fulfilled"      // a granted remedy was carried out
 	TopicClosed        Topic = "closed"         // the case is closed
 	TopicReminder      Topic = "reminder"       // a deadline is overdue (addressed to whoever owns it)
 )
@@ -191,6 +236,7 @@ var topics = vocab.New("topic", glossary.NewParseError,
 	vocab.Entry[Topic]{Value: TopicFinalAnswer, Danish: "endeligt svar", English: "final answer"},
 	vocab.Entry[Topic]{Value: TopicEscalated, Danish: "sendt til Klageafdelingen", English: "escalated"},
 	vocab.Entry[Topic]{Value: TopicReviewed, Danish: "Klageafdelingens afgørelse", English: "reviewed"},
+	vocab.Entry[Topic]{Value: TopicFulfilled, Danish: "afhjælpning udført", English: "remedy carried out"},
 	vocab.Entry[Topic]{Value: TopicClosed, Danish: "sagen er lukket", English: "closed"},
 	vocab.Entry[Topic]{Value: TopicReminder, Danish: "påmindelse om frist", English: "deadline reminder"},
 )

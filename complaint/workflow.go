@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/klageflow/klage/escalation"
@@ -38,6 +40,9 @@ type Options struct {
 	// Department (an e-mail address or URL), given in final answers that
 	// did not uphold the complaint in full. Optional.
 	ComplaintsDepartmentContact string
+	// Lifecycle is the process the workflow runs; nil means [Reference].
+	// New validates it and keeps its own copy.
+	Lifecycle *Lifecycle
 }
 
 // Hook runs code of the embedding service around transitions.
@@ -45,8 +50,8 @@ type Options struct {
 // Before runs after every rule has passed and before anything changes; an
 // error from it vetoes the transition (Fire returns a *VetoError and the
 // complaint is unchanged). After runs once the transition is applied, before
-// notifications are delivered. Hooks must not fire events on the complaint
-// they are given; they may read it. Both run in the goroutine that called
+// notifications are delivered. Both see the complaint through a read-only
+// [View]: a hook cannot change it. Both run in the goroutine that called
 // Fire or Open.
 type Hook struct {
 	// Name identifies the hook in errors.
@@ -55,9 +60,43 @@ type Hook struct {
 	// included); empty means every event. An unknown event is refused by
 	// New.
 	Events []Event
-	Before func(ctx context.Context, c *Complaint, in Input, to State) error
-	After  func(ctx context.Context, c *Complaint, t Transition)
+	Before func(ctx context.Context, c View, in Input, to State) error
+	After  func(ctx context.Context, c View, t Transition)
 }
+
+// View is a read-only view of a complaint, as hooks see it. Its methods
+// return copies, like the [Complaint]'s own accessors.
+type View struct{ c *Complaint }
+
+// ID returns the complaint's id.
+func (v View) ID() string { return v.c.ID() }
+
+// State returns the complaint's state.
+func (v View) State() State { return v.c.State() }
+
+// Version returns the complaint's version.
+func (v View) Version() int { return v.c.Version() }
+
+// Kind returns the complaint's kind.
+func (v View) Kind() glossary.Term { return v.c.Kind() }
+
+// Customer returns who made the complaint.
+func (v View) Customer() Customer { return v.c.Customer() }
+
+// Product returns what the complaint is about.
+func (v View) Product() Product { return v.c.Product() }
+
+// History returns a copy of the complaint's history.
+func (v View) History() []Entry { return v.c.History() }
+
+// Last returns the newest history entry.
+func (v View) Last() Entry { return v.c.Last() }
+
+// Deadlines returns the complaint's clocks.
+func (v View) Deadlines() []Deadline { return v.c.Deadlines() }
+
+// Snapshot returns a deep copy of the complaint's data.
+func (v View) Snapshot() Snapshot { return v.c.Snapshot() }
 
 // Input is one event to fire, with what it needs.
 type Input struct {
@@ -74,6 +113,9 @@ type Input struct {
 	Referral *Referral
 	// Decision is required for EventReview and refused otherwise.
 	Decision *escalation.Decision
+	// Kind is the new kind, required for EventReclassify and refused
+	// otherwise.
+	Kind glossary.Term
 }
 
 // Transition is what one successful Fire or Open did.
@@ -85,31 +127,43 @@ type Transition struct {
 	Produced int
 }
 
-// Workflow runs complaints through the lifecycle. Its definition is built
-// and validated once per process; a Workflow holds configuration only and is
-// safe for concurrent use by multiple goroutines, on different complaints.
+// Workflow runs complaints through a [Lifecycle]. It is built and
+// validated by [New]; it holds configuration only and is safe for
+// concurrent use by multiple goroutines, on different complaints. The zero
+// Workflow is not usable: get one from New.
 type Workflow struct {
-	def      *definition
+	m        *machine
 	consumer Policy
 	business Policy
 	now      func() time.Time
 	newID    func() string
 	notifier Notifier
-	before   [numEvents][]*Hook
-	after    [numEvents][]*Hook
+	before   map[Event][]*Hook
+	after    map[Event][]*Hook
 	bodies   []escalation.Body
 	contact  string
 }
 
 // New returns a Workflow configured by opts. It returns a *ConfigError
-// (matching ErrInvalidConfig) for an invalid policy, hook or complaint body.
+// (matching ErrInvalidConfig) for an invalid lifecycle, policy, hook or
+// complaint body.
 func New(opts Options) (*Workflow, error) {
-	def, err := loadDefinition()
+	var (
+		m   *machine
+		err error
+	)
+	if opts.Lifecycle == nil {
+		m, err = referenceMachine()
+	} else {
+		m, err = newMachine(*opts.Lifecycle)
+	}
 	if err != nil {
 		return nil, err
 	}
 	w := &Workflow{
-		def:      def,
+		m:        m,
+		before:   map[Event][]*Hook{},
+		after:    map[Event][]*Hook{},
 		consumer: DanishConsumerPolicy(),
 		business: DanishBusinessPolicy(),
 		now:      opts.Now,
@@ -130,7 +184,10 @@ func New(opts Options) (*Workflow, error) {
 		want  CustomerType
 	}{{"ConsumerPolicy", &w.consumer, Consumer}, {"BusinessPolicy", &w.business, Business}} {
 		if err := p.p.Validate(); err != nil {
-			ce := err.(*ConfigError)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				return nil, err
+			}
 			ce.Field = p.field + "." + ce.Field
 			return nil, ce
 		}
@@ -162,18 +219,17 @@ func New(opts Options) (*Workflow, error) {
 		}
 		evs := h.Events
 		if len(evs) == 0 {
-			evs = Events()
+			evs = append([]Event{EventOpen}, m.events...)
 		}
 		for _, e := range evs {
-			ei := eventIndex(e)
-			if ei < 0 {
+			if e != EventOpen && !m.known(e) {
 				return nil, &ConfigError{Field: field + ".Events", Problem: fmt.Sprintf("unknown event %q", e)}
 			}
 			if h.Before != nil {
-				w.before[ei] = append(w.before[ei], &h)
+				w.before[e] = append(w.before[e], &h)
 			}
 			if h.After != nil {
-				w.after[ei] = append(w.after[ei], &h)
+				w.after[e] = append(w.after[e], &h)
 			}
 		}
 	}
@@ -185,6 +241,17 @@ func randomID() string {
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents this since Go 1.24)
 	return hex.EncodeToString(b[:])
 }
+
+// Lifecycle returns a copy of the lifecycle the workflow runs.
+func (w *Workflow) Lifecycle() Lifecycle { return w.m.lc.clone() }
+
+// Edges returns every allowed (state, event) pair of the workflow's
+// lifecycle, as [Edges] does for the reference one.
+func (w *Workflow) Edges() []Edge { return w.m.edges() }
+
+// Diagram renders the workflow's lifecycle, as [Diagram] does the
+// reference one.
+func (w *Workflow) Diagram(format DiagramFormat) (string, error) { return w.m.diagram(format) }
 
 // Now returns the current time by the workflow's clock ([Options].Now).
 // Stores stamp their rows with it, so that one injected clock drives a
@@ -243,11 +310,11 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	if in.Customer.Language == "" {
 		in.Customer.Language = glossary.Danish
 	}
-	if err := validateIntake(&in); err != nil {
+	if err := w.validateIntake(&in); err != nil {
 		return nil, err
 	}
-	if !openMask.has(in.OpenedBy.Role) {
-		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Allowed: openRoles}
+	if !slices.Contains(w.m.lc.Openers, in.OpenedBy.Role) {
+		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Allowed: slices.Clone(w.m.lc.Openers)}
 	}
 	if in.OpenedBy.Role == glossary.Customer && in.OpenedBy.ID != in.Customer.ID {
 		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Reason: "a customer may open only their own complaint"}
@@ -259,17 +326,17 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		}
 	}
 	now := stamp(w.now())
-	// In received (state 0) with no history yet: the opening record that
-	// apply adds makes the version 1.
-	c := newComplaint(in.ID, &in.Customer, &in.Product, in.Kind, in.Channel, in.Description, in.RemedySought)
-	claim := assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now)
-	c.setClaim(&claim)
+	// In received with no history yet: the opening entry that apply adds
+	// makes the version 1.
+	c := &Complaint{id: in.ID, state: StateReceived, kind: in.Kind, channel: in.Channel, customer: in.Customer,
+		product: in.Product, description: in.Description, remedy: in.RemedySought,
+		claim: assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now)}
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err
 	}
 	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note}
-	_, err := w.apply(ctx, c, &e, &input, step{to: StateReceived, event: 0, from: noState, toi: 0, role: uint8(roleIndex(in.OpenedBy.Role))})
+	_, err := w.apply(ctx, c, &e, &input, nil)
 	return c, err
 }
 
@@ -298,28 +365,27 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	if err := ctx.Err(); err != nil {
 		return Transition{}, err
 	}
-	st, err := w.check(c, in)
+	r, err := w.check(c, in)
 	if err != nil {
 		return Transition{}, err
 	}
-	version := len(c.hist)
-	if err := w.runBefore(ctx, c, in, st.to); err != nil {
+	from, to := c.state, r.To
+	if to == "" {
+		to = from
+	}
+	if err := w.runBefore(ctx, c, in, to); err != nil {
 		return Transition{}, err
 	}
-	if len(c.hist) != version {
-		return Transition{}, &VetoError{Event: in.Event, Err: fmt.Errorf("complaint: a before hook changed the complaint")}
-	}
-	from := stateByIndex[st.from]
-	if in.Event != EventUpdate {
-		if err := w.def.step(ctx, from, in.Event); err != nil {
+	if r.To != "" {
+		if err := w.m.step(ctx, from, r); err != nil {
 			if cerr := ctx.Err(); cerr != nil {
 				return Transition{}, cerr
 			}
 			return Transition{}, fmt.Errorf("complaint: state machine refused %s from %s: %w", in.Event, from, err)
 		}
 	}
-	e := Entry{Seq: version + 1, At: stamp(w.now()), Event: in.Event, From: from, To: st.to, Actor: in.Actor, Note: in.Note}
-	return w.apply(ctx, c, &e, &in, st)
+	e := Entry{Seq: len(c.history) + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
+	return w.apply(ctx, c, &e, &in, r)
 }
 
 // Can reports whether event e is allowed now on c for an actor in role r:
@@ -329,18 +395,11 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 // (impartiality, required payloads) are checked by Fire only. Can does not
 // allocate.
 func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
-	if c == nil || e == EventOpen {
+	if w == nil || w.m == nil || c == nil || len(c.history) == 0 {
 		return false
 	}
-	if len(c.hist) == 0 {
-		return false
-	}
-	ei := eventIndex(e)
-	if ei < 0 {
-		return false
-	}
-	cl := w.def.table[c.state][ei]
-	if !cl.ok || !cl.roles.has(r) {
+	rule := w.m.rule(c.state, e)
+	if rule == nil || !slices.Contains(rule.Roles, r) {
 		return false
 	}
 	_, blocked := w.windowBlocks(c, e, r)
@@ -351,7 +410,7 @@ func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
 // lifecycle order.
 func (w *Workflow) Available(c *Complaint, r glossary.Role) []Event {
 	var out []Event
-	for _, e := range Events() {
+	for _, e := range w.m.events {
 		if w.Can(c, e, r) {
 			out = append(out, e)
 		}
@@ -368,8 +427,8 @@ func (w *Workflow) Check(c *Complaint, in Input) error {
 }
 
 func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to State) error {
-	for _, h := range w.before[eventIndex(in.Event)] {
-		if err := h.Before(ctx, c, in, to); err != nil {
+	for _, h := range w.before[in.Event] {
+		if err := h.Before(ctx, View{c}, in, to); err != nil {
 			return &VetoError{Hook: h.Name, Event: in.Event, Err: err}
 		}
 		if err := ctx.Err(); err != nil {
@@ -380,33 +439,40 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 }
 
 // apply changes c and delivers what the transition owes; everything has
-// been checked.
-func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input, st step) (Transition, error) {
-	switch in.Event {
-	case EventAnswer:
-		c.setAnswer(in.Answer)
-	case EventRefer:
-		r := *in.Referral
-		if r.Manufacturer == "" {
-			r.Manufacturer = c.manufacturer
+// been checked. r is the rule that allowed it, nil for the opening.
+func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input, r *Rule) (Transition, error) {
+	var needs Payload
+	if r != nil {
+		needs = r.Needs
+	}
+	switch needs {
+	case NeedsAnswer:
+		a := *in.Answer
+		c.answer = &a
+	case NeedsReferral:
+		ref := *in.Referral
+		if ref.Manufacturer == "" {
+			ref.Manufacturer = c.product.Manufacturer
 		}
-		c.referral = r
-	case EventReview:
+		c.referral = &ref
+	case NeedsDecision:
 		d := in.Decision.Clone()
 		c.decision = &d
+	case NeedsKind:
+		c.kind = in.Kind
 	}
-	c.state = st.toi
-	c.hist = append(c.hist, recordOf(e, st.event, st.from, st.toi, st.role))
-	w.updateDeadlines(c, e)
+	c.state = e.To
+	c.history = append(c.history, *e)
+	w.updateDeadlines(c, e, r)
 
 	// The notifications are built on the stack. When nothing older is
 	// pending they go straight to the Notifier, and only those it does not
 	// accept are kept; otherwise they queue behind the older ones.
-	var buf [2]Notification // no event produces more than two
-	ns := w.notifications(buf[:0], c, e)
+	var buf [3]Notification // no reference event produces more than three
+	ns := w.notifications(buf[:0], c, e, r)
 	t := Transition{Entry: *e, Produced: len(ns)}
-	for _, h := range w.after[eventIndex(e.Event)] {
-		h.After(ctx, c, t)
+	for _, h := range w.after[e.Event] {
+		h.After(ctx, View{c}, t)
 	}
 	if w.notifier == nil || len(c.pending) > 0 {
 		c.pending = append(c.pending, ns...)

@@ -450,7 +450,7 @@ func TestHooks(t *testing.T) {
 		{
 			Name:   "order-check",
 			Events: []complaint.Event{complaint.EventAnswer},
-			Before: func(_ context.Context, c *complaint.Complaint, in complaint.Input, to complaint.State) error {
+			Before: func(_ context.Context, c complaint.View, in complaint.Input, to complaint.State) error {
 				calls = append(calls, "before "+string(in.Event)+" "+string(c.State())+"->"+string(to))
 				if failNext {
 					return veto
@@ -460,7 +460,7 @@ func TestHooks(t *testing.T) {
 		},
 		{
 			Name: "audit",
-			After: func(_ context.Context, c *complaint.Complaint, tr complaint.Transition) {
+			After: func(_ context.Context, c complaint.View, tr complaint.Transition) {
 				calls = append(calls, "after "+string(tr.Entry.Event)+" "+string(c.State()))
 			},
 		},
@@ -493,29 +493,46 @@ func TestHooks(t *testing.T) {
 	assert.Empty(t, calls)
 }
 
+// TestHookCannotChangeComplaint: a hook sees the complaint through a
+// read-only View (it has no *Complaint to fire on), and what it changes in
+// the copies the View gives is not the complaint.
 func TestHookCannotChangeComplaint(t *testing.T) {
-	var w *complaint.Workflow
+	meddle := func(c complaint.View) {
+		if c.Version() == 0 {
+			return // the opening's before hook: nothing to change yet
+		}
+		h := c.History()
+		h[0].Note, h[0].Actor.ID = "rewritten", "mallory"
+		s := c.Snapshot()
+		s.History[0].Note = "rewritten"
+		s.Customer.Email = "mallory@example.com"
+		if d := c.Deadlines(); len(d) > 0 {
+			d[0].Breached = true
+		}
+	}
 	f := newFixture(t, complaint.Options{Hooks: []complaint.Hook{{
 		Name:   "meddler",
-		Events: []complaint.Event{complaint.EventStart},
-		Before: func(ctx context.Context, c *complaint.Complaint, _ complaint.Input, _ complaint.State) error {
-			_, err := w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventWithdraw, glossary.Customer))
-			return err
-		},
+		Before: func(_ context.Context, c complaint.View, _ complaint.Input, _ complaint.State) error { meddle(c); return nil },
+		After:  func(_ context.Context, c complaint.View, _ complaint.Transition) { meddle(c) },
 	}}})
-	w = f.w
 	c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+	before := c.Snapshot()
 	_, err := f.w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService))
-	require.ErrorIs(t, err, complaint.ErrVetoed)
-	assert.Equal(t, complaint.StateClosed, c.State(), "the hook's own withdraw stands")
-	assert.Equal(t, complaint.EventWithdraw, c.Last().Event, "the start was not applied on top of it")
+	require.NoError(t, err)
+	after := c.Snapshot()
+	assert.Equal(t, before.History, after.History[:1], "the opening entry is as it was")
+	assert.Equal(t, before.Customer, after.Customer)
+	for _, d := range after.Deadlines {
+		assert.False(t, d.Breached, d.Name)
+	}
+	assert.Equal(t, complaint.StateInProgress, c.State())
 }
 
 func TestOpenVetoed(t *testing.T) {
 	f := newFixture(t, complaint.Options{Hooks: []complaint.Hook{{
 		Name:   "blocklist",
 		Events: []complaint.Event{complaint.EventOpen},
-		Before: func(_ context.Context, c *complaint.Complaint, _ complaint.Input, _ complaint.State) error {
+		Before: func(_ context.Context, c complaint.View, _ complaint.Input, _ complaint.State) error {
 			if c.Customer().ID == "customer-1" {
 				return errors.New("blocked")
 			}
@@ -546,7 +563,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"business policy for consumers", complaint.Options{ConsumerPolicy: &swapped}, "ConsumerPolicy.Customers"},
 		{"no claim period", complaint.Options{BusinessPolicy: &noClaim}, "BusinessPolicy.ClaimPeriod"},
 		{"misspelt hook event", complaint.Options{Hooks: []complaint.Hook{{Name: "h", Events: []complaint.Event{"anwser"},
-			After: func(context.Context, *complaint.Complaint, complaint.Transition) {}}}}, "Hooks[0].Events"},
+			After: func(context.Context, complaint.View, complaint.Transition) {}}}}, "Hooks[0].Events"},
 		{"empty hook", complaint.Options{Hooks: []complaint.Hook{{Name: "h"}}}, "Hooks[0]"},
 		{"ODR platform", complaint.Options{ComplaintBodies: []escalation.Body{{Name: "ODR", Website: "https://ec.europa.eu/consumers/odr"}}}, "ComplaintBodies[0]"},
 	}

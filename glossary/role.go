@@ -45,11 +45,28 @@ func (r Role) String() string { return string(r) }
 // Label returns the role's name in lang.
 func (r Role) Label(lang Language) string { return roles.Label(r, lang == English) }
 
-// MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
-func (r Role) MarshalText() ([]byte, error) { return roles.MarshalText(r) }
+// MarshalText implements encoding.TextMarshaler. It accepts any
+// well-formed wire name (lower-case letters, digits and underscores), so
+// that a role an extended lifecycle adds can be stored; it fails for
+// anything else.
+func (r Role) MarshalText() ([]byte, error) {
+	if !vocab.WellFormed(string(r)) {
+		return roles.MarshalText(r)
+	}
+	return []byte(r), nil
+}
 
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (r *Role) UnmarshalText(b []byte) error { return roles.UnmarshalText(r, b) }
+// UnmarshalText implements encoding.TextUnmarshaler. Like MarshalText it
+// accepts any well-formed wire name; whoever uses the role (a workflow's
+// lifecycle) checks that it knows it. Use ParseRole for the roles this
+// package ships.
+func (r *Role) UnmarshalText(b []byte) error {
+	if !vocab.WellFormed(string(b)) {
+		return roles.UnmarshalText(r, b)
+	}
+	*r = Role(b)
+	return nil
+}
 
 // Actor is someone who acts on a complaint: a person or a system, identified
 // by an ID that is stable in the embedding service, acting in a Role.

@@ -86,7 +86,7 @@ func TestSQLDecodeErrors(t *testing.T) {
 		assert.ErrorIs(t, err, store.ErrCorrupt)
 
 		// A broken history row and a broken outbox payload.
-		q(`UPDATE klage_history SET event = 'teleport' WHERE complaint_id = ?`, broken.ID())
+		q(`UPDATE klage_history SET event = 'Tele port!' WHERE complaint_id = ?`, broken.ID())
 		_, err = s.History(ctx, broken.ID())
 		assert.ErrorIs(t, err, store.ErrCorrupt)
 		// An outbox payload that does not decode hides nothing: the message

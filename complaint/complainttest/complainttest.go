@@ -116,6 +116,11 @@ func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) compla
 		in.Answer = &complaint.Answer{Outcome: escalation.Rejected, Text: "The fault is not covered."}
 	case complaint.EventRefer:
 		in.Referral = &complaint.Referral{Contact: "support@manufacturer.example"}
+	case complaint.EventReclassify:
+		in.Kind = glossary.Claim
+		if c.Kind() == glossary.Claim {
+			in.Kind = glossary.Warranty
+		}
 	case complaint.EventReview:
 		in.Decision = &escalation.Decision{
 			Outcome:     escalation.PartlyUpheld,

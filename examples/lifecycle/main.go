@@ -205,7 +205,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 		// notifications are delivered: the timeline prints each entry there.
 		Hooks: []complaint.Hook{{
 			Name: "timeline",
-			After: func(_ context.Context, c *complaint.Complaint, t complaint.Transition) {
+			After: func(_ context.Context, c complaint.View, t complaint.Transition) {
 				printEntry(out, t.Entry, cph)
 				now := c.Deadlines()
 				printDeadlines(out, seen[c.ID()], now, cph)
@@ -238,7 +238,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 		if err := deliver(); err != nil {
 			return err
 		}
-		if a := c.Claim(); a.Known {
+		if a := c.ClaimAssessment(); a.Known {
 			fmt.Fprintf(out, "      claim: within the claim period until %s: %t; presumption of a defect at delivery: %t\n",
 				a.PeriodEnds.In(cph).Add(-time.Minute).Format("2 Jan 2006"), a.WithinPeriod, a.PresumptionApplies)
 		}

@@ -130,3 +130,19 @@ func (s *Set[T]) UnmarshalText(p *T, b []byte) error {
 	*p = v
 	return nil
 }
+
+// WellFormed reports whether s is a well-formed wire name: 1 to 64 bytes of
+// lower-case ASCII letters, digits and underscores, starting with a letter.
+// Values of an extended lifecycle (a state, event or role the library does
+// not ship) must be well-formed to be stored and sent.
+func WellFormed(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,205 @@
+package complaint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/looplab/fsm"
+
+	"github.com/klageflow/klage/glossary"
+)
+
+// cellKey is a (state, event) pair.
+type cellKey struct {
+	state State
+	event Event
+}
+
+// machine is a validated lifecycle, compiled for lookups that do not
+// allocate (Can, Check, Restore), and a pool of looplab FSMs built from it
+// that execute the state-changing transitions, so that no FSM is built per
+// complaint.
+type machine struct {
+	lc     Lifecycle
+	states map[State]*StateSpec
+	rules  map[cellKey]*Rule
+	roles  map[glossary.Role]bool
+	events []Event // every event with a rule, in the order of first appearance
+	labels map[Event]map[glossary.Language]string
+
+	fsmEvents fsm.Events
+	pool      sync.Pool
+}
+
+// referenceMachine is the reference lifecycle, compiled once per process.
+var referenceMachine = sync.OnceValues(func() (*machine, error) { return newMachine(Reference()) })
+
+// newMachine validates lc and compiles a copy of it.
+func newMachine(lc Lifecycle) (*machine, error) {
+	lc = lc.clone()
+	if err := lc.validate(); err != nil {
+		return nil, err
+	}
+	m := &machine{lc: lc, states: map[State]*StateSpec{}, rules: map[cellKey]*Rule{}, roles: map[glossary.Role]bool{},
+		labels: map[Event]map[glossary.Language]string{}}
+	for i := range m.lc.States {
+		m.states[m.lc.States[i].State] = &m.lc.States[i]
+	}
+	for _, r := range m.lc.Roles {
+		m.roles[r] = true
+	}
+	for _, e := range m.lc.Events {
+		m.labels[e.Event] = e.Labels
+	}
+	for i := range m.lc.Rules {
+		r := &m.lc.Rules[i]
+		if !slices.Contains(m.events, r.Event) {
+			m.events = append(m.events, r.Event)
+		}
+		for _, from := range r.From {
+			m.rules[cellKey{from, r.Event}] = r
+		}
+		if r.To == "" {
+			continue // looplab reports a self-loop as NoTransitionError: these never reach it
+		}
+		// looplab keys a transition by (event, source), so the rows of one
+		// event may lead to different states.
+		desc := fsm.EventDesc{Name: string(r.Event), Dst: string(r.To)}
+		for _, from := range r.From {
+			desc.Src = append(desc.Src, string(from))
+		}
+		m.fsmEvents = append(m.fsmEvents, desc)
+	}
+	m.pool.New = func() any { return m.newFSM() }
+	if err := m.agree(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *machine) newFSM() *fsm.FSM {
+	return fsm.NewFSM(string(StateReceived), m.fsmEvents, nil)
+}
+
+// agree checks that the looplab machine takes every state-changing rule
+// where the table says, and nothing else.
+func (m *machine) agree() error {
+	f := m.newFSM()
+	for _, s := range m.lc.States {
+		for _, e := range m.events {
+			f.SetState(string(s.State))
+			r := m.rule(s.State, e)
+			if f.Can(string(e)) != (r != nil && r.To != "") {
+				return fmt.Errorf("complaint: lifecycle: looplab and the table disagree on %s from %s", e, s.State)
+			}
+		}
+	}
+	for k, r := range m.rules {
+		if r.To == "" {
+			continue
+		}
+		f.SetState(string(k.state))
+		if err := f.Event(context.Background(), string(r.Event)); err != nil || State(f.Current()) != r.To {
+			return fmt.Errorf("complaint: lifecycle: looplab takes %s from %s to %s (%v), want %s", k.event, k.state, f.Current(), err, r.To)
+		}
+	}
+	return nil
+}
+
+// known reports whether some rule of m fires e.
+func (m *machine) known(e Event) bool { return slices.Contains(m.events, e) }
+
+// rule returns the rule for e in s, or nil.
+func (m *machine) rule(s State, e Event) *Rule { return m.rules[cellKey{s, e}] }
+
+// step runs rule r from state from on a pooled looplab FSM. A machine
+// whose Event failed is dropped, never put back: looplab leaves a machine
+// wedged when the context is cancelled during Event.
+func (m *machine) step(ctx context.Context, from State, r *Rule) error {
+	f := m.pool.Get().(*fsm.FSM)
+	f.SetState(string(from))
+	if err := f.Event(ctx, string(r.Event)); err != nil {
+		var noTransition fsm.NoTransitionError
+		if !errors.As(err, &noTransition) || noTransition.Err != nil {
+			return err
+		}
+	}
+	m.pool.Put(f)
+	return nil
+}
+
+// Edge is one allowed (state, event) pair of a lifecycle with the state it
+// leads to and the roles that may fire it. For an event that keeps the
+// state (update, internal_note, reclassify, fulfil), To equals From.
+type Edge struct {
+	From  State
+	Event Event
+	To    State
+	Roles []glossary.Role
+}
+
+// edges lists m's edges by state, then by rule order.
+func (m *machine) edges() []Edge {
+	var out []Edge
+	for _, s := range m.lc.States {
+		for _, e := range m.events {
+			if r := m.rule(s.State, e); r != nil {
+				to := r.To
+				if to == "" {
+					to = s.State
+				}
+				out = append(out, Edge{From: s.State, Event: e, To: to, Roles: slices.Clone(r.Roles)})
+			}
+		}
+	}
+	return out
+}
+
+// Edges returns every allowed (state, event) pair of the reference
+// lifecycle, events that keep the state included, ordered by state and
+// then event in lifecycle order. The slice is new on every call. For a
+// workflow's own lifecycle, use [Workflow.Edges].
+func Edges() []Edge {
+	m, err := referenceMachine()
+	if err != nil {
+		return nil
+	}
+	return m.edges()
+}
+
+// DiagramFormat selects the notation of [Diagram].
+type DiagramFormat string
+
+// The diagram formats.
+const (
+	Mermaid  DiagramFormat = "mermaid"  // a Mermaid stateDiagram-v2
+	Graphviz DiagramFormat = "graphviz" // a Graphviz digraph
+)
+
+// diagram renders m's state-changing transitions with looplab/fsm's
+// visualizers.
+func (m *machine) diagram(format DiagramFormat) (string, error) {
+	switch format {
+	case Mermaid:
+		return fsm.VisualizeWithType(m.newFSM(), fsm.MermaidStateDiagram)
+	case Graphviz:
+		return fsm.VisualizeWithType(m.newFSM(), fsm.GRAPHVIZ)
+	}
+	return "", fmt.Errorf("complaint: unknown diagram format %q (want %q or %q)", format, Mermaid, Graphviz)
+}
+
+// Diagram renders the reference lifecycle's state-changing transitions, as
+// drawn by looplab/fsm's visualizers: Mermaid starts with
+// "[*] --> received" and has one "src --> dst: event" line per (state,
+// event) pair, sorted. Events that keep the state are not drawn. For a
+// workflow's own lifecycle, use [Workflow.Diagram].
+func Diagram(format DiagramFormat) (string, error) {
+	m, err := referenceMachine()
+	if err != nil {
+		return "", err
+	}
+	return m.diagram(format)
+}
