@@ -159,9 +159,9 @@ func Reference() Lifecycle {
 				Starts: []DeadlineName{DeadlineEscalationWindow}, Meets: []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}},
 			{Event: EventAccept, From: []State{StateFinalAnswer}, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices},
 			{Event: EventEscalate, From: []State{StateFinalAnswer}, To: StateEscalated, Roles: []glossary.Role{cu, cd},
-				Notify:     []Notice{{Topic: TopicEscalated, To: cu}, {Topic: TopicEscalated, To: cd}},
-				Starts:     []DeadlineName{DeadlineReviewDecision},
-				Meets:      []DeadlineName{DeadlineEscalationWindow}},
+				Notify: []Notice{{Topic: TopicEscalated, To: cu}, {Topic: TopicEscalated, To: cd}},
+				Starts: []DeadlineName{DeadlineReviewDecision},
+				Meets:  []DeadlineName{DeadlineEscalationWindow}},
 			{Event: EventReview, From: []State{StateEscalated}, To: StateReviewed, Roles: department,
 				Needs: NeedsDecision, Notify: []Notice{{Topic: TopicReviewed, To: cu}}, Meets: []DeadlineName{DeadlineReviewDecision}},
 			// Closing once the escalation window has lapsed meets it; an

@@ -3,8 +3,8 @@ package complaint
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"

@@ -511,9 +511,12 @@ func TestHookCannotChangeComplaint(t *testing.T) {
 		}
 	}
 	f := newFixture(t, complaint.Options{Hooks: []complaint.Hook{{
-		Name:   "meddler",
-		Before: func(_ context.Context, c complaint.View, _ complaint.Input, _ complaint.State) error { meddle(c); return nil },
-		After:  func(_ context.Context, c complaint.View, _ complaint.Transition) { meddle(c) },
+		Name: "meddler",
+		Before: func(_ context.Context, c complaint.View, _ complaint.Input, _ complaint.State) error {
+			meddle(c)
+			return nil
+		},
+		After: func(_ context.Context, c complaint.View, _ complaint.Transition) { meddle(c) },
 	}}})
 	c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
 	before := c.Snapshot()
