@@ -39,7 +39,7 @@ func (n DeadlineName) String() string { return string(n) }
 
 // Label returns the deadline's name in lang.
 func (n DeadlineName) Label(lang glossary.Language) string {
-	return deadlineNames.Label(n, lang == glossary.English)
+	return deadlineNames.Label(n, string(lang))
 }
 
 // MarshalText implements encoding.TextMarshaler; it fails for an unknown value.

@@ -152,3 +152,87 @@ func ExampleDiagram() {
 	//     awaiting_customer --> closed: withdraw
 	//
 }
+
+// A retailer whose technicians repair products in its own workshop adds a
+// service step to the reference lifecycle: customer service sends the
+// product there, and the technician sends it back.
+func ExampleLifecycle() {
+	const (
+		service    complaint.State = "service"
+		send       complaint.Event = "send_to_service"
+		back       complaint.Event = "back_from_service"
+		technician glossary.Role   = "technician"
+	)
+	lc := complaint.Reference()
+	lc.States = append(lc.States, complaint.StateSpec{State: service, Handler: glossary.CustomerService,
+		Labels: map[glossary.Language]string{glossary.Danish: "til service", glossary.English: "at service"}})
+	lc.Roles = append(lc.Roles, technician)
+	lc.Events = append(lc.Events,
+		complaint.EventSpec{Event: send, Labels: map[glossary.Language]string{glossary.English: "send to service"}},
+		complaint.EventSpec{Event: back, Labels: map[glossary.Language]string{glossary.English: "back from service"}})
+	progress := []complaint.Notice{{Topic: complaint.TopicProgress, To: glossary.Customer}}
+	lc.Rules = append(lc.Rules,
+		complaint.Rule{Event: send, From: []complaint.State{complaint.StateInProgress}, To: service,
+			Roles: []glossary.Role{glossary.CustomerService}, Needs: complaint.NeedsNote, Notify: progress},
+		complaint.Rule{Event: back, From: []complaint.State{service}, To: complaint.StateInProgress,
+			Roles: []glossary.Role{technician, glossary.CustomerService}, Notify: progress})
+	// The customer may still withdraw while the product is at service.
+	withdraw := lc.Find(complaint.EventWithdraw, complaint.StateInProgress)
+	withdraw.From = append(withdraw.From, service)
+
+	w, err := complaint.New(complaint.Options{Lifecycle: &lc, Now: fixedClock(), Notifier: printer})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	c, _ := w.Open(ctx, complaint.Intake{
+		Customer:    complaint.Customer{ID: "c-7", Name: "Ida", Type: complaint.Consumer},
+		Channel:     glossary.Web,
+		Kind:        glossary.Service,
+		Product:     complaint.Product{Name: "Espresso machine"},
+		Description: "It leaks water.",
+	})
+	agent := glossary.Actor{ID: "anna", Role: glossary.CustomerService}
+	for _, in := range []complaint.Input{
+		{Event: complaint.EventStart, Actor: agent},
+		{Event: send, Actor: agent, Note: "Booked in for a new seal."},
+		{Event: back, Actor: glossary.Actor{ID: "tech-3", Role: technician}, Note: "Seal replaced."},
+	} {
+		if _, err := w.Fire(ctx, c, in); err != nil {
+			panic(err)
+		}
+		fmt.Println(in.Event, "->", c.State(), "("+w.Label(c.State(), glossary.Danish)+")")
+	}
+	// Output:
+	//   notify customer: acknowledged
+	//   notify customer: started
+	// start -> in_progress (under behandling)
+	//   notify customer: progress
+	// send_to_service -> service (til service)
+	//   notify customer: progress
+	// back_from_service -> in_progress (under behandling)
+}
+
+// A retailer in Sweden adds Swedish labels and customer texts; what it
+// leaves out falls back to English and is listed by MissingLabels.
+func ExampleTranslation() {
+	w, err := complaint.New(complaint.Options{Translations: []complaint.Translation{{
+		Language: "sv",
+		States: map[complaint.State]string{
+			complaint.StateReceived:    "mottagen",
+			complaint.StateInProgress:  "under behandling",
+			complaint.StateFinalAnswer: "slutligt svar",
+		},
+		EscalationInstructions: "Om du inte är nöjd med vårt slutliga svar kan du vända dig till vår klagoavdelning.",
+	}}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(w.Label(complaint.StateReceived, "sv"))
+	fmt.Println(w.Label(complaint.StateEscalated, "sv"))
+	fmt.Println(len(w.MissingLabels("sv")) > 0)
+	// Output:
+	// mottagen
+	// escalated
+	// true
+}

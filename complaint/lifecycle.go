@@ -125,6 +125,8 @@ func Reference() Lifecycle {
 		{Topic: TopicClosed, To: cd, From: escalated},
 	}
 	fulfilled := []Notice{{Topic: TopicFulfilled, To: cu}}
+	// The rows share slices (customerService, closedNotices): the clone
+	// gives the caller its own.
 	return Lifecycle{
 		States: []StateSpec{
 			{State: StateReceived},
@@ -182,7 +184,7 @@ func Reference() Lifecycle {
 				Roles: []glossary.Role{cs, sys, mf}, Needs: NeedsNote, Notify: fulfilled},
 			{Event: EventFulfil, From: []State{StateEscalated}, Roles: []glossary.Role{cd, sys, mf}, Needs: NeedsNote, Notify: fulfilled},
 		},
-	}
+	}.clone()
 }
 
 // Find returns the rule for event e from state from, or nil: the row to

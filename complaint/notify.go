@@ -157,9 +157,11 @@ type NotifierFunc func(ctx context.Context, n Notification) error
 // Notify calls f.
 func (f NotifierFunc) Notify(ctx context.Context, n Notification) error { return f(ctx, n) }
 
-var escalationInstructions = [2]string{
-	"Er du ikke tilfreds med vores endelige svar, kan du klage til vores Klageafdeling. Klageafdelingen er uafhængig af kundeservice og behandler din sag upartisk. Svar på denne besked eller skriv til Klageafdelingen, og oplys dit sagsnummer.",
-	"If you are not satisfied with our final answer, you can take your complaint to our Complaints Department. It is independent of customer service and reviews your case impartially. Reply to this message or write to the Complaints Department, quoting your case number.",
+// escalationInstructions are the shipped texts that tell a customer how to
+// escalate; a Translation adds another language.
+var escalationInstructions = map[glossary.Language]string{
+	glossary.Danish:  "Er du ikke tilfreds med vores endelige svar, kan du klage til vores Klageafdeling. Klageafdelingen er uafhængig af kundeservice og behandler din sag upartisk. Svar på denne besked eller skriv til Klageafdelingen, og oplys dit sagsnummer.",
+	glossary.English: "If you are not satisfied with our final answer, you can take your complaint to our Complaints Department. It is independent of customer service and reviews your case impartially. Reply to this message or write to the Complaints Department, quoting your case number.",
 }
 
 // openingNotices is what opening a complaint owes: an acknowledgement.
@@ -223,12 +225,7 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 }
 
 func (w *Workflow) escalationInfo(c *Complaint) *EscalationInfo {
-	info := &EscalationInfo{Contact: w.contact}
-	if c.customer.Language == glossary.English {
-		info.Instructions = escalationInstructions[1]
-	} else {
-		info.Instructions = escalationInstructions[0]
-	}
+	info := &EscalationInfo{Contact: w.contact, Instructions: w.instructions(c.customer.Language)}
 	if d := c.deadline(DeadlineEscalationWindow); d != nil && d.Running() {
 		info.Until = d.Due
 	}

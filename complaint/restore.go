@@ -65,7 +65,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	if s.ID == "" {
 		return bad(0, "no id")
 	}
-	if err := validateStored(s); err != nil {
+	if err := w.validateStored(s); err != nil {
 		return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 	}
 	h := s.History

@@ -110,8 +110,8 @@ func (w *Workflow) validateIntake(in *Intake) error {
 	if !cu.Type.Valid() {
 		return &InputError{Field: "customer.type", Problem: fmt.Sprintf("unknown customer type %q (want consumer or business)", cu.Type)}
 	}
-	if !cu.Language.Valid() {
-		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("unknown language %q", cu.Language)}
+	if !w.speaks(cu.Language) {
+		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("the workflow does not write in %q (see Options.Translations)", cu.Language)}
 	}
 	if !in.Channel.Valid() {
 		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", in.Channel), Err: glossary.NewParseError("channel", string(in.Channel))}
@@ -184,7 +184,7 @@ const maxUnix = 253402300800
 // validateStored checks what the lifecycle relies on in a stored
 // complaint's intake data: ids, vocabulary and lengths. The full checks
 // (text encoding, e-mail syntax) ran when it was opened.
-func validateStored(s *Snapshot) error {
+func (w *Workflow) validateStored(s *Snapshot) error {
 	if err := checkID("id", s.ID); err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func validateStored(s *Snapshot) error {
 	switch {
 	case !s.Customer.Type.Valid():
 		return &InputError{Field: "customer.type", Problem: fmt.Sprintf("unknown customer type %q", s.Customer.Type)}
-	case !s.Customer.Language.Valid():
+	case !w.speaks(s.Customer.Language):
 		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("unknown language %q", s.Customer.Language)}
 	case !s.Channel.Valid():
 		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", s.Channel)}

@@ -53,7 +53,7 @@ func (s State) Terminal() bool { return s == StateClosed }
 func (s State) String() string { return string(s) }
 
 // Label returns the state's name in lang.
-func (s State) Label(lang glossary.Language) string { return states.Label(s, lang == glossary.English) }
+func (s State) Label(lang glossary.Language) string { return states.Label(s, string(lang)) }
 
 // MarshalText implements encoding.TextMarshaler. The zero State marshals as
 // the empty string; a name that is not well-formed is an error.
@@ -148,7 +148,7 @@ func (e Event) Valid() bool { return events.Valid(e) }
 func (e Event) String() string { return string(e) }
 
 // Label returns the event's name in lang.
-func (e Event) Label(lang glossary.Language) string { return events.Label(e, lang == glossary.English) }
+func (e Event) Label(lang glossary.Language) string { return events.Label(e, string(lang)) }
 
 // MarshalText implements encoding.TextMarshaler; it fails for a name that
 // is not well-formed.
@@ -200,7 +200,7 @@ func (t CustomerType) String() string { return string(t) }
 
 // Label returns the type's name in lang.
 func (t CustomerType) Label(lang glossary.Language) string {
-	return customerTypes.Label(t, lang == glossary.English)
+	return customerTypes.Label(t, string(lang))
 }
 
 // MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
@@ -254,7 +254,7 @@ func (t Topic) Valid() bool { return topics.Valid(t) }
 func (t Topic) String() string { return string(t) }
 
 // Label returns the topic's name in lang.
-func (t Topic) Label(lang glossary.Language) string { return topics.Label(t, lang == glossary.English) }
+func (t Topic) Label(lang glossary.Language) string { return topics.Label(t, string(lang)) }
 
 // MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
 func (t Topic) MarshalText() ([]byte, error) { return topics.MarshalText(t) }

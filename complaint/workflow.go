@@ -43,6 +43,10 @@ type Options struct {
 	// Lifecycle is the process the workflow runs; nil means [Reference].
 	// New validates it and keeps its own copy.
 	Lifecycle *Lifecycle
+	// Translations add languages (or change the shipped wording): see
+	// [Translation]. A customer may be written to in any language the
+	// workflow has labels for.
+	Translations []Translation
 }
 
 // Hook runs code of the embedding service around transitions.
@@ -133,6 +137,7 @@ type Transition struct {
 // Workflow is not usable: get one from New.
 type Workflow struct {
 	m        *machine
+	labels   *labels
 	consumer Policy
 	business Policy
 	now      func() time.Time
@@ -160,8 +165,13 @@ func New(opts Options) (*Workflow, error) {
 	if err != nil {
 		return nil, err
 	}
+	ls, err := newLabels(m, opts.Translations)
+	if err != nil {
+		return nil, err
+	}
 	w := &Workflow{
 		m:        m,
+		labels:   ls,
 		before:   map[Event][]*Hook{},
 		after:    map[Event][]*Hook{},
 		consumer: DanishConsumerPolicy(),

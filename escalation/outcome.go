@@ -44,7 +44,7 @@ func (o Outcome) String() string { return string(o) }
 
 // Label returns the outcome's name in lang.
 func (o Outcome) Label(lang glossary.Language) string {
-	return outcomes.Label(o, lang == glossary.English)
+	return outcomes.Label(o, string(lang))
 }
 
 // MarshalText implements encoding.TextMarshaler; it fails for an unknown value.

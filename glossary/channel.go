@@ -33,7 +33,7 @@ func (c Channel) Valid() bool { return channels.Valid(c) }
 func (c Channel) String() string { return string(c) }
 
 // Label returns the channel's name in lang.
-func (c Channel) Label(lang Language) string { return channels.Label(c, lang == English) }
+func (c Channel) Label(lang Language) string { return channels.Label(c, string(lang)) }
 
 // MarshalText implements encoding.TextMarshaler; it fails for an unknown value.
 func (c Channel) MarshalText() ([]byte, error) { return channels.MarshalText(c) }

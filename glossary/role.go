@@ -43,7 +43,7 @@ func (r Role) Valid() bool { return roles.Valid(r) }
 func (r Role) String() string { return string(r) }
 
 // Label returns the role's name in lang.
-func (r Role) Label(lang Language) string { return roles.Label(r, lang == English) }
+func (r Role) Label(lang Language) string { return roles.Label(r, string(lang)) }
 
 // MarshalText implements encoding.TextMarshaler. It accepts any
 // well-formed wire name (lower-case letters, digits and underscores), so

@@ -72,7 +72,7 @@ func (t Term) Valid() bool { return terms.Valid(t) }
 func (t Term) String() string { return string(t) }
 
 // Label returns the term's name in lang.
-func (t Term) Label(lang Language) string { return terms.Label(t, lang == English) }
+func (t Term) Label(lang Language) string { return terms.Label(t, string(lang)) }
 
 // Definition returns what the term means, in lang, or "" for an unknown term.
 func (t Term) Definition(lang Language) string {

@@ -70,16 +70,22 @@ func (s *Set[T]) Parse(in string) (T, bool) {
 	return zero, false
 }
 
-// Label returns the label of v in Danish or English, or "" for an unknown v.
-func (s *Set[T]) Label(v T, english bool) string {
+// Shipped reports whether the tables carry labels in the language with
+// code lang: Danish ("da") and English ("en").
+func Shipped(lang string) bool { return lang == "da" || lang == "en" }
+
+// Label returns the label of v in the language with code lang, in English
+// when the tables do not ship that language (see Shipped), or "" for an
+// unknown v.
+func (s *Set[T]) Label(v T, lang string) string {
 	i := s.Index(v)
 	if i < 0 {
 		return ""
 	}
-	if english {
-		return s.entries[i].English
+	if lang == "da" {
+		return s.entries[i].Danish
 	}
-	return s.entries[i].Danish
+	return s.entries[i].English
 }
 
 // Values returns every value in table order.

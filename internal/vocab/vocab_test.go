@@ -29,8 +29,10 @@ func TestSet(t *testing.T) {
 	var c color = "blue"
 	assert.ErrorIs(t, s.UnmarshalText(&c, []byte("green")), errUnknown)
 	assert.Equal(t, color("blue"), c)
-	assert.Equal(t, "blå", s.Label("blue", false))
-	assert.Equal(t, "", s.Label("green", true))
+	assert.Equal(t, "blå", s.Label("blue", "da"))
+	assert.Equal(t, "blue", s.Label("blue", "en"))
+	assert.Equal(t, "blue", s.Label("blue", "sv"), "a language the tables do not ship falls back to English")
+	assert.Equal(t, "", s.Label("green", "en"))
 	assert.Panics(t, func() {
 		New("dup", errf, Entry[color]{Value: "a", Danish: "a", English: "a"}, Entry[color]{Value: "a", Danish: "b", English: "b"})
 	})
