@@ -175,7 +175,7 @@ func TestRoleMatrix(t *testing.T) {
 func TestCanMatchesMatrix(t *testing.T) {
 	w, err := complaint.New(complaint.Options{})
 	require.NoError(t, err)
-	for _, p := range complainttest.Pairs() {
+	for _, p := range complainttest.Pairs(w) {
 		c := complainttest.InState(t, w, p.From, nil)
 		for _, r := range glossary.Roles() {
 			_, wantErr := designExpect(string(p.From), string(p.Event), string(r))
@@ -297,10 +297,10 @@ func TestPathTo(t *testing.T) {
 	for _, s := range complaint.States() {
 		c := complainttest.InState(t, w, s, nil)
 		assert.Equal(t, s, c.State())
-		assert.Equal(t, len(complainttest.PathTo(s))+1, c.Version())
+		assert.Equal(t, len(complainttest.PathTo(w, s))+1, c.Version())
 	}
-	assert.Equal(t, []complaint.Event{complaint.EventAnswer, complaint.EventEscalate, complaint.EventReview}, complainttest.PathTo(complaint.StateReviewed))
-	assert.Nil(t, complainttest.PathTo("nowhere"))
+	assert.Equal(t, []complaint.Event{complaint.EventAnswer, complaint.EventEscalate, complaint.EventReview}, complainttest.PathTo(w, complaint.StateReviewed))
+	assert.Nil(t, complainttest.PathTo(w, "nowhere"))
 }
 
 func TestParseEvent(t *testing.T) {

@@ -91,7 +91,7 @@ func (f *fixture) open(tb testing.TB, state complaint.State) *complaint.Complain
 	tb.Helper()
 	c, err := store.OpenComplaint(ctx, f.s, f.w, complainttest.Intake())
 	require.NoError(tb, err)
-	for _, e := range complainttest.PathTo(state) {
+	for _, e := range complainttest.PathTo(f.w, state) {
 		c = f.fire(tb, c.ID(), e)
 	}
 	return c

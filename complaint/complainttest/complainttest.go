@@ -131,9 +131,10 @@ func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) compla
 	return in
 }
 
-// PathTo returns the shortest sequence of events from received to s, or
-// nil for received itself or an unknown state.
-func PathTo(s complaint.State) []complaint.Event {
+// PathTo returns the shortest sequence of state-changing events of w's
+// lifecycle from received to s, or nil for received itself or a state the
+// lifecycle does not have.
+func PathTo(w *complaint.Workflow, s complaint.State) []complaint.Event {
 	type node struct {
 		s    complaint.State
 		path []complaint.Event
@@ -146,7 +147,7 @@ func PathTo(s complaint.State) []complaint.Event {
 		if n.s == s {
 			return n.path
 		}
-		for _, e := range complaint.Edges() {
+		for _, e := range w.Edges() {
 			if e.From == n.s && !seen[e.To] {
 				seen[e.To] = true
 				queue = append(queue, node{s: e.To, path: append(append([]complaint.Event(nil), n.path...), e.Event)})
@@ -169,7 +170,7 @@ func InState(tb testing.TB, w *complaint.Workflow, s complaint.State, intake *co
 	c, err := w.Open(ctx, in)
 	require.NoError(tb, err, "Open")
 	if s != complaint.StateReceived {
-		path := PathTo(s)
+		path := PathTo(w, s)
 		require.NotEmpty(tb, path, "no path to state %q", s)
 		for _, e := range path {
 			_, err := fireFirst(ctx, w, c, e)
@@ -186,7 +187,7 @@ func InState(tb testing.TB, w *complaint.Workflow, s complaint.State, intake *co
 // here: the transition was applied.
 func fireFirst(ctx context.Context, w *complaint.Workflow, c *complaint.Complaint, e complaint.Event) (fired bool, err error) {
 	err = fmt.Errorf("complainttest: no role may fire %s in %s", e, c.State())
-	for _, r := range glossary.Roles() {
+	for _, r := range w.Lifecycle().Roles {
 		in := InputFor(c, e, r)
 		if cerr := w.Check(c, in); cerr != nil {
 			err = cerr
@@ -210,10 +211,7 @@ func AssertAllowed(tb testing.TB, w *complaint.Workflow, from complaint.State, e
 	if !assert.NoError(tb, err, "Fire(%q) from %q as %q", e, from, r) {
 		return false
 	}
-	want := from
-	if e != complaint.EventUpdate {
-		want = targetOf(from, e)
-	}
+	want := targetOf(w, from, e)
 	return assert.Equal(tb, want, c.State(), "Fire(%q) from %q as %q", e, from, r) &&
 		assert.Equal(tb, e, t.Entry.Event)
 }
@@ -230,8 +228,8 @@ func AssertRefused(tb testing.TB, w *complaint.Workflow, from complaint.State, e
 		assert.Equal(tb, before, c.Snapshot(), "a refused Fire(%q) changed the complaint", e)
 }
 
-func targetOf(from complaint.State, e complaint.Event) complaint.State {
-	for _, edge := range complaint.Edges() {
+func targetOf(w *complaint.Workflow, from complaint.State, e complaint.Event) complaint.State {
+	for _, edge := range w.Edges() {
 		if edge.From == from && edge.Event == e {
 			return edge.To
 		}
@@ -248,26 +246,36 @@ type Pair struct {
 	Roles   []glossary.Role // who may fire it when Allowed
 }
 
-// Pairs returns every (state, event) pair, allowed or not, for every
-// fireable event (all but EventOpen), ordered by state and event. Use it to
-// drive table tests over the whole lifecycle; complaint.Edges lists the
-// allowed pairs only.
-func Pairs() []Pair {
+// Pairs returns every (state, event) pair of w's lifecycle, allowed or
+// not, for every fireable event (all but EventOpen), ordered by state and
+// event. Use it to drive table tests over the whole lifecycle;
+// Workflow.Edges lists the allowed pairs only.
+func Pairs(w *complaint.Workflow) []Pair {
 	allowed := map[[2]string]complaint.Edge{}
-	for _, e := range complaint.Edges() {
+	for _, e := range w.Edges() {
 		allowed[[2]string{string(e.From), string(e.Event)}] = e
 	}
+	lc := w.Lifecycle()
 	var out []Pair
-	for _, s := range complaint.States() {
-		for _, e := range complaint.Events() {
-			if e == complaint.EventOpen {
-				continue
-			}
+	for _, spec := range lc.States {
+		s := spec.State
+		for _, e := range fireable(w) {
 			p := Pair{From: s, Event: e}
 			if edge, ok := allowed[[2]string{string(s), string(e)}]; ok {
 				p.Allowed, p.To, p.Roles = true, edge.To, edge.Roles
 			}
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// fireable lists the fireable events of w's lifecycle, in rule order.
+func fireable(w *complaint.Workflow) []complaint.Event {
+	var out []complaint.Event
+	for _, r := range w.Lifecycle().Rules {
+		if !slices.Contains(out, r.Event) {
+			out = append(out, r.Event)
 		}
 	}
 	return out
@@ -297,10 +305,7 @@ func Explore(tb testing.TB, w *complaint.Workflow, depth int, visit func(Path)) 
 		if len(events) == depth {
 			return
 		}
-		for _, e := range complaint.Events() {
-			if e == complaint.EventOpen {
-				continue
-			}
+		for _, e := range fireable(w) {
 			next, err := w.Restore(c.Snapshot())
 			require.NoError(tb, err, "Restore after %v", events)
 			fired, err := fireFirst(ctx, w, next, e)

@@ -55,7 +55,8 @@ func TestAssertRefused(t *testing.T) {
 }
 
 func TestPairs(t *testing.T) {
-	pairs := complainttest.Pairs()
+	w := newWorkflow(t)
+	pairs := complainttest.Pairs(w)
 	assert.Len(t, pairs, len(complaint.States())*(len(complaint.Events())-1))
 	allowed := 0
 	for _, p := range pairs {
@@ -125,4 +126,41 @@ func TestRecorder(t *testing.T) {
 	assert.Equal(t, 2, r.Notifications()[0].Seq, "a copy")
 	r.Reset()
 	assert.Empty(t, r.Keys())
+}
+
+// TestHelpersOnExtendedLifecycle: the helpers follow the workflow's own
+// lifecycle, not the reference one.
+func TestHelpersOnExtendedLifecycle(t *testing.T) {
+	const service complaint.State = "service"
+	lc := complaint.Reference()
+	lc.States = append(lc.States, complaint.StateSpec{State: service, Labels: map[glossary.Language]string{glossary.English: "at service"}})
+	lc.Roles = append(lc.Roles, "technician")
+	lc.Events = append(lc.Events,
+		complaint.EventSpec{Event: "send_to_service", Labels: map[glossary.Language]string{glossary.English: "send"}},
+		complaint.EventSpec{Event: "back_from_service", Labels: map[glossary.Language]string{glossary.English: "back"}})
+	lc.Rules = append(lc.Rules,
+		complaint.Rule{Event: "send_to_service", From: []complaint.State{complaint.StateInProgress}, To: service, Roles: []glossary.Role{glossary.CustomerService}},
+		complaint.Rule{Event: "back_from_service", From: []complaint.State{service}, To: complaint.StateInProgress, Roles: []glossary.Role{"technician"}})
+	w, err := complaint.New(complaint.Options{Lifecycle: &lc, Now: complainttest.NewClock(time.Time{}).Now})
+	require.NoError(t, err)
+
+	assert.Equal(t, []complaint.Event{complaint.EventStart, "send_to_service"}, complainttest.PathTo(w, service))
+	c := complainttest.InState(t, w, service, nil)
+	assert.Equal(t, service, c.State())
+	assert.True(t, complainttest.AssertAllowed(t, w, service, "back_from_service", "technician"))
+	assert.True(t, complainttest.AssertRefused(t, w, service, "back_from_service", glossary.CustomerService, complaint.ErrForbidden))
+
+	found := false
+	for _, p := range complainttest.Pairs(w) {
+		if p.From == service && p.Event == "back_from_service" {
+			found = p.Allowed && p.To == complaint.StateInProgress
+		}
+	}
+	assert.True(t, found, "Pairs lists the extension's pair")
+
+	visited := false
+	complainttest.Explore(t, w, 3, func(p complainttest.Path) {
+		visited = visited || p.Complaint.State() == service
+	})
+	assert.True(t, visited, "Explore walks into the extension's state")
 }
