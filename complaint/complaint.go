@@ -7,6 +7,7 @@ import (
 
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/handover"
 )
 
 // Customer is who made the complaint.
@@ -205,13 +206,19 @@ func (c *Complaint) Decision() (escalation.Decision, bool) {
 // yet, oldest first.
 func (c *Complaint) Pending() []Notification { return clonePending(c.pending) }
 
-// TakePending removes and returns the pending notifications. The caller
-// takes over the duty to deliver them: a store writes them to its outbox in
-// the same transaction as the complaint.
-func (c *Complaint) TakePending() []Notification {
+// takePending removes and returns the pending notifications. Only package
+// store calls it (through internal/handover): the caller takes over the
+// duty to deliver them, writing them to its outbox in the same transaction
+// as the complaint.
+func (c *Complaint) takePending() []Notification {
 	p := c.pending
 	c.pending = nil
 	return p
+}
+
+func init() {
+	handover.TakePending = (*Complaint).takePending
+	handover.Notifies = func(w *Workflow) bool { return w.orDefault().notifier != nil }
 }
 
 // Snapshot returns a deep copy of the complaint's data.

@@ -20,7 +20,7 @@ const (
 	DeadlineEscalationWindow DeadlineName = "escalation_window" // the customer may escalate until then
 )
 
-var deadlineNames = vocab.New("deadline", glossary.NewParseError,
+var deadlineNames = vocab.New("deadline", parseError,
 	vocab.Entry[DeadlineName]{Value: DeadlineFirstResponse, Danish: "første svar", English: "first response"},
 	vocab.Entry[DeadlineName]{Value: DeadlineProgressUpdate, Danish: "statusopdatering", English: "progress update"},
 	vocab.Entry[DeadlineName]{Value: DeadlineDOAReplacement, Danish: "ombytning af DOA-vare", English: "DOA replacement"},

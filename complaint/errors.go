@@ -182,3 +182,7 @@ func (e *ConfigError) Error() string {
 
 // Unwrap returns ErrInvalidConfig.
 func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// parseError reports input that is not in the vocabulary kind, as the
+// glossary package does.
+func parseError(kind, input string) error { return &glossary.ParseError{Kind: kind, Input: input} }

@@ -323,3 +323,40 @@ func TestTranslationRefused(t *testing.T) {
 	_, err := complaint.New(complaint.Options{Translations: []complaint.Translation{swedish(), swedish()}})
 	assert.ErrorIs(t, err, complaint.ErrInvalidConfig, "two translations for one language")
 }
+
+// TestZeroWorkflow: the zero Workflow runs as New(Options{}) would, and a
+// nil one too, without panicking.
+func TestZeroWorkflow(t *testing.T) {
+	for name, w := range map[string]*complaint.Workflow{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			c, err := w.Open(ctx, complainttest.Intake())
+			require.NoError(t, err)
+			assert.True(t, w.Can(c, complaint.EventStart, glossary.CustomerService))
+			assert.Equal(t, []complaint.Event{complaint.EventStart, complaint.EventAnswer, complaint.EventWithdraw,
+				complaint.EventInternalNote, complaint.EventReclassify}, w.Available(c, glossary.CustomerService))
+			_, err = w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService))
+			require.NoError(t, err)
+			back, err := w.Restore(c.Snapshot())
+			require.NoError(t, err)
+			assert.Equal(t, c.Snapshot(), back.Snapshot())
+			assert.Len(t, c.Pending(), 2, "no notifier: they wait on the complaint")
+			assert.Equal(t, complaint.Edges(), w.Edges())
+			assert.Equal(t, "modtaget", w.Label(complaint.StateReceived, glossary.Danish))
+		})
+	}
+}
+
+// TestCheckAndCanAgree: for every (state, event, role), Can says yes
+// exactly when Check accepts the helpers' input by that role, so a menu
+// built from Available never offers what Fire refuses.
+func TestCheckAndCanAgree(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	for _, p := range complainttest.Pairs(f.w) {
+		c := complainttest.InState(t, f.w, p.From, nil)
+		for _, r := range f.w.Lifecycle().Roles {
+			err := f.w.Check(c, complainttest.InputFor(c, p.Event, r))
+			assert.Equal(t, err == nil, f.w.Can(c, p.Event, r), "%s in %s by %s: Check says %v", p.Event, p.From, r, err)
+			assert.Equal(t, err == nil, slices.Contains(f.w.Available(c, r), p.Event), "Available(%s) in %s", r, p.From)
+		}
+	}
+}

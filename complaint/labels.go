@@ -138,6 +138,7 @@ func (l *labels) lookup(v Labeled, lang glossary.Language) (string, bool) {
 // label, else the shipped label, else the English one, else the wire name.
 // It never fails: [Workflow.MissingLabels] reports what falls back.
 func (w *Workflow) Label(v Labeled, lang glossary.Language) string {
+	w = w.orDefault()
 	if s, ok := w.labels.lookup(v, lang); ok {
 		return s
 	}
@@ -150,6 +151,7 @@ func (w *Workflow) Label(v Labeled, lang glossary.Language) string {
 // Languages returns the languages the workflow writes in: the shipped ones
 // and those it has a translation for, sorted.
 func (w *Workflow) Languages() []glossary.Language {
+	w = w.orDefault()
 	out := glossary.Languages()
 	for lang := range w.labels.names {
 		if !slices.Contains(out, lang) {
@@ -204,6 +206,7 @@ func (w *Workflow) labeled() []Labeled {
 // instructions" when the customer texts lack them. It is empty for the
 // shipped languages with the reference lifecycle.
 func (w *Workflow) MissingLabels(lang glossary.Language) []string {
+	w = w.orDefault()
 	var out []string
 	for _, v := range w.labeled() {
 		if _, ok := w.labels.lookup(v, lang); !ok {

@@ -74,9 +74,9 @@ type EscalationInfo struct {
 // give the same key.
 func (n *Notification) Key() string {
 	if n.Topic == TopicReminder && n.Data.Deadline != nil {
-		return NotificationKey(n.ComplaintID, n.Seq, Topic(string(TopicReminder)+"."+string(n.Data.Deadline.Name)), n.Recipient)
+		return notificationKey(n.ComplaintID, n.Seq, Topic(string(TopicReminder)+"."+string(n.Data.Deadline.Name)), n.Recipient)
 	}
-	return NotificationKey(n.ComplaintID, n.Seq, n.Topic, n.Recipient)
+	return notificationKey(n.ComplaintID, n.Seq, n.Topic, n.Recipient)
 }
 
 // notificationJSON is the wire form of a Notification: its fields and its
@@ -137,7 +137,7 @@ func (n Notification) clone() Notification {
 
 // NotificationKey returns the idempotency key of the notification on topic
 // for recipient produced by history entry seq of complaint id.
-func NotificationKey(id string, seq int, topic Topic, recipient glossary.Role) string {
+func notificationKey(id string, seq int, topic Topic, recipient glossary.Role) string {
 	return id + "/" + strconv.Itoa(seq) + "/" + string(topic) + "/" + string(recipient)
 }
 
@@ -238,6 +238,7 @@ func (w *Workflow) escalationInfo(c *Complaint) *EscalationInfo {
 // *DeliveryError (matching ErrUndelivered); the rest stay pending. Without a
 // Notifier it does nothing and returns nil.
 func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
+	w = w.orDefault()
 	if w.notifier == nil || c == nil {
 		return nil
 	}
@@ -269,6 +270,7 @@ func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
 // nothing: deliver the reminders as the service sees fit; their keys repeat
 // while a complaint does not change, so a receiver can drop repeats.
 func (w *Workflow) Sweep(t time.Time, complaints []*Complaint) []Notification {
+	w = w.orDefault()
 	var out []Notification
 	for _, c := range complaints {
 		if c == nil {

@@ -54,3 +54,39 @@ func TestReadmePresetTable(t *testing.T) {
 	}
 	assert.Contains(t, string(readme), want, "README's policy table is stale")
 }
+
+// lifecycleTable renders README's table of state-changing events from the
+// reference lifecycle.
+func lifecycleTable() string {
+	var sb strings.Builder
+	sb.WriteString("| event | from | to | who may fire it |\n|---|---|---|---|\n")
+	join := func(vs []string) string { return strings.Join(vs, ", ") }
+	for _, r := range complaint.Reference().Rules {
+		if r.To == "" {
+			continue
+		}
+		var from, roles []string
+		for _, f := range r.From {
+			from = append(from, string(f))
+		}
+		for _, ro := range r.Roles {
+			roles = append(roles, string(ro))
+		}
+		who := join(roles)
+		if r.Event == complaint.EventReview {
+			who += " (impartial)"
+		}
+		fmt.Fprintf(&sb, "| `%s` | %s | %s | %s |\n", r.Event, join(from), r.To, who)
+	}
+	return sb.String()
+}
+
+func TestReadmeLifecycleTable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	want := lifecycleTable()
+	if !strings.Contains(string(readme), want) {
+		t.Logf("README.md should contain:\n%s", want)
+	}
+	assert.Contains(t, string(readme), want, "README's lifecycle table is stale")
+}

@@ -18,6 +18,7 @@ import (
 // and version; and one whose intake data, final answer, referral or
 // decision is missing or invalid. The complaint shares no memory with s.
 func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
+	w = w.orDefault()
 	if err := w.validateSnapshot(&s); err != nil {
 		return nil, err
 	}
@@ -44,6 +45,7 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 // RestoreJSON decodes a complaint from its JSON form (as MarshalJSON
 // writes it) and restores it. Unknown fields are refused.
 func (w *Workflow) RestoreJSON(data []byte) (*Complaint, error) {
+	w = w.orDefault()
 	var s Snapshot
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -88,7 +88,7 @@ func requireText(field, s string, max int) error {
 
 func (w *Workflow) checkActor(field string, a glossary.Actor) error {
 	if !w.m.roles[a.Role] {
-		return &InputError{Field: field + ".role", Problem: fmt.Sprintf("unknown role %q", a.Role), Err: glossary.NewParseError("role", string(a.Role))}
+		return &InputError{Field: field + ".role", Problem: fmt.Sprintf("unknown role %q", a.Role), Err: parseError("role", string(a.Role))}
 	}
 	if problem := idProblem(a.ID); problem != "" {
 		return &InputError{Field: field + ".id", Problem: problem}
@@ -114,10 +114,10 @@ func (w *Workflow) validateIntake(in *Intake) error {
 		return &InputError{Field: "customer.language", Problem: fmt.Sprintf("the workflow does not write in %q (see Options.Translations)", cu.Language)}
 	}
 	if !in.Channel.Valid() {
-		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", in.Channel), Err: glossary.NewParseError("channel", string(in.Channel))}
+		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", in.Channel), Err: parseError("channel", string(in.Channel))}
 	}
 	if !in.Kind.Valid() {
-		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
+		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: parseError("term", string(in.Kind))}
 	}
 	if !deliveryInRange(in.Product.DeliveredAt) {
 		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
@@ -229,7 +229,7 @@ func (w *Workflow) check(c *Complaint, in Input) (*Rule, error) {
 		return nil, &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
 	}
 	if !w.m.known(in.Event) {
-		return nil, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: glossary.NewParseError("event", string(in.Event))}
+		return nil, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: parseError("event", string(in.Event))}
 	}
 	if err := w.checkActor("actor", in.Actor); err != nil {
 		return nil, err
@@ -303,7 +303,7 @@ func checkPayload(in Input, needs Payload) error {
 		}
 	case NeedsKind:
 		if !in.Kind.Valid() {
-			return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: glossary.NewParseError("term", string(in.Kind))}
+			return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: parseError("term", string(in.Kind))}
 		}
 	}
 	return nil

@@ -24,7 +24,7 @@ const (
 	StateClosed                    State = "closed"   // terminal
 )
 
-var states = vocab.New("state", glossary.NewParseError,
+var states = vocab.New("state", parseError,
 	vocab.Entry[State]{Value: StateReceived, Danish: "modtaget", English: "received"},
 	vocab.Entry[State]{Value: StateInProgress, Danish: "under behandling", English: "in progress"},
 	vocab.Entry[State]{Value: StateAwaitingCustomer, Danish: "afventer kunden", English: "awaiting customer"},
@@ -114,7 +114,7 @@ const (
 	EventFulfil Event = "fulfil"
 )
 
-var events = vocab.New("event", glossary.NewParseError,
+var events = vocab.New("event", parseError,
 	vocab.Entry[Event]{Value: EventOpen, Danish: "oprettet", English: "open"},
 	vocab.Entry[Event]{Value: EventStart, Danish: "påbegynd", English: "start"},
 	vocab.Entry[Event]{Value: EventRequestInfo, Danish: "bed om oplysninger", English: "request information"},
@@ -184,7 +184,7 @@ const (
 	Business CustomerType = "business"
 )
 
-var customerTypes = vocab.New("customer type", glossary.NewParseError,
+var customerTypes = vocab.New("customer type", parseError,
 	vocab.Entry[CustomerType]{Value: Consumer, Danish: "forbruger", English: "consumer"},
 	vocab.Entry[CustomerType]{Value: Business, Danish: "erhvervskunde", English: "business"},
 )
@@ -227,7 +227,7 @@ const (
 	TopicReminder      Topic = "reminder"       // a deadline is overdue (addressed to whoever owns it)
 )
 
-var topics = vocab.New("topic", glossary.NewParseError,
+var topics = vocab.New("topic", parseError,
 	vocab.Entry[Topic]{Value: TopicAcknowledged, Danish: "kvittering for modtagelse", English: "acknowledged"},
 	vocab.Entry[Topic]{Value: TopicStarted, Danish: "sagen er påbegyndt", English: "started"},
 	vocab.Entry[Topic]{Value: TopicInfoRequested, Danish: "oplysninger efterspurgt", English: "information requested"},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/klageflow/klage/escalation"
@@ -134,7 +135,9 @@ type Transition struct {
 // Workflow runs complaints through a [Lifecycle]. It is built and
 // validated by [New]; it holds configuration only and is safe for
 // concurrent use by multiple goroutines, on different complaints. The zero
-// Workflow is not usable: get one from New.
+// Workflow (and a nil *Workflow) works as New(Options{}) would: the
+// reference lifecycle, the Danish policies, the system clock, random ids,
+// no notifier and no hooks.
 type Workflow struct {
 	m        *machine
 	labels   *labels
@@ -246,6 +249,23 @@ func New(opts Options) (*Workflow, error) {
 	return w, nil
 }
 
+// defaultWorkflow is what a zero Workflow runs as.
+var defaultWorkflow = sync.OnceValue(func() *Workflow {
+	w, err := New(Options{})
+	if err != nil {
+		panic("complaint: the default options are invalid: " + err.Error()) // a bug in this package, caught by every test
+	}
+	return w
+})
+
+// orDefault returns w, or the default workflow when w is zero.
+func (w *Workflow) orDefault() *Workflow {
+	if w == nil || w.m == nil {
+		return defaultWorkflow()
+	}
+	return w
+}
+
 func randomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents this since Go 1.24)
@@ -253,28 +273,38 @@ func randomID() string {
 }
 
 // Lifecycle returns a copy of the lifecycle the workflow runs.
-func (w *Workflow) Lifecycle() Lifecycle { return w.m.lc.clone() }
+func (w *Workflow) Lifecycle() Lifecycle {
+	w = w.orDefault()
+	return w.m.lc.clone()
+}
 
 // Edges returns every allowed (state, event) pair of the workflow's
 // lifecycle, as [Edges] does for the reference one.
-func (w *Workflow) Edges() []Edge { return w.m.edges() }
+func (w *Workflow) Edges() []Edge {
+	w = w.orDefault()
+	return w.m.edges()
+}
 
 // Diagram renders the workflow's lifecycle, as [Diagram] does the
 // reference one.
-func (w *Workflow) Diagram(format DiagramFormat) (string, error) { return w.m.diagram(format) }
+func (w *Workflow) Diagram(format DiagramFormat) (string, error) {
+	w = w.orDefault()
+	return w.m.diagram(format)
+}
 
 // Now returns the current time by the workflow's clock ([Options].Now).
 // Stores stamp their rows with it, so that one injected clock drives a
 // whole deployment in tests.
-func (w *Workflow) Now() time.Time { return w.now() }
-
-// HasNotifier reports whether the workflow delivers notifications itself.
-// Stores refuse such a workflow: with a store, notifications must wait in
-// its outbox until the transition that produced them is saved.
-func (w *Workflow) HasNotifier() bool { return w.notifier != nil }
+func (w *Workflow) Now() time.Time {
+	w = w.orDefault()
+	return w.now()
+}
 
 // Policy returns the policy that applies to customers of type t.
-func (w *Workflow) Policy(t CustomerType) Policy { return *w.policyFor(t) }
+func (w *Workflow) Policy(t CustomerType) Policy {
+	w = w.orDefault()
+	return *w.policyFor(t)
+}
 
 func (w *Workflow) policyFor(t CustomerType) *Policy {
 	if t == Business {
@@ -311,6 +341,7 @@ type Intake struct {
 // and a *DeliveryError: the complaint was opened and the acknowledgement
 // stays pending on it.
 func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
+	w = w.orDefault()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -372,6 +403,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 // transition was applied but a notification was not delivered; it stays
 // pending on c.
 func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition, error) {
+	w = w.orDefault()
 	if err := ctx.Err(); err != nil {
 		return Transition{}, err
 	}
@@ -405,7 +437,8 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 // (impartiality, required payloads) are checked by Fire only. Can does not
 // allocate.
 func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
-	if w == nil || w.m == nil || c == nil || len(c.history) == 0 {
+	w = w.orDefault()
+	if c == nil || len(c.history) == 0 {
 		return false
 	}
 	rule := w.m.rule(c.state, e)
@@ -419,6 +452,7 @@ func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
 // Available returns the events an actor in role r can fire on c now, in
 // lifecycle order.
 func (w *Workflow) Available(c *Complaint, r glossary.Role) []Event {
+	w = w.orDefault()
 	var out []Event
 	for _, e := range w.m.events {
 		if w.Can(c, e, r) {
@@ -432,6 +466,7 @@ func (w *Workflow) Available(c *Complaint, r glossary.Role) []Event {
 // anything and without running hooks. It returns the error Fire would
 // return, or nil.
 func (w *Workflow) Check(c *Complaint, in Input) error {
+	w = w.orDefault()
 	_, err := w.check(c, in)
 	return err
 }

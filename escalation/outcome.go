@@ -19,7 +19,7 @@ const (
 	Rejected Outcome = "rejected"
 )
 
-var outcomes = vocab.New("outcome", glossary.NewParseError,
+var outcomes = vocab.New("outcome", parseError,
 	vocab.Entry[Outcome]{Value: Upheld, Danish: "medhold", English: "upheld"},
 	vocab.Entry[Outcome]{Value: PartlyUpheld, Danish: "delvist medhold", English: "partly upheld"},
 	vocab.Entry[Outcome]{Value: Rejected, Danish: "afvist", English: "rejected"},
@@ -52,3 +52,7 @@ func (o Outcome) MarshalText() ([]byte, error) { return outcomes.MarshalText(o) 
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (o *Outcome) UnmarshalText(b []byte) error { return outcomes.UnmarshalText(o, b) }
+
+// parseError reports input that is not in the vocabulary kind, as the
+// glossary package does.
+func parseError(kind, input string) error { return &glossary.ParseError{Kind: kind, Input: input} }

@@ -13,7 +13,7 @@ const (
 	Web   Channel = "web"   // a complaint form on the website
 )
 
-var channels = vocab.New("channel", NewParseError,
+var channels = vocab.New("channel", newParseError,
 	vocab.Entry[Channel]{Value: Email, Danish: "e-mail", English: "e-mail"},
 	vocab.Entry[Channel]{Value: Chat, Danish: "chat", English: "chat"},
 	vocab.Entry[Channel]{Value: Phone, Danish: "telefon", English: "phone"},

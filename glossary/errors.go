@@ -24,9 +24,9 @@ func (e *ParseError) Error() string {
 // Unwrap returns ErrUnknown.
 func (e *ParseError) Unwrap() error { return ErrUnknown }
 
-// NewParseError returns a *ParseError for input in the vocabulary kind. The
-// other klage packages use it so that every unknown wire name is reported the
-// same way.
-func NewParseError(kind, input string) error {
+// newParseError returns a *ParseError for input in the vocabulary kind.
+// The other klage packages build a *ParseError the same way, so that every
+// unknown wire name is reported alike.
+func newParseError(kind, input string) error {
 	return &ParseError{Kind: kind, Input: input}
 }

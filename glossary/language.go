@@ -30,7 +30,7 @@ func (l Language) Code() bool {
 	return true
 }
 
-var languages = vocab.New("language", NewParseError,
+var languages = vocab.New("language", newParseError,
 	vocab.Entry[Language]{Value: Danish, Danish: "dansk", English: "Danish", Aliases: []string{"dansk", "danish", "da-DK"}},
 	vocab.Entry[Language]{Value: English, Danish: "engelsk", English: "English", Aliases: []string{"engelsk", "english", "en-GB", "en-US"}},
 )

@@ -22,7 +22,7 @@ const (
 	System Role = "system"
 )
 
-var roles = vocab.New("role", NewParseError,
+var roles = vocab.New("role", newParseError,
 	vocab.Entry[Role]{Value: Customer, Danish: "kunde", English: "customer"},
 	vocab.Entry[Role]{Value: CustomerService, Danish: "kundeservice", English: "customer service"},
 	vocab.Entry[Role]{Value: ComplaintsDepartment, Danish: "Klageafdelingen", English: "Complaints Department"},

@@ -25,7 +25,7 @@ const (
 	Claim Term = "claim"
 )
 
-var terms = vocab.New("term", NewParseError,
+var terms = vocab.New("term", newParseError,
 	vocab.Entry[Term]{Value: Service, Danish: "service", English: "service", Aliases: []string{"service"}},
 	vocab.Entry[Term]{Value: Support, Danish: "support", English: "support", Aliases: []string{"support"}},
 	vocab.Entry[Term]{Value: DOA, Danish: "DOA (defekt ved levering)", English: "DOA (dead on arrival)",

@@ -110,7 +110,7 @@ func benchTransition(b *testing.B, dsn string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := store.Transition(ctx, s, f.w, cs[i%n].ID(), inputs[(i/n)&1], store.TransitionOptions{}); err != nil {
+		if _, _, err := store.Fire(ctx, s, f.w, cs[i%n].ID(), inputs[(i/n)&1], store.FireOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

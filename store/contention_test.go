@@ -61,7 +61,7 @@ func TestContendMemory(t *testing.T) {
 				}
 				in := choices[rng.IntN(len(choices))]
 				start.Wait()
-				_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{ExpectedVersion: version})
+				_, _, err := store.Fire(ctx, f.s, f.w, c.ID(), in, store.FireOptions{ExpectedVersion: version})
 				switch {
 				case err == nil:
 					wins.Add(1)
@@ -133,7 +133,7 @@ func TestConcurrentPostgresReplicas(t *testing.T) {
 	)
 	ids := make([]string, complaints)
 	for i := range ids {
-		c, err := store.OpenComplaint(ctx, replicas[i%2], f.w, complainttest.Intake())
+		c, err := store.Receive(ctx, replicas[i%2], f.w, complainttest.Intake())
 		require.NoError(t, err)
 		ids[i] = c.ID()
 	}
@@ -168,7 +168,7 @@ func TestConcurrentPostgresReplicas(t *testing.T) {
 						}
 						step := lifecyclePath[c.Version()-1]
 						in := complainttest.InputFor(c, step.e, step.r)
-						_, tr, err := store.Transition(ctx, s, f.w, id, in, store.TransitionOptions{ExpectedVersion: c.Version()})
+						_, tr, err := store.Fire(ctx, s, f.w, id, in, store.FireOptions{ExpectedVersion: c.Version()})
 						switch {
 						case err == nil:
 							transitions.Add(1)

@@ -68,11 +68,11 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 				return err
 			}},
 			{"Transition", func(ctx context.Context) error {
-				_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventUpdate, glossary.CustomerService), store.TransitionOptions{})
+				_, _, err := store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventUpdate, glossary.CustomerService), store.FireOptions{})
 				return err
 			}},
-			{"OpenComplaint", func(ctx context.Context) error {
-				_, err := store.OpenComplaint(ctx, f.s, f.w, complainttest.Intake())
+			{"Receive", func(ctx context.Context) error {
+				_, err := store.Receive(ctx, f.s, f.w, complainttest.Intake())
 				return err
 			}},
 			{"Relay.RunOnce", func(ctx context.Context) error {
@@ -110,7 +110,7 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 			}
 		}
 		// Everything still works.
-		got, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService), store.TransitionOptions{})
+		got, _, err := store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService), store.FireOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, complaint.StateAwaitingCustomer, got.State())
 		_, err = (&store.Relay{Outbox: f.s, Notifier: &complainttest.Recorder{}, Now: f.clock.Now}).RunOnce(ctx)
@@ -129,7 +129,7 @@ func TestImpartialityEveryEntryPoint(t *testing.T) {
 
 		_, err := f.w.Fire(ctx, c, in)
 		assert.ErrorIs(t, err, complaint.ErrNotImpartial, "library")
-		_, _, err = store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{})
+		_, _, err = store.Fire(ctx, f.s, f.w, c.ID(), in, store.FireOptions{})
 		assert.ErrorIs(t, err, complaint.ErrNotImpartial, "store helper")
 
 		// A snapshot whose review was made by the agent does not restore.

@@ -129,7 +129,7 @@ func TestTransitionLifecycle(t *testing.T) {
 			{complaint.EventClose, glossary.ComplaintsDepartment},
 		} {
 			f.clock.Advance(time.Hour)
-			got, tr, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, step.e, step.r), store.TransitionOptions{})
+			got, tr, err := store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, step.e, step.r), store.FireOptions{})
 			require.NoError(t, err, "%s", step.e)
 			produced += tr.Produced
 			c = got
@@ -159,9 +159,9 @@ func TestTransitionLifecycle(t *testing.T) {
 func TestTransitionRefusedWritesNothing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		c := f.open(t, complaint.StateReceived)
-		_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventEscalate, glossary.Customer), store.TransitionOptions{})
+		_, _, err := store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventEscalate, glossary.Customer), store.FireOptions{})
 		require.ErrorIs(t, err, complaint.ErrInvalidTransition)
-		_, _, err = store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.Customer), store.TransitionOptions{})
+		_, _, err = store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.Customer), store.FireOptions{})
 		require.ErrorIs(t, err, complaint.ErrForbidden)
 		got, err := f.s.Get(ctx, c.ID())
 		require.NoError(t, err)
@@ -170,7 +170,7 @@ func TestTransitionRefusedWritesNothing(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, ns, 1)
 
-		_, _, err = store.Transition(ctx, f.s, f.w, "K-404", complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		_, _, err = store.Fire(ctx, f.s, f.w, "K-404", complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.FireOptions{})
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
@@ -179,11 +179,11 @@ func TestTransitionExpectedVersion(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		c := f.open(t, complaint.StateInProgress)
 		in := complainttest.InputFor(c, complaint.EventUpdate, glossary.CustomerService)
-		_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{ExpectedVersion: c.Version() - 1})
+		_, _, err := store.Fire(ctx, f.s, f.w, c.ID(), in, store.FireOptions{ExpectedVersion: c.Version() - 1})
 		var ce *store.ConflictError
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, c.Version(), ce.Actual)
-		got, tr, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{ExpectedVersion: c.Version()})
+		got, tr, err := store.Fire(ctx, f.s, f.w, c.ID(), in, store.FireOptions{ExpectedVersion: c.Version()})
 		require.NoError(t, err)
 		assert.Equal(t, c.Version()+1, got.Version())
 		assert.Equal(t, complaint.EventUpdate, tr.Entry.Event)
@@ -203,7 +203,7 @@ func TestConcurrentTransitionsRetry(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				in := complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "update " + string(rune('A'+i))}
-				_, _, err := store.Transition(ctx, f.s, f.w, c.ID(), in, store.TransitionOptions{MaxAttempts: 2 * n})
+				_, _, err := store.Fire(ctx, f.s, f.w, c.ID(), in, store.FireOptions{MaxAttempts: 2 * n})
 				errs <- err
 			}()
 		}
@@ -392,12 +392,12 @@ func TestCancelledContext(t *testing.T) {
 		cancel()
 		_, err := f.s.Get(cancelled, c.ID())
 		assert.ErrorIs(t, err, context.Canceled)
-		_, _, err = store.Transition(cancelled, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		_, _, err = store.Fire(cancelled, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.FireOptions{})
 		assert.ErrorIs(t, err, context.Canceled)
 		got, err := f.s.Get(ctx, c.ID())
 		require.NoError(t, err)
 		assert.Equal(t, 1, got.Version(), "nothing was written")
-		_, _, err = store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		_, _, err = store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.FireOptions{})
 		assert.NoError(t, err, "the store stays usable")
 	})
 }
@@ -437,12 +437,10 @@ func TestWorkflowWithNotifierRefused(t *testing.T) {
 		rec := &complainttest.Recorder{}
 		w, err := complaint.New(complaint.Options{Now: f.clock.Now, Notifier: rec})
 		require.NoError(t, err)
-		assert.True(t, w.HasNotifier())
-		assert.False(t, f.w.HasNotifier())
 
-		_, err = store.OpenComplaint(ctx, f.s, w, complainttest.Intake())
+		_, err = store.Receive(ctx, f.s, w, complainttest.Intake())
 		assert.ErrorIs(t, err, store.ErrWorkflowNotifies)
-		_, _, err = store.Transition(ctx, f.s, w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.TransitionOptions{})
+		_, _, err = store.Fire(ctx, f.s, w, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.FireOptions{})
 		assert.ErrorIs(t, err, store.ErrWorkflowNotifies)
 
 		assert.Empty(t, rec.Keys(), "nothing was sent")
@@ -467,4 +465,18 @@ func TestRelayRunSurvivesFailingPasses(t *testing.T) {
 	defer cancel()
 	assert.ErrorIs(t, relay.Run(runCtx), context.DeadlineExceeded)
 	assert.GreaterOrEqual(t, bytes.Count(logs.Bytes(), []byte("relay pass failed")), 2, "failed passes are logged and retried")
+}
+
+// TestZeroMemory: the zero Memory is an empty store on the reference
+// lifecycle.
+func TestZeroMemory(t *testing.T) {
+	var m store.Memory
+	c, err := store.Receive(ctx, &m, nil, complainttest.Intake())
+	require.NoError(t, err)
+	got, _, err := store.Fire(ctx, &m, nil, c.ID(), complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService), store.FireOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, complaint.StateInProgress, got.State())
+	pending, err := m.Pending(ctx, 10)
+	require.NoError(t, err)
+	assert.Len(t, pending, 2)
 }

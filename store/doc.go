@@ -5,7 +5,7 @@
 // Every complaint has a version. Save writes a complaint only if the stored
 // version is the one it was loaded at (optimistic concurrency): of two
 // replicas that change the same complaint at once, one wins and the other
-// gets a *ConflictError. Transition wraps the load, fire and save cycle and
+// gets a *ConflictError. [Fire] wraps the load, fire and save cycle and
 // retries a bounded number of times on conflict.
 //
 // With every save the store appends the new history entries to an

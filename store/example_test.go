@@ -23,16 +23,16 @@ func ExampleTransition() {
 	w, _ := complaint.New(complaint.Options{Now: exampleClock(), NewID: func() string { return "K-1" }})
 	s := store.NewMemory(w) // store.Open(ctx, w, "klage.db") for SQLite, a postgres:// URL for PostgreSQL
 
-	c, _ := store.OpenComplaint(ctx, s, w, complaint.Intake{
+	c, _ := store.Receive(ctx, s, w, complaint.Intake{
 		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Consumer}, Channel: glossary.Phone,
 		Kind: glossary.Warranty, Product: complaint.Product{Name: "Router"}, Description: "Drops the connection.",
 	})
 	start := complaint.Input{Event: complaint.EventStart, Actor: glossary.Actor{ID: "anna", Role: glossary.CustomerService}}
-	c, _, err := store.Transition(ctx, s, w, c.ID(), start, store.TransitionOptions{ExpectedVersion: 1})
+	c, _, err := store.Fire(ctx, s, w, c.ID(), start, store.FireOptions{ExpectedVersion: 1})
 	fmt.Println(c.State(), c.Version(), err)
 
 	update := complaint.Input{Event: complaint.EventUpdate, Actor: glossary.Actor{ID: "anna", Role: glossary.CustomerService}, Note: "Testing it."}
-	_, _, err = store.Transition(ctx, s, w, "K-1", update, store.TransitionOptions{ExpectedVersion: 1})
+	_, _, err = store.Fire(ctx, s, w, "K-1", update, store.FireOptions{ExpectedVersion: 1})
 	fmt.Println(errors.Is(err, store.ErrConflict), err)
 	// Output:
 	// in_progress 2 <nil>
@@ -46,7 +46,7 @@ func ExampleRelay() {
 	now := exampleClock()
 	w, _ := complaint.New(complaint.Options{Now: now, NewID: func() string { return "K-2" }})
 	s := store.NewMemory(w)
-	_, _ = store.OpenComplaint(ctx, s, w, complaint.Intake{
+	_, _ = store.Receive(ctx, s, w, complaint.Intake{
 		Customer: complaint.Customer{ID: "cust-8", Type: complaint.Consumer}, Channel: glossary.Email,
 		Kind: glossary.DOA, Product: complaint.Product{Name: "Tablet"}, Description: "Dead on arrival.",
 	})

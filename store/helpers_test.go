@@ -12,6 +12,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/internal/pgtest"
 	"github.com/klageflow/klage/store"
 )
@@ -89,7 +90,7 @@ func newFixture(tb testing.TB) *fixture {
 // legal events, saving each step.
 func (f *fixture) open(tb testing.TB, state complaint.State) *complaint.Complaint {
 	tb.Helper()
-	c, err := store.OpenComplaint(ctx, f.s, f.w, complainttest.Intake())
+	c, err := store.Receive(ctx, f.s, f.w, complainttest.Intake())
 	require.NoError(tb, err)
 	for _, e := range complainttest.PathTo(f.w, state) {
 		c = f.fire(tb, c.ID(), e)
@@ -97,7 +98,7 @@ func (f *fixture) open(tb testing.TB, state complaint.State) *complaint.Complain
 	return c
 }
 
-// fire fires e by the first role that may, through store.Transition.
+// fire fires e by the first role that may, through store.Fire.
 func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.Complaint {
 	tb.Helper()
 	c, err := f.s.Get(ctx, id)
@@ -111,11 +112,18 @@ func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.C
 			if f.w.Check(c, in) != nil {
 				continue
 			}
-			got, _, err := store.Transition(ctx, f.s, f.w, id, in, store.TransitionOptions{})
+			got, _, err := store.Fire(ctx, f.s, f.w, id, in, store.FireOptions{})
 			require.NoError(tb, err, "Transition(%q)", e)
 			return got
 		}
 	}
 	tb.Fatalf("no role may fire %s in %s", e, c.State())
 	return nil
+}
+
+// notificationKey is the idempotency key of the notification on topic for
+// recipient made by history entry seq of complaint id.
+func notificationKey(id string, seq int, topic complaint.Topic, recipient glossary.Role) string {
+	n := complaint.Notification{ComplaintID: id, Seq: seq, Topic: topic, Recipient: recipient}
+	return n.Key()
 }

@@ -10,9 +10,11 @@ import (
 	"github.com/klageflow/klage/complaint"
 )
 
-// Memory is a Store in memory, for tests and demos. It keeps snapshots, so
-// a complaint it returns shares no memory with what it holds. It is safe for
-// concurrent use.
+// Memory is a Store and Outbox in memory, for tests and demos. It keeps
+// snapshots, so a complaint it returns shares no memory with what it holds.
+// It is safe for concurrent use. The zero Memory is an empty store that
+// restores complaints with the zero complaint.Workflow (the reference
+// lifecycle); NewMemory gives it a workflow of your own.
 type Memory struct {
 	w *complaint.Workflow
 
@@ -49,6 +51,13 @@ func (m *Memory) record(c *complaint.Complaint) *memComplaint {
 	return &memComplaint{snap: s, nextDue: next}
 }
 
+// lazyInit makes the zero Memory usable; m.mu is held.
+func (m *Memory) lazyInit() {
+	if m.complaints == nil {
+		m.complaints, m.byKey = map[string]*memComplaint{}, map[string]*memMessage{}
+	}
+}
+
 // write appends ns to the outbox; m.mu is held.
 func (m *Memory) write(ns []complaint.Notification) {
 	for _, n := range ns {
@@ -70,11 +79,12 @@ func (m *Memory) Create(ctx context.Context, c *complaint.Complaint) error {
 	rec := m.record(c)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.lazyInit()
 	if _, ok := m.complaints[c.ID()]; ok {
 		return ErrExists
 	}
 	m.complaints[c.ID()] = rec
-	m.write(c.TakePending())
+	m.write(takePending(c))
 	return nil
 }
 
@@ -115,7 +125,7 @@ func (m *Memory) Save(ctx context.Context, c *complaint.Complaint, expectedVersi
 		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: old.snap.Version}
 	}
 	m.complaints[c.ID()] = rec
-	m.write(c.TakePending())
+	m.write(takePending(c))
 	return nil
 }
 

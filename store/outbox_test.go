@@ -32,12 +32,12 @@ func writeConcurrently(f *fixture, writers int) []error {
 		go func() {
 			defer wg.Done()
 			err := func() error {
-				c, err := store.OpenComplaint(ctx, f.s, f.w, complainttest.Intake())
+				c, err := store.Receive(ctx, f.s, f.w, complainttest.Intake())
 				if err != nil {
 					return err
 				}
 				for _, e := range []complaint.Event{complaint.EventStart, complaint.EventUpdate, complaint.EventUpdate, complaint.EventAnswer} {
-					if _, _, err := store.Transition(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, e, glossary.CustomerService), store.TransitionOptions{}); err != nil {
+					if _, _, err := store.Fire(ctx, f.s, f.w, c.ID(), complainttest.InputFor(c, e, glossary.CustomerService), store.FireOptions{}); err != nil {
 						return err
 					}
 				}
@@ -116,7 +116,7 @@ func TestPoisonOutboxRow(t *testing.T) {
 	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, _ string) {
 		poisoned := f.open(t, complaint.StateFinalAnswer) // acknowledged, final_answer
 		other := f.open(t, complaint.StateInProgress)     // acknowledged, started
-		key := complaint.NotificationKey(poisoned.ID(), 1, complaint.TopicAcknowledged, glossary.Customer)
+		key := notificationKey(poisoned.ID(), 1, complaint.TopicAcknowledged, glossary.Customer)
 		q := `UPDATE klage_outbox SET payload = '{"topic": "gossip", "recipient": "customer"}' WHERE key = ?`
 		if s.Dialect() == "postgres" {
 			q = strings.ReplaceAll(q, "?", "$1")
@@ -130,8 +130,8 @@ func TestPoisonOutboxRow(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, store.Batch{Delivered: 3, DeadLettered: 1}, b)
 		assert.NotContains(t, rec.Keys(), key)
-		assert.Contains(t, rec.Keys(), complaint.NotificationKey(poisoned.ID(), 2, complaint.TopicFinalAnswer, glossary.Customer))
-		assert.Contains(t, rec.Keys(), complaint.NotificationKey(other.ID(), 2, complaint.TopicStarted, glossary.Customer))
+		assert.Contains(t, rec.Keys(), notificationKey(poisoned.ID(), 2, complaint.TopicFinalAnswer, glossary.Customer))
+		assert.Contains(t, rec.Keys(), notificationKey(other.ID(), 2, complaint.TopicStarted, glossary.Customer))
 
 		dead, err := s.DeadLetters(ctx, 10)
 		require.NoError(t, err)
@@ -184,7 +184,7 @@ func TestCrashMidBatchRedeliversOnlyInFlight(t *testing.T) {
 func TestRelayDeadLettersAfterMaxAttempts(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		c := f.open(t, complaint.StateInProgress) // acknowledged, started
-		first := complaint.NotificationKey(c.ID(), 1, complaint.TopicAcknowledged, glossary.Customer)
+		first := notificationKey(c.ID(), 1, complaint.TopicAcknowledged, glossary.Customer)
 		rec := &complainttest.Recorder{}
 		rec.FailWith(func(n complaint.Notification) error {
 			if n.Key() == first {

@@ -313,14 +313,14 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 		if n == 0 {
 			return ErrExists
 		}
-		c.TakePending()
+		takePending(c)
 		return nil
 	}
 	err = s.sqliteWrite(ctx, c.ID(), r, "create", s.q.insertComplaint,
 		[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(s.w.Now()), r.nextDue, r.data},
 		func(*sql.Tx) error { return ErrExists })
 	if err == nil {
-		c.TakePending()
+		takePending(c)
 	}
 	return err
 }
@@ -350,7 +350,7 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 			return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
 		})
 	if err == nil {
-		c.TakePending()
+		takePending(c)
 	}
 	return err
 }
@@ -444,7 +444,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 		}
 		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
 	}
-	c.TakePending()
+	takePending(c)
 	return nil
 }
 

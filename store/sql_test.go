@@ -82,7 +82,7 @@ func TestSQLDecodeErrors(t *testing.T) {
 		assert.ErrorIs(t, err, complaint.ErrInvalidSnapshot)
 
 		// A transition on a corrupt complaint fails cleanly.
-		_, _, err = store.Transition(ctx, s, f.w, tampered.ID(), complainttest.InputFor(tampered, complaint.EventAccept, glossary.Customer), store.TransitionOptions{})
+		_, _, err = store.Fire(ctx, s, f.w, tampered.ID(), complainttest.InputFor(tampered, complaint.EventAccept, glossary.Customer), store.FireOptions{})
 		assert.ErrorIs(t, err, store.ErrCorrupt)
 
 		// A broken history row and a broken outbox payload.
@@ -108,7 +108,7 @@ func TestSQLFailedTransactionWritesNothing(t *testing.T) {
 		c := f.open(t, complaint.StateInProgress)
 		loaded := c.Version()
 		// Occupy the key that the next transition's notification will have.
-		key := complaint.NotificationKey(c.ID(), loaded+1, complaint.TopicInfoRequested, glossary.Customer)
+		key := notificationKey(c.ID(), loaded+1, complaint.TopicInfoRequested, glossary.Customer)
 		ins := `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES (?, ?, 99, 0, 'progress', 'customer', 0, '{}', 0)`
 		if s.Dialect() == "postgres" {
 			ins = `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES ($1, $2, 99, 0, 'progress', 'customer', 0, '{}', 0)`

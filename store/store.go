@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/internal/handover"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -21,7 +22,7 @@ var (
 	// ErrCorrupt: a stored row cannot be decoded into a complaint
 	// (*DecodeError).
 	ErrCorrupt = errors.New("store: stored complaint cannot be decoded")
-	// ErrWorkflowNotifies: Transition or OpenComplaint was given a
+	// ErrWorkflowNotifies: Fire or Receive was given a
 	// workflow with a Notifier. It would deliver notifications before the
 	// store saved the transition that produced them, or even when the save
 	// failed; with a store they go through the outbox and a Relay.
@@ -204,10 +205,10 @@ type Outbox interface {
 	DeadLetters(ctx context.Context, limit int) ([]Message, error)
 }
 
-// TransitionOptions tune Transition.
-type TransitionOptions struct {
+// FireOptions tune [Fire].
+type FireOptions struct {
 	// ExpectedVersion, when not zero, is the version the caller last saw:
-	// if the complaint has moved on, Transition returns a *ConflictError at
+	// if the complaint has moved on, Fire returns a *ConflictError at
 	// once and does not retry.
 	ExpectedVersion int
 	// MaxAttempts bounds the load, fire, save cycles when concurrent
@@ -215,16 +216,17 @@ type TransitionOptions struct {
 	MaxAttempts int
 }
 
-// Transition loads complaint id, fires in on it with w and saves it with
-// optimistic concurrency, retrying on a version conflict up to
-// MaxAttempts times. It returns the saved complaint and the transition.
+// Fire loads complaint id, fires in on it with w ([complaint.Workflow.Fire])
+// and saves it with optimistic concurrency, retrying on a version conflict
+// up to MaxAttempts times. It returns the saved complaint and the
+// transition.
 //
-// Errors from Fire (complaint.ErrInvalidTransition, ErrForbidden, ...) are
+// Errors from the workflow (complaint.ErrInvalidTransition, ErrForbidden, ...) are
 // returned as they are and nothing is saved. After the last attempt it
 // returns the *ConflictError. A workflow with a Notifier is refused with
 // ErrWorkflowNotifies.
-func Transition(ctx context.Context, s Store, w *complaint.Workflow, id string, in complaint.Input, opts TransitionOptions) (*complaint.Complaint, complaint.Transition, error) {
-	if w.HasNotifier() {
+func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in complaint.Input, opts FireOptions) (*complaint.Complaint, complaint.Transition, error) {
+	if notifies(w) {
 		return nil, complaint.Transition{}, ErrWorkflowNotifies
 	}
 	attempts := opts.MaxAttempts
@@ -257,10 +259,11 @@ func Transition(ctx context.Context, s Store, w *complaint.Workflow, id string, 
 	return nil, complaint.Transition{}, err
 }
 
-// OpenComplaint opens a complaint with w and creates it in s. A workflow
-// with a Notifier is refused with ErrWorkflowNotifies.
-func OpenComplaint(ctx context.Context, s Store, w *complaint.Workflow, in complaint.Intake) (*complaint.Complaint, error) {
-	if w.HasNotifier() {
+// Receive opens a complaint with w ([complaint.Workflow.Open]: it starts
+// in received) and creates it in s. A workflow with a Notifier is refused
+// with [ErrWorkflowNotifies].
+func Receive(ctx context.Context, s Store, w *complaint.Workflow, in complaint.Intake) (*complaint.Complaint, error) {
+	if notifies(w) {
 		return nil, ErrWorkflowNotifies
 	}
 	c, err := w.Open(ctx, in)
@@ -282,6 +285,13 @@ func DefaultRetryAfter(attempts int) time.Duration {
 	}
 	return min(d, 10*time.Minute)
 }
+
+// takePending and notifies are what package complaint lets only a store
+// do (see internal/handover).
+var (
+	takePending = handover.TakePending.(func(*complaint.Complaint) []complaint.Notification)
+	notifies    = handover.Notifies.(func(*complaint.Workflow) bool)
+)
 
 // checkExpected refuses a save whose expected version c has not reached:
 // c was not loaded at that version, so saving it could take the stored

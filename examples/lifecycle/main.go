@@ -228,7 +228,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 	}
 	for _, sc := range scenarios() {
 		fmt.Fprintf(out, "== %s ==\n", sc.title)
-		c, err := store.OpenComplaint(ctx, s, w, sc.intake)
+		c, err := store.Receive(ctx, s, w, sc.intake)
 		if errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("complaint %s is already in this database: run the demo on an empty one", sc.intake.ID)
 		}
@@ -257,7 +257,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 				continue
 			}
 			customer := glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}
-			c, _, err = store.Transition(ctx, s, w, c.ID(), st.in(customer), store.TransitionOptions{})
+			c, _, err = store.Fire(ctx, s, w, c.ID(), st.in(customer), store.FireOptions{})
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.title, err)
 			}

@@ -39,7 +39,7 @@ func FuzzEventBody(f *testing.F) {
 	}
 	s := store.NewMemory(w)
 	h := NewServer(w, s, clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c, err := store.OpenComplaint(context.Background(), s, w, complainttest.Intake())
+	c, err := store.Receive(context.Background(), s, w, complainttest.Intake())
 	if err != nil {
 		f.Fatal(err)
 	}

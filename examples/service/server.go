@@ -152,7 +152,7 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	if req.OpenedBy != nil {
 		in.OpenedBy = *req.OpenedBy
 	}
-	c, err := store.OpenComplaint(r.Context(), srv.s, srv.w, in)
+	c, err := store.Receive(r.Context(), srv.s, srv.w, in)
 	if err != nil {
 		srv.fail(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := complaint.Input{Event: e, Actor: req.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision, Referral: req.Referral}
-	c, _, err := store.Transition(r.Context(), srv.s, srv.w, r.PathValue("id"), in, store.TransitionOptions{ExpectedVersion: req.ExpectedVersion})
+	c, _, err := store.Fire(r.Context(), srv.s, srv.w, r.PathValue("id"), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		srv.fail(w, r, err)
 		return
