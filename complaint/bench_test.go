@@ -2,6 +2,7 @@ package complaint_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/looplab/fsm"
@@ -133,6 +134,39 @@ func BenchmarkCan(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if f.w.Can(c, complaint.EventClose, glossary.ComplaintsDepartment) {
 			b.Fatal("close allowed inside the escalation window")
+		}
+	}
+}
+
+// BenchmarkStoredRoundTrip is what a store does per transition: decode the
+// stored JSON (RestoreJSON, replay check included), fire one event, and
+// encode the complaint again (MarshalJSON). There is no Notifier, as with a
+// store: the notifications stay pending for the outbox.
+func BenchmarkStoredRoundTrip(b *testing.B) {
+	f := newFixture(b, complaint.Options{Notifier: noop})
+	stored, in := storedComplaint(b, f)
+	w, err := complaint.New(complaint.Options{Now: f.clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stored.Pending = nil
+	data, err := json.Marshal(&stored)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := w.RestoreJSON(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.Fire(ctx, c, in); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.MarshalJSON(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -77,6 +77,10 @@ func (s *State) UnmarshalText(b []byte) error {
 		*s = ""
 		return nil
 	}
+	if v, ok := states.Intern(b); ok {
+		*s = v
+		return nil
+	}
 	if !wireName(string(b)) {
 		return states.UnmarshalText(s, b)
 	}
@@ -163,6 +167,10 @@ func (e Event) MarshalText() ([]byte, error) {
 // [State.UnmarshalText] it accepts any well-formed wire name, for the
 // events of an extended [Lifecycle].
 func (e *Event) UnmarshalText(b []byte) error {
+	if v, ok := events.Intern(b); ok {
+		*e = v
+		return nil
+	}
 	if !wireName(string(b)) {
 		return events.UnmarshalText(e, b)
 	}

@@ -64,6 +64,10 @@ func (l Language) MarshalText() ([]byte, error) {
 // well-formed code, and the names and tags ParseLanguage accepts for the
 // shipped languages.
 func (l *Language) UnmarshalText(b []byte) error {
+	if v, ok := languages.Intern(b); ok {
+		*l = v
+		return nil
+	}
 	if v := Language(b); v.Code() {
 		*l = v
 		return nil

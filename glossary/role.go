@@ -61,6 +61,10 @@ func (r Role) MarshalText() ([]byte, error) {
 // lifecycle) checks that it knows it. Use ParseRole for the roles this
 // package ships.
 func (r *Role) UnmarshalText(b []byte) error {
+	if v, ok := roles.Intern(b); ok {
+		*r = v
+		return nil
+	}
 	if !vocab.WellFormed(string(b)) {
 		return roles.UnmarshalText(r, b)
 	}

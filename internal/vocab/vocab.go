@@ -129,6 +129,10 @@ func (s *Set[T]) MarshalText(v T) ([]byte, error) {
 
 // UnmarshalText parses b into *p, leaving *p unchanged on error.
 func (s *Set[T]) UnmarshalText(p *T, b []byte) error {
+	if v, ok := s.Intern(b); ok {
+		*p = v
+		return nil
+	}
 	v, err := s.ParseErr(string(b))
 	if err != nil {
 		return err
@@ -151,4 +155,16 @@ func WellFormed(s string) bool {
 		}
 	}
 	return true
+}
+
+// Intern returns the value whose wire name is b, without allocating, so
+// that decoding a known name does not copy it.
+func (s *Set[T]) Intern(b []byte) (T, bool) {
+	for i := range s.entries {
+		if string(s.entries[i].Value) == string(b) {
+			return s.entries[i].Value, true
+		}
+	}
+	var zero T
+	return zero, false
 }
