@@ -270,7 +270,6 @@ func (w *Workflow) Deliver(ctx context.Context, c *Complaint) error {
 // nothing: deliver the reminders as the service sees fit; their keys repeat
 // while a complaint does not change, so a receiver can drop repeats.
 func (w *Workflow) Sweep(t time.Time, complaints []*Complaint) []Notification {
-	w = w.orDefault()
 	var out []Notification
 	for _, c := range complaints {
 		if c == nil {

@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Build with the toolchain go.mod names (a patch release with the standard
+# library's security fixes), which the module proxy serves, even where the
+# installed Go defaults to GOTOOLCHAIN=local.
+export GOTOOLCHAIN="${GOTOOLCHAIN_FOR_TESTS:-auto}"
+
 echo "== gofmt"
 unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then
