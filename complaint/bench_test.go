@@ -132,7 +132,7 @@ func BenchmarkCan(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if f.w.Can(c, complaint.EventClose, glossary.ComplaintsDepartment) {
+		if f.w.Can(ctx, c, complaint.EventClose, complainttest.ActorFor(c, glossary.ComplaintsDepartment)) {
 			b.Fatal("close allowed inside the escalation window")
 		}
 	}

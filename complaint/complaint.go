@@ -51,6 +51,8 @@ type Entry struct {
 	To    State          `json:"to"`
 	Actor glossary.Actor `json:"actor"`
 	Note  string         `json:"note,omitempty"`
+	// Consent is the customer's consent when staff acted for them.
+	Consent *Consent `json:"consent,omitempty"`
 }
 
 // Snapshot is the plain data of a complaint, as it is stored and sent over

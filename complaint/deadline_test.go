@@ -190,7 +190,9 @@ func TestReviewDecision(t *testing.T) {
 			f := newFixture(t, complaint.Options{})
 			c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
 			f.clock.Set(local(2026, 10, 20, 10, 0))
-			fire(t, f, c, complaint.EventEscalate, glossary.Customer)
+			// Long after the window: the Complaints Department takes the
+			// late case (with a note).
+			fire(t, f, c, complaint.EventEscalate, glossary.ComplaintsDepartment)
 			d := deadline(t, c, complaint.DeadlineReviewDecision)
 			assert.Equal(t, local(2026, 11, 19, 10, 0), d.Due.In(cph), "30 calendar days, across the end of summer time")
 			assert.Equal(t, glossary.ComplaintsDepartment, d.Owner)

@@ -71,6 +71,7 @@ type PermissionError struct {
 	Actor   glossary.Actor
 	Allowed []glossary.Role // the roles that may fire Event in the state
 	Reason  string          // optional detail
+	Err     error           // what the Authorizer returned, when it refused
 }
 
 // Error implements error.
@@ -85,8 +86,13 @@ func (e *PermissionError) Error() string {
 	return fmt.Sprintf("complaint: %s may not %s (allowed: %s)", e.Actor.Role, e.Event, strings.Join(allowed, ", "))
 }
 
-// Unwrap returns ErrForbidden.
-func (e *PermissionError) Unwrap() error { return ErrForbidden }
+// Unwrap returns ErrForbidden and, when the Authorizer refused, its error.
+func (e *PermissionError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrForbidden, e.Err}
+	}
+	return []error{ErrForbidden}
+}
 
 // InputError reports missing or malformed input.
 type InputError struct {

@@ -111,9 +111,12 @@ func ExampleWorkflow_Available() {
 		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Consumer}, Channel: glossary.Chat,
 		Kind: glossary.Support, Product: complaint.Product{Name: "Router"}, Description: "Cannot connect.",
 	})
-	fmt.Println(w.Available(c, glossary.CustomerService))
-	fmt.Println(w.Available(c, glossary.Customer))
-	fmt.Println(w.Can(c, complaint.EventReview, glossary.ComplaintsDepartment))
+	agent := glossary.Actor{ID: "anna", Role: glossary.CustomerService}
+	customer := glossary.Actor{ID: "cust-7", Role: glossary.Customer}
+	reviewer := glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}
+	fmt.Println(w.Available(ctx, c, agent))
+	fmt.Println(w.Available(ctx, c, customer))
+	fmt.Println(w.Can(ctx, c, complaint.EventReview, reviewer))
 	// Output:
 	// [start answer withdraw internal_note reclassify]
 	// [withdraw]

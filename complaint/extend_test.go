@@ -105,8 +105,8 @@ func TestExtendedLifecycleRuns(t *testing.T) {
 	_, err = f.w.Fire(ctx, c, complaint.Input{Event: EventSendService, Actor: complainttest.Agent, Note: "Sent to the workshop."})
 	require.NoError(t, err)
 	assert.Equal(t, StateService, c.State())
-	assert.Equal(t, []complaint.Event{complaint.EventWithdraw}, f.w.Available(c, glossary.Customer), "as the extension allows")
-	assert.Equal(t, []complaint.Event{EventBackService}, f.w.Available(c, Technician))
+	assert.Equal(t, []complaint.Event{complaint.EventWithdraw}, f.w.Available(ctx, c, complainttest.ActorFor(c, glossary.Customer)), "as the extension allows")
+	assert.Equal(t, []complaint.Event{EventBackService}, f.w.Available(ctx, c, complainttest.ActorFor(c, Technician)))
 	_, err = f.w.Fire(ctx, c, complaint.Input{Event: EventBackService, Actor: tech, Note: "New display fitted."})
 	require.NoError(t, err)
 	assert.Equal(t, complaint.StateInProgress, c.State())
@@ -258,7 +258,7 @@ func TestReferenceIsACopy(t *testing.T) {
 	assert.Equal(t, []glossary.Role{glossary.CustomerService}, fresh.Find(complaint.EventStart, complaint.StateReceived).Roles)
 	assert.Equal(t, []glossary.Role{glossary.CustomerService}, kept.Find(complaint.EventStart, complaint.StateReceived).Roles)
 	c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
-	assert.True(t, f.w.Can(c, complaint.EventStart, glossary.CustomerService))
+	assert.True(t, f.w.Can(ctx, c, complaint.EventStart, complainttest.ActorFor(c, glossary.CustomerService)))
 }
 
 func swedish() complaint.Translation {
@@ -331,9 +331,9 @@ func TestZeroWorkflow(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, err := w.Open(ctx, complainttest.Intake())
 			require.NoError(t, err)
-			assert.True(t, w.Can(c, complaint.EventStart, glossary.CustomerService))
+			assert.True(t, w.Can(ctx, c, complaint.EventStart, complainttest.ActorFor(c, glossary.CustomerService)))
 			assert.Equal(t, []complaint.Event{complaint.EventStart, complaint.EventAnswer, complaint.EventWithdraw,
-				complaint.EventInternalNote, complaint.EventReclassify}, w.Available(c, glossary.CustomerService))
+				complaint.EventInternalNote, complaint.EventReclassify}, w.Available(ctx, c, complainttest.ActorFor(c, glossary.CustomerService)))
 			_, err = w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService))
 			require.NoError(t, err)
 			back, err := w.Restore(c.Snapshot())
@@ -354,9 +354,9 @@ func TestCheckAndCanAgree(t *testing.T) {
 	for _, p := range complainttest.Pairs(f.w) {
 		c := complainttest.InState(t, f.w, p.From, nil)
 		for _, r := range f.w.Lifecycle().Roles {
-			err := f.w.Check(c, complainttest.InputFor(c, p.Event, r))
-			assert.Equal(t, err == nil, f.w.Can(c, p.Event, r), "%s in %s by %s: Check says %v", p.Event, p.From, r, err)
-			assert.Equal(t, err == nil, slices.Contains(f.w.Available(c, r), p.Event), "Available(%s) in %s", r, p.From)
+			err := f.w.Check(ctx, c, complainttest.InputFor(c, p.Event, r))
+			assert.Equal(t, err == nil, f.w.Can(ctx, c, p.Event, complainttest.ActorFor(c, r)), "%s in %s by %s: Check says %v", p.Event, p.From, r, err)
+			assert.Equal(t, err == nil, slices.Contains(f.w.Available(ctx, c, complainttest.ActorFor(c, r)), p.Event), "Available(%s) in %s", r, p.From)
 		}
 	}
 }

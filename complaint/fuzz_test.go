@@ -120,8 +120,8 @@ func FuzzRestoreJSON(f *testing.F) {
 		}
 		// And it stays usable: every event allowed now is checked without a panic.
 		for _, r := range glossary.Roles() {
-			for _, e := range w.Available(c, r) {
-				_ = w.Check(c, complainttest.InputFor(c, e, r))
+			for _, e := range w.Available(ctx, c, complainttest.ActorFor(c, r)) {
+				_ = w.Check(ctx, c, complainttest.InputFor(c, e, r))
 			}
 		}
 	})

@@ -96,6 +96,10 @@ type Rule struct {
 	// Meets lists the clocks the event meets. Clocks not met when the
 	// complaint reaches a terminal state are cancelled.
 	Meets []DeadlineName
+	// Consent: the event is the customer's decision. Anyone else who fires
+	// it acts for the customer and must record the customer's consent
+	// (Input.Consent).
+	Consent bool
 }
 
 // Notice is a notification a [Rule] produces: its topic and recipient,
@@ -159,7 +163,7 @@ func Reference() Lifecycle {
 			{Event: EventAnswer, From: []State{StateReceived, StateInProgress}, To: StateFinalAnswer, Roles: customerService,
 				Needs: NeedsAnswer, Notify: []Notice{{Topic: TopicFinalAnswer, To: cu}},
 				Starts: []DeadlineName{DeadlineEscalationWindow}, Meets: []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}},
-			{Event: EventAccept, From: []State{StateFinalAnswer}, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices},
+			{Event: EventAccept, From: []State{StateFinalAnswer}, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true},
 			{Event: EventEscalate, From: []State{StateFinalAnswer}, To: StateEscalated, Roles: []glossary.Role{cu, cd},
 				Notify: []Notice{{Topic: TopicEscalated, To: cu}, {Topic: TopicEscalated, To: cd}},
 				Starts: []DeadlineName{DeadlineReviewDecision},
@@ -170,8 +174,8 @@ func Reference() Lifecycle {
 			// accept or withdrawal within it cancels it.
 			{Event: EventClose, From: []State{StateFinalAnswer, StateReviewed}, To: StateClosed, Roles: []glossary.Role{cd, sys},
 				Notify: closedNotices, Meets: []DeadlineName{DeadlineEscalationWindow}},
-			{Event: EventWithdraw, From: beforeEscalation, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices},
-			{Event: EventWithdraw, From: escalated, To: StateClosed, Roles: []glossary.Role{cu, cd}, Notify: closedNotices},
+			{Event: EventWithdraw, From: beforeEscalation, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true},
+			{Event: EventWithdraw, From: escalated, To: StateClosed, Roles: []glossary.Role{cu, cd}, Notify: closedNotices, Consent: true},
 
 			{Event: EventUpdate, From: working, Roles: customerService, Needs: NeedsNote, Notify: toCustomer},
 			{Event: EventUpdate, From: escalated, Roles: department, Needs: NeedsNote, Notify: toCustomer},

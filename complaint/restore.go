@@ -101,7 +101,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if len(e.Note) > MaxTextLen {
 			return bad(e.Seq, "note longer than %d bytes", MaxTextLen)
 		}
-		if e.Actor.Role == glossary.Customer && e.Actor.ID != s.Customer.ID {
+		if e.Actor.Role == glossary.Customer && !glossary.SameID(e.Actor.ID, s.Customer.ID) {
 			return bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
 		}
 		if i == 0 {
@@ -125,8 +125,11 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if to != e.To {
 			return bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, to, e.To)
 		}
-		if !slices.Contains(r.Roles, e.Actor.Role) {
+		if !slices.Contains(r.Roles, e.Actor.Role) && !legacyV1(state, e) {
 			return bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
+		}
+		if c := e.Consent; c != nil && (!c.Channel.Valid() || c.At.IsZero() || !inRange(c.At)) {
+			return bad(e.Seq, "invalid consent")
 		}
 		if e.Event == EventReview {
 			if err := escalation.CheckImpartial(e.Actor, actors(h[:i])); err != nil {
@@ -184,4 +187,12 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		}
 	}
 	return nil
+}
+
+// legacyV1 reports whether entry e, from state, is one that klage v1
+// allowed and v2 does not: customer service withdrawing an escalated case.
+// A complaint stored by v1 still restores; no new entry of the kind can be
+// made.
+func legacyV1(state State, e *Entry) bool {
+	return state == StateEscalated && e.Event == EventWithdraw && e.Actor.Role == glossary.CustomerService
 }

@@ -29,7 +29,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			assert.JSONEq(t, string(data), string(again))
 
 			// The restored complaint goes on where the original was.
-			assert.Equal(t, f.w.Available(c, glossary.CustomerService), f.w.Available(back, glossary.CustomerService))
+			assert.Equal(t, f.w.Available(ctx, c, complainttest.ActorFor(c, glossary.CustomerService)), f.w.Available(ctx, back, complainttest.ActorFor(back, glossary.CustomerService)))
 		})
 	}
 }

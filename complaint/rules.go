@@ -1,6 +1,7 @@
 package complaint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -46,10 +47,27 @@ func idProblem(s string) string {
 			ascii = false
 		}
 	}
-	if !ascii && !utf8.ValidString(s) {
-		return "not valid UTF-8"
+	if !ascii {
+		// Invisible and bidirectional-control characters, and letters of
+		// two scripts, would let one person pass for another.
+		return glossary.IDProblem(s)
 	}
 	return ""
+}
+
+// checkLine validates a one-line field (a name, an e-mail address, a SKU):
+// free text without line breaks or hidden characters.
+func checkLine(field, s string) error {
+	if err := checkText(field, s, maxLineLen); err != nil {
+		return err
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return &InputError{Field: field, Problem: "contains a line break"}
+	}
+	if _, hidden := glossary.HiddenRune(s); hidden {
+		return &InputError{Field: field, Problem: "contains an invisible, bidirectional-control or private-use character"}
+	}
+	return nil
 }
 
 // checkText validates optional free text (required ones check emptiness
@@ -130,11 +148,8 @@ func (w *Workflow) validateIntake(in *Intake) error {
 		{"description", in.Description}, {"remedy_sought", in.RemedySought}, {"note", in.Note},
 	}
 	for _, f := range lines {
-		if err := checkText(f.name, f.v, maxLineLen); err != nil {
+		if err := checkLine(f.name, f.v); err != nil {
 			return err
-		}
-		if strings.ContainsAny(f.v, "\r\n") {
-			return &InputError{Field: f.name, Problem: "contains a line break"}
 		}
 	}
 	if cu.Email != "" {
@@ -221,7 +236,7 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 
 // check applies every rule to in on c and returns the lifecycle rule that
 // allows it.
-func (w *Workflow) check(c *Complaint, in Input) (*Rule, error) {
+func (w *Workflow) check(ctx context.Context, c *Complaint, in Input) (*Rule, error) {
 	if c == nil || len(c.history) == 0 {
 		return nil, &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
 	}
@@ -237,17 +252,14 @@ func (w *Workflow) check(c *Complaint, in Input) (*Rule, error) {
 	if err := checkText("note", in.Note, MaxTextLen); err != nil {
 		return nil, err
 	}
-	r := w.m.rule(c.state, in.Event)
-	if r == nil {
-		return nil, &TransitionError{From: c.state, Event: in.Event}
-	}
-	if !slices.Contains(r.Roles, in.Actor.Role) {
-		return nil, &PermissionError{Event: in.Event, Actor: in.Actor, Allowed: slices.Clone(r.Roles)}
-	}
-	if in.Actor.Role == glossary.Customer && in.Actor.ID != c.customer.ID {
-		return nil, &PermissionError{Event: in.Event, Actor: in.Actor, Reason: "a customer may act only on their own complaint"}
+	r, f := w.allowed(ctx, c, in.Event, in.Actor)
+	if f.why != allowedOK {
+		return nil, f.err(c, in.Event, in.Actor, r)
 	}
 	if err := checkPayload(in, r.Needs); err != nil {
+		return nil, err
+	}
+	if err := w.checkConsent(c, r, in); err != nil {
 		return nil, err
 	}
 	if in.Event == EventReview {
@@ -255,10 +267,108 @@ func (w *Workflow) check(c *Complaint, in Input) (*Rule, error) {
 			return nil, err
 		}
 	}
-	if err := w.windowErr(c, in.Event, in.Actor.Role); err != nil {
-		return nil, err
+	if in.Event == EventEscalate && in.Actor.Role != glossary.Customer && strings.TrimSpace(in.Note) == "" {
+		if _, limited, lapsed := w.window(c); limited && lapsed {
+			return nil, &InputError{Field: "note", Problem: "required: say why the Complaints Department takes a case after the escalation window"}
+		}
 	}
 	return r, nil
+}
+
+// refusal is why allowed refused, kept as plain values so that Can does
+// not allocate; err turns it into the error Check and Fire return.
+type refusal struct {
+	why    int       // one of the constants below; 0 when allowed
+	until  time.Time // the escalation window's end, for the window refusals
+	denied error     // what the Authorizer returned
+}
+
+const (
+	allowedOK = iota
+	refusedState
+	refusedRole
+	refusedNotOwn
+	refusedNotReferred
+	refusedNoLimit
+	refusedWindowOpen
+	refusedWindowClosed
+	refusedAuthorizer
+)
+
+func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
+	switch f.why {
+	case refusedState:
+		return &TransitionError{From: c.state, Event: e}
+	case refusedRole:
+		return &PermissionError{Event: e, Actor: a, Allowed: slices.Clone(r.Roles)}
+	case refusedNotOwn:
+		return &PermissionError{Event: e, Actor: a, Reason: "a customer may act only on their own complaint"}
+	case refusedNotReferred:
+		return &PermissionError{Event: e, Actor: a, Reason: "a manufacturer may act only on a case referred to it"}
+	case refusedNoLimit:
+		return &TransitionError{From: c.state, Event: e, Reason: "the escalation window has no limit: the case closes when the customer accepts or withdraws"}
+	case refusedWindowOpen:
+		return &TransitionError{From: c.state, Event: e, Reason: "the escalation window is open until " + f.until.Format(time.RFC3339)}
+	case refusedWindowClosed:
+		return &TransitionError{From: c.state, Event: e, Reason: "the escalation window closed at " + f.until.Format(time.RFC3339)}
+	case refusedAuthorizer:
+		return &PermissionError{Event: e, Actor: a, Reason: "refused: " + f.denied.Error(), Err: f.denied}
+	}
+	return nil
+}
+
+// allowed applies the rules that need only the event and the actor, and
+// returns the lifecycle rule that allows e: the state allows it, the role
+// may fire it, a customer acts only on their own complaint, a manufacturer
+// only on a case referred to it, the escalation window (see windowRefusal),
+// and the Authorizer. Can and Check both use it, so they agree. It does not
+// allocate, unless the Authorizer does.
+func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossary.Actor) (*Rule, refusal) {
+	r := w.m.rule(c.state, e)
+	if r == nil {
+		return nil, refusal{why: refusedState}
+	}
+	if !slices.Contains(r.Roles, a.Role) {
+		return r, refusal{why: refusedRole}
+	}
+	switch a.Role {
+	case glossary.Customer:
+		if !glossary.SameID(a.ID, c.customer.ID) {
+			return r, refusal{why: refusedNotOwn}
+		}
+	case glossary.Manufacturer:
+		if c.referral == nil || a.Manufacturer == "" || !glossary.SameID(a.Manufacturer, c.referral.Manufacturer) {
+			return r, refusal{why: refusedNotReferred}
+		}
+	}
+	if f := w.windowRefusal(c, e, a.Role); f.why != allowedOK {
+		return r, f
+	}
+	if w.authz != nil {
+		if err := w.authz.Authorize(ctx, View{c}, Input{Event: e, Actor: a}); err != nil {
+			return r, refusal{why: refusedAuthorizer, denied: err}
+		}
+	}
+	return r, refusal{}
+}
+
+// checkConsent requires the customer's consent when someone else fires an
+// event that is the customer's decision, and refuses it otherwise.
+func (w *Workflow) checkConsent(c *Complaint, r *Rule, in Input) error {
+	needed := r.Consent && in.Actor.Role != glossary.Customer
+	switch {
+	case !needed && in.Consent != nil:
+		return &InputError{Field: "consent", Problem: fmt.Sprintf("%s by %s does not take one", in.Event, in.Actor.Role)}
+	case !needed:
+		return nil
+	case in.Consent == nil:
+		return &InputError{Field: "consent", Problem: fmt.Sprintf("required: %s is the customer's decision; record how and when they agreed", in.Event)}
+	case !in.Consent.Channel.Valid():
+		return &InputError{Field: "consent.channel", Problem: fmt.Sprintf("unknown channel %q", in.Consent.Channel), Err: parseError("channel", string(in.Consent.Channel))}
+	case in.Consent.At.IsZero() || in.Consent.At.After(w.now()) || in.Consent.At.Before(c.CreatedAt().Add(-24*time.Hour)) || !inRange(in.Consent.At):
+		return &InputError{Field: "consent.at", Problem: "must be a time between the complaint's opening and now"}
+	}
+	return nil
 }
 
 // checkPayload requires the payload that needs names and refuses every
@@ -288,10 +398,13 @@ func checkPayload(in Input, needs Payload) error {
 		}
 		return requireText("answer.text", in.Answer.Text, MaxTextLen)
 	case NeedsReferral:
-		if err := checkText("referral.manufacturer", in.Referral.Manufacturer, maxLineLen); err != nil {
+		if err := checkLine("referral.manufacturer", in.Referral.Manufacturer); err != nil {
 			return err
 		}
-		return requireText("referral.contact", in.Referral.Contact, maxLineLen)
+		if err := requireText("referral.contact", in.Referral.Contact, maxLineLen); err != nil {
+			return err
+		}
+		return checkLine("referral.contact", in.Referral.Contact)
 	case NeedsDecision:
 		if err := in.Decision.Validate(); err != nil {
 			field := "decision"
@@ -316,31 +429,34 @@ func payloadErr(field string, e Event, needs Payload) error {
 	return &InputError{Field: field, Problem: fmt.Sprintf("%s does not take one", e)}
 }
 
-// windowErr applies the rule that the Complaints Department closes a case
-// from final_answer only once the escalation window has lapsed; the system
-// actor may close it at any time.
-func (w *Workflow) windowErr(c *Complaint, e Event, r glossary.Role) error {
-	until, blocked := w.windowBlocks(c, e, r)
-	switch {
-	case !blocked:
-		return nil
-	case until.IsZero():
-		return &TransitionError{From: c.State(), Event: e, Reason: "the escalation window has no limit; only the system may close"}
-	}
-	return &TransitionError{From: c.State(), Event: e, Reason: "the escalation window is open until " + until.Format(time.RFC3339)}
-}
-
-// windowBlocks reports whether the escalation window forbids e by role r
-// now, and until when (zero when the window has no limit). The window is
-// the escalation_window deadline stored when the answer was given. It does
-// not allocate.
-func (w *Workflow) windowBlocks(c *Complaint, e Event, r glossary.Role) (until time.Time, blocked bool) {
-	if e != EventClose || c.State() != StateFinalAnswer || r == glossary.System {
-		return time.Time{}, false
-	}
+// window reports the escalation window of c: until when it runs, whether
+// it has a limit at all, and whether it has lapsed now. It does not
+// allocate.
+func (w *Workflow) window(c *Complaint) (until time.Time, limited, lapsed bool) {
 	d := c.deadline(DeadlineEscalationWindow)
 	if d == nil || !d.Running() {
-		return time.Time{}, true // no limit was set
+		return time.Time{}, false, false
 	}
-	return d.Due, w.now().Before(d.Due)
+	return d.Due, true, !w.now().Before(d.Due)
+}
+
+// windowRefusal applies the escalation window: a case in final_answer
+// closes only once the window has lapsed, whoever closes it (with no limit,
+// it closes when the customer accepts or withdraws); the customer escalates
+// only inside it (the Complaints Department may take a late case, with a
+// note).
+func (w *Workflow) windowRefusal(c *Complaint, e Event, r glossary.Role) refusal {
+	if c.state != StateFinalAnswer {
+		return refusal{}
+	}
+	until, limited, lapsed := w.window(c)
+	switch {
+	case e == EventClose && !limited:
+		return refusal{why: refusedNoLimit}
+	case e == EventClose && !lapsed:
+		return refusal{why: refusedWindowOpen, until: until}
+	case e == EventEscalate && r == glossary.Customer && limited && lapsed:
+		return refusal{why: refusedWindowClosed, until: until}
+	}
+	return refusal{}
 }

@@ -44,6 +44,11 @@ type Options struct {
 	// Lifecycle is the process the workflow runs; nil means [Reference].
 	// New validates it and keeps its own copy.
 	Lifecycle *Lifecycle
+	// Authorizer, when set, decides beyond the lifecycle's rules whether
+	// an actor may fire an event on a complaint (a team directory: nobody
+	// from the team that answered may review). Fire, Check, Can and
+	// Available all consult it, so menus and transitions never disagree.
+	Authorizer Authorizer
 	// Translations add languages (or change the shipped wording): see
 	// [Translation]. A customer may be written to in any language the
 	// workflow has labels for.
@@ -103,6 +108,31 @@ func (v View) Deadlines() []Deadline { return v.c.Deadlines() }
 // Snapshot returns a deep copy of the complaint's data.
 func (v View) Snapshot() Snapshot { return v.c.Snapshot() }
 
+// Authorizer decides whether an actor may fire an event on a complaint,
+// after the lifecycle's own rules have allowed it. A non-nil error refuses:
+// Fire and Check return it inside a *PermissionError (matching
+// ErrForbidden and the error), and Can says no. Can and Available ask with
+// an Input that holds only the Event and the Actor.
+//
+// Authorize must be safe for concurrent use and must not change anything.
+type Authorizer interface {
+	Authorize(ctx context.Context, c View, in Input) error
+}
+
+// AuthorizerFunc adapts a function to the [Authorizer] interface.
+type AuthorizerFunc func(ctx context.Context, c View, in Input) error
+
+// Authorize calls f.
+func (f AuthorizerFunc) Authorize(ctx context.Context, c View, in Input) error { return f(ctx, c, in) }
+
+// Consent records that the customer agreed to a staff member accepting an
+// answer or withdrawing the complaint for them: how (the channel) and when.
+// It is kept in the history entry, for the audit trail.
+type Consent struct {
+	Channel glossary.Channel `json:"channel"`
+	At      time.Time        `json:"at"`
+}
+
 // Input is one event to fire, with what it needs.
 type Input struct {
 	Event Event
@@ -121,6 +151,10 @@ type Input struct {
 	// Kind is the new kind, required for EventReclassify and refused
 	// otherwise.
 	Kind glossary.Term
+	// Consent is the customer's consent, required when staff fire an event
+	// for the customer (accept, withdraw: a [Rule] with Consent set) and
+	// refused otherwise.
+	Consent *Consent
 }
 
 // Transition is what one successful Fire or Open did.
@@ -146,6 +180,7 @@ type Workflow struct {
 	now      func() time.Time
 	newID    func() string
 	notifier Notifier
+	authz    Authorizer
 	before   map[Event][]*Hook
 	after    map[Event][]*Hook
 	bodies   []escalation.Body
@@ -182,6 +217,7 @@ func New(opts Options) (*Workflow, error) {
 		now:      opts.Now,
 		newID:    opts.NewID,
 		notifier: opts.Notifier,
+		authz:    opts.Authorizer,
 		bodies:   opts.ComplaintBodies,
 		contact:  opts.ComplaintsDepartmentContact,
 	}
@@ -357,7 +393,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	if !slices.Contains(w.m.lc.Openers, in.OpenedBy.Role) {
 		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Allowed: slices.Clone(w.m.lc.Openers)}
 	}
-	if in.OpenedBy.Role == glossary.Customer && in.OpenedBy.ID != in.Customer.ID {
+	if in.OpenedBy.Role == glossary.Customer && !glossary.SameID(in.OpenedBy.ID, in.Customer.ID) {
 		return nil, &PermissionError{Event: EventOpen, Actor: in.OpenedBy, Reason: "a customer may open only their own complaint"}
 	}
 	if in.ID == "" {
@@ -407,7 +443,7 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	if err := ctx.Err(); err != nil {
 		return Transition{}, err
 	}
-	r, err := w.check(c, in)
+	r, err := w.check(ctx, c, in)
 	if err != nil {
 		return Transition{}, err
 	}
@@ -427,35 +463,35 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 		}
 	}
 	e := Entry{Seq: len(c.history) + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
+	if in.Consent != nil {
+		consent := Consent{Channel: in.Consent.Channel, At: stamp(in.Consent.At)}
+		e.Consent = &consent
+	}
 	return w.apply(ctx, c, &e, &in, r)
 }
 
-// Can reports whether event e is allowed now on c for an actor in role r:
-// the state allows it, the role may fire it and, for a close from
-// final_answer by the Complaints Department, the escalation window has
-// lapsed. Rules that need the actor's identity or the event's input
-// (impartiality, required payloads) are checked by Fire only. Can does not
-// allocate.
-func (w *Workflow) Can(c *Complaint, e Event, r glossary.Role) bool {
+// Can reports whether actor a may fire event e on c now: every rule that
+// needs only the event and the actor holds (the state, the role, the
+// customer's own complaint, the manufacturer a case was referred to, the
+// escalation window, the Authorizer). Rules that need the event's input
+// (payloads, consent, impartiality) are checked by Check and Fire. Without
+// an Authorizer, Can does not allocate.
+func (w *Workflow) Can(ctx context.Context, c *Complaint, e Event, a glossary.Actor) bool {
 	w = w.orDefault()
 	if c == nil || len(c.history) == 0 {
 		return false
 	}
-	rule := w.m.rule(c.state, e)
-	if rule == nil || !slices.Contains(rule.Roles, r) {
-		return false
-	}
-	_, blocked := w.windowBlocks(c, e, r)
-	return !blocked
+	_, f := w.allowed(ctx, c, e, a)
+	return f.why == allowedOK
 }
 
-// Available returns the events an actor in role r can fire on c now, in
-// lifecycle order.
-func (w *Workflow) Available(c *Complaint, r glossary.Role) []Event {
+// Available returns the events actor a can fire on c now ([Workflow.Can]),
+// in lifecycle order: a menu.
+func (w *Workflow) Available(ctx context.Context, c *Complaint, a glossary.Actor) []Event {
 	w = w.orDefault()
 	var out []Event
 	for _, e := range w.m.events {
-		if w.Can(c, e, r) {
+		if w.Can(ctx, c, e, a) {
 			out = append(out, e)
 		}
 	}
@@ -465,9 +501,9 @@ func (w *Workflow) Available(c *Complaint, r glossary.Role) []Event {
 // Check reports whether Fire would accept in on c, without changing
 // anything and without running hooks. It returns the error Fire would
 // return, or nil.
-func (w *Workflow) Check(c *Complaint, in Input) error {
+func (w *Workflow) Check(ctx context.Context, c *Complaint, in Input) error {
 	w = w.orDefault()
-	_, err := w.check(c, in)
+	_, err := w.check(ctx, c, in)
 	return err
 }
 

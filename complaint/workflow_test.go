@@ -154,7 +154,7 @@ func TestFireRefusedInput(t *testing.T) {
 			assert.Equal(t, tc.field, ie.Field, err.Error())
 			assert.Equal(t, before, c.Snapshot(), "refused input changed the complaint")
 			assert.Empty(t, f.rec.Notifications())
-			assert.Equal(t, err, f.w.Check(c, tc.in), "Check and Fire agree")
+			assert.Equal(t, err, f.w.Check(ctx, c, tc.in), "Check and Fire agree")
 		})
 	}
 	_, err := f.w.Fire(ctx, nil, complaint.Input{Event: complaint.EventStart, Actor: complainttest.Agent})
@@ -224,38 +224,43 @@ func TestCloseWindow(t *testing.T) {
 	c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
 	answered := c.Last().At
 	cd := complaint.Input{Event: complaint.EventClose, Actor: complainttest.Reviewer}
+	sys := complaint.Input{Event: complaint.EventClose, Actor: complainttest.System}
 
-	_, err := f.w.Fire(ctx, c, cd)
-	var te *complaint.TransitionError
-	require.ErrorAs(t, err, &te)
-	assert.Contains(t, te.Reason, "escalation window is open until")
-	assert.False(t, f.w.Can(c, complaint.EventClose, glossary.ComplaintsDepartment))
-	assert.True(t, f.w.Can(c, complaint.EventClose, glossary.System))
+	for _, in := range []complaint.Input{cd, sys} {
+		_, err := f.w.Fire(ctx, c, in)
+		var te *complaint.TransitionError
+		require.ErrorAs(t, err, &te, "%s closes inside the window", in.Actor.Role)
+		assert.Contains(t, te.Reason, "escalation window is open until")
+		assert.False(t, f.w.Can(ctx, c, complaint.EventClose, in.Actor))
+	}
+	assert.True(t, f.w.Can(ctx, c, complaint.EventEscalate, complainttest.ActorFor(c, glossary.Customer)))
 
 	// Two calendar months in Copenhagen after the answer, not a second before.
 	until := complaint.Months(2).AddTo(answered, f.w.Policy(complaint.Consumer).Location)
 	f.clock.Set(until.Add(-time.Second))
-	_, err = f.w.Fire(ctx, c, cd)
+	_, err := f.w.Fire(ctx, c, cd)
 	require.ErrorIs(t, err, complaint.ErrInvalidTransition)
 	f.clock.Set(until)
+	assert.True(t, f.w.Can(ctx, c, complaint.EventClose, complainttest.System))
+	assert.False(t, f.w.Can(ctx, c, complaint.EventEscalate, complainttest.ActorFor(c, glossary.Customer)), "the window has closed for the customer")
 	_, err = f.w.Fire(ctx, c, cd)
 	require.NoError(t, err)
 	assert.Equal(t, complaint.StateClosed, c.State())
 
-	// The system may close at once.
-	c2 := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
-	_, err = f.w.Fire(ctx, c2, complaint.Input{Event: complaint.EventClose, Actor: complainttest.System})
-	require.NoError(t, err)
-
-	// With no limit, only the system closes.
+	// With no limit, nobody closes from final_answer: the case ends when
+	// the customer accepts or withdraws, or is escalated.
 	p := complaint.DanishConsumerPolicy()
 	p.EscalationWindow = complaint.Period{}
 	g := newFixture(t, complaint.Options{ConsumerPolicy: &p})
 	c3 := complainttest.InState(t, g.w, complaint.StateFinalAnswer, nil)
 	g.clock.Advance(10 * 365 * 24 * time.Hour)
-	_, err = g.w.Fire(ctx, c3, cd)
-	require.ErrorAs(t, err, &te)
-	assert.Contains(t, te.Reason, "no limit")
+	for _, in := range []complaint.Input{cd, sys} {
+		_, err = g.w.Fire(ctx, c3, in)
+		var te *complaint.TransitionError
+		require.ErrorAs(t, err, &te)
+		assert.Contains(t, te.Reason, "no limit")
+	}
+	assert.True(t, g.w.Can(ctx, c3, complaint.EventEscalate, complainttest.ActorFor(c3, glossary.Customer)), "no limit: the customer may always escalate")
 
 	// From reviewed, the Complaints Department closes at once.
 	c4 := complainttest.InState(t, f.w, complaint.StateReviewed, nil)
@@ -816,8 +821,8 @@ func TestCanDoesNotAllocate(t *testing.T) {
 	f := newFixture(t, complaint.Options{})
 	c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
 	allocs := testing.AllocsPerRun(100, func() {
-		f.w.Can(c, complaint.EventClose, glossary.ComplaintsDepartment)
-		f.w.Can(c, complaint.EventEscalate, glossary.Customer)
+		f.w.Can(ctx, c, complaint.EventClose, complainttest.ActorFor(c, glossary.ComplaintsDepartment))
+		f.w.Can(ctx, c, complaint.EventEscalate, complainttest.ActorFor(c, glossary.Customer))
 	})
 	assert.Zero(t, allocs)
 }

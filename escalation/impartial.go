@@ -28,7 +28,8 @@ func (e *ImpartialityError) Unwrap() error { return ErrNotImpartial }
 // CheckImpartial applies the impartiality rule: the reviewer must act for
 // the Complaints Department and must never have acted on the case for
 // customer service. acted lists everyone who has acted on the case, in any
-// role (a complaint's history).
+// role (a complaint's history). Ids are compared as one person, not as
+// bytes (glossary.SameID): "Anna", " anna" and "ａｎｎａ" are "anna".
 //
 // It returns nil or an *ImpartialityError.
 func CheckImpartial(reviewer glossary.Actor, acted []glossary.Actor) error {
@@ -40,7 +41,7 @@ func CheckImpartial(reviewer glossary.Actor, acted []glossary.Actor) error {
 			Reason: fmt.Sprintf("a review is made for the %s, not as %s", glossary.ComplaintsDepartment, reviewer.Role)}
 	}
 	for _, a := range acted {
-		if a.ID == reviewer.ID && a.Role == glossary.CustomerService {
+		if a.Role == glossary.CustomerService && glossary.SameID(a.ID, reviewer.ID) {
 			return &ImpartialityError{Reviewer: reviewer,
 				Reason: "the reviewer acted on this complaint for customer service"}
 		}

@@ -73,13 +73,19 @@ func (r *Role) UnmarshalText(b []byte) error {
 }
 
 // Actor is someone who acts on a complaint: a person or a system, identified
-// by an ID that is stable in the embedding service, acting in a Role.
+// by an ID that is stable in the embedding service, acting in a Role. A
+// service derives it from a verified credential, never from a request body.
 //
 // The same person may act in different roles on different complaints; the
-// impartiality rule of the Complaints Department compares IDs.
+// impartiality rule of the Complaints Department compares IDs as one person
+// ([SameID]).
 type Actor struct {
 	ID   string `json:"id"`
 	Role Role   `json:"role"`
+	// Manufacturer binds an actor in the Manufacturer role to the
+	// manufacturer it acts for: only the one a case was referred to may act
+	// on it. Empty for other roles.
+	Manufacturer string `json:"manufacturer,omitempty"`
 }
 
 // String returns "role:id".

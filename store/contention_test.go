@@ -45,10 +45,10 @@ func TestContendMemory(t *testing.T) {
 				// the lifecycle runs for a while.
 				var choices, closing []complaint.Input
 				for _, r := range glossary.Roles() {
-					for _, e := range f.w.Available(c, r) {
+					for _, e := range f.w.Available(ctx, c, complainttest.ActorFor(c, r)) {
 						in := complainttest.InputFor(c, e, r)
 						switch {
-						case f.w.Check(c, in) != nil:
+						case f.w.Check(ctx, c, in) != nil:
 						case e == complaint.EventWithdraw || e == complaint.EventAccept || e == complaint.EventClose:
 							closing = append(closing, in)
 						default:

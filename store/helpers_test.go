@@ -109,7 +109,7 @@ func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.C
 		}
 		for _, r := range edge.Roles {
 			in := complainttest.InputFor(c, e, r)
-			if f.w.Check(c, in) != nil {
+			if f.w.Check(ctx, c, in) != nil {
 				continue
 			}
 			got, _, err := store.Fire(ctx, f.s, f.w, id, in, store.FireOptions{})

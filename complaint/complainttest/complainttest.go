@@ -99,7 +99,14 @@ func ActorFor(c *complaint.Complaint, r glossary.Role) glossary.Actor {
 	case glossary.ComplaintsDepartment:
 		return Reviewer
 	case glossary.Manufacturer:
-		return Manufacturer
+		// Bound to the manufacturer the case was referred to, or the
+		// product's, so that it may act on the case.
+		m := Manufacturer
+		m.Manufacturer = c.Product().Manufacturer
+		if ref, ok := c.Referral(); ok {
+			m.Manufacturer = ref.Manufacturer
+		}
+		return m
 	case glossary.System:
 		return System
 	}
@@ -108,7 +115,9 @@ func ActorFor(c *complaint.Complaint, r glossary.Role) glossary.Actor {
 
 // InputFor returns a valid input for event e on c by an actor in role r,
 // with the payload the event needs: a rejecting answer, a referral, a
-// partly upholding decision with one finding, a note where one is required.
+// partly upholding decision with one finding, a new kind, a note, and the
+// customer's consent (by phone, at the last entry's time) when staff accept
+// or withdraw for the customer.
 func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) complaint.Input {
 	in := complaint.Input{Event: e, Actor: ActorFor(c, r), Note: fmt.Sprintf("%s by %s", e, r)}
 	switch e {
@@ -116,6 +125,10 @@ func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) compla
 		in.Answer = &complaint.Answer{Outcome: escalation.Rejected, Text: "The fault is not covered."}
 	case complaint.EventRefer:
 		in.Referral = &complaint.Referral{Contact: "support@manufacturer.example"}
+	case complaint.EventAccept, complaint.EventWithdraw:
+		if r != glossary.Customer {
+			in.Consent = &complaint.Consent{Channel: glossary.Phone, At: c.Last().At}
+		}
 	case complaint.EventReclassify:
 		in.Kind = glossary.Claim
 		if c.Kind() == glossary.Claim {
@@ -189,7 +202,7 @@ func fireFirst(ctx context.Context, w *complaint.Workflow, c *complaint.Complain
 	err = fmt.Errorf("complainttest: no role may fire %s in %s", e, c.State())
 	for _, r := range w.Lifecycle().Roles {
 		in := InputFor(c, e, r)
-		if cerr := w.Check(c, in); cerr != nil {
+		if cerr := w.Check(ctx, c, in); cerr != nil {
 			err = cerr
 			continue
 		}

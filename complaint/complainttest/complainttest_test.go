@@ -14,6 +14,8 @@ import (
 	"github.com/klageflow/klage/glossary"
 )
 
+var ctx = context.Background()
+
 // spy records whether a helper failed the test instead of failing this one.
 type spy struct {
 	testing.TB
@@ -78,8 +80,8 @@ func TestInStateAndInputFor(t *testing.T) {
 		c := complainttest.InState(t, w, s, nil)
 		assert.Equal(t, s, c.State())
 		for _, r := range glossary.Roles() {
-			for _, e := range w.Available(c, r) {
-				assert.NoError(t, w.Check(c, complainttest.InputFor(c, e, r)), "InputFor(%q, %q) in %q", e, r, s)
+			for _, e := range w.Available(ctx, c, complainttest.ActorFor(c, r)) {
+				assert.NoError(t, w.Check(ctx, c, complainttest.InputFor(c, e, r)), "InputFor(%q, %q) in %q", e, r, s)
 			}
 		}
 	}

@@ -55,7 +55,7 @@ func main() {
 var (
 	agent    = glossary.Actor{ID: "anna", Role: glossary.CustomerService}
 	reviewer = glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}
-	lenovo   = glossary.Actor{ID: "lenovo-support", Role: glossary.Manufacturer}
+	lenovo   = glossary.Actor{ID: "lenovo-support", Role: glossary.Manufacturer, Manufacturer: "Lenovo"}
 	system   = glossary.Actor{ID: "scheduler", Role: glossary.System}
 )
 

@@ -170,7 +170,7 @@ var (
 	agent    = map[string]any{"id": "anna", "role": "customer_service"}
 	customer = map[string]any{"id": "cust-7", "role": "customer"}
 	reviewer = map[string]any{"id": "mette", "role": "complaints_department"}
-	lenovo   = map[string]any{"id": "lenovo-1", "role": "manufacturer"}
+	lenovo   = map[string]any{"id": "lenovo-1", "role": "manufacturer", "manufacturer": "Lenovo"}
 )
 
 func (s *server) create() complaintJSON {
