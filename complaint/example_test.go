@@ -239,3 +239,36 @@ func ExampleTranslation() {
 	// escalated
 	// true
 }
+
+// A team directory plugged in as the Authorizer: nobody from the team whose
+// member gave the final answer may review the case. Menus and Fire agree.
+func ExampleAuthorizerFunc() {
+	teams := map[string]string{"anna": "returns", "bo": "returns", "mette": "quality"}
+	w, _ := complaint.New(complaint.Options{Now: fixedClock(), Authorizer: complaint.AuthorizerFunc(
+		func(_ context.Context, c complaint.View, in complaint.Input) error {
+			if in.Event != complaint.EventReview {
+				return nil
+			}
+			for _, e := range c.History() {
+				if e.Event == complaint.EventAnswer && teams[e.Actor.ID] == teams[in.Actor.ID] {
+					return fmt.Errorf("%s's team answered the case", in.Actor.ID)
+				}
+			}
+			return nil
+		})})
+	ctx := context.Background()
+	c, _ := w.Open(ctx, complaint.Intake{
+		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Consumer}, Channel: glossary.Email,
+		Kind: glossary.Claim, Product: complaint.Product{Name: "Router"}, Description: "It drops the connection.",
+	})
+	_, _ = w.Fire(ctx, c, complaint.Input{Event: complaint.EventAnswer, Actor: glossary.Actor{ID: "anna", Role: glossary.CustomerService},
+		Answer: &complaint.Answer{Outcome: escalation.Rejected, Text: "Works as designed."}})
+	_, _ = w.Fire(ctx, c, complaint.Input{Event: complaint.EventEscalate, Actor: glossary.Actor{ID: "cust-7", Role: glossary.Customer}})
+
+	for _, id := range []string{"bo", "mette"} {
+		fmt.Println(id, w.Can(ctx, c, complaint.EventReview, glossary.Actor{ID: id, Role: glossary.ComplaintsDepartment}))
+	}
+	// Output:
+	// bo false
+	// mette true
+}
