@@ -21,14 +21,15 @@ import (
 // a JSON error body when it refuses, and a refused request changes nothing.
 func FuzzEventBody(f *testing.F) {
 	for _, seed := range []string{
-		`{"event": "start", "actor": {"id": "anna", "role": "customer_service"}}`,
-		`{"event": "answer", "actor": {"id": "anna", "role": "customer_service"}, "answer": {"outcome": "rejected", "text": "No."}}`,
-		`{"event": "review", "actor": {"id": "m", "role": "complaints_department"}, "decision": {"outcome": "upheld", "explanation": "x", "findings": [{"area": "a", "description": "d"}]}}`,
-		`{"event": "refer", "actor": {"id": "anna", "role": "customer_service"}, "referral": {"contact": "x"}, "expected_version": 1}`,
-		`{"event": "update", "actor": {"id": "anna", "role": "customer_service"}, "note": "'; DROP TABLE klage_complaints; --"}`,
+		`{"event": "start"}`,
+		`{"event": "answer", "answer": {"outcome": "rejected", "text": "No."}}`,
+		`{"event": "review", "decision": {"outcome": "upheld", "explanation": "x", "findings": [{"area": "a", "description": "d"}]}}`,
+		`{"event": "refer", "referral": {"contact": "x"}, "expected_version": 1}`,
+		`{"event": "update", "note": "'; DROP TABLE klage_complaints; --"}`,
 		`{"event": "start", "actor": {"id": "anna", "role": "boss"}}`,
+		`{"event": "update", "note": "a", "NOTE": "b"}`,
 		`{"event": 7}`, `[]`, `null`, `{`, `{"event": "start"} {"event": "start"}`,
-		`{"event": "start", "actor": {"id": "anna", "role": "customer_service"}, "extra": [[[[[[[[]]]]]]]]}`,
+		`{"event": "start", "extra": [[[[[[[[]]]]]]]]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -38,7 +39,7 @@ func FuzzEventBody(f *testing.F) {
 		f.Fatal(err)
 	}
 	s := store.NewMemory(w)
-	h := NewServer(w, s, clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := NewServer(w, s, testOptions(f, clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	c, err := store.Receive(context.Background(), s, w, complainttest.Intake())
 	if err != nil {
 		f.Fatal(err)
@@ -50,7 +51,10 @@ func FuzzEventBody(f *testing.F) {
 			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/complaints/"+id+"/events", bytes.NewReader(body)))
+		req := httptest.NewRequest("POST", "/complaints/"+id+"/events", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tokAgent)
+		h.ServeHTTP(rec, req)
 		switch rec.Code {
 		case http.StatusOK:
 			return // a legal event on the shared complaint: it moves on

@@ -29,10 +29,12 @@ func TestInternalError(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	var logs bytes.Buffer
-	srv := httptest.NewServer(NewServer(w, s, clock.Now, slog.New(slog.NewJSONHandler(&logs, nil))))
+	srv := httptest.NewServer(NewServer(w, s, testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(&logs, nil)))))
 	defer srv.Close()
 
-	resp, err := http.Get(srv.URL + "/complaints/K-1")
+	req, _ := http.NewRequest("GET", srv.URL+"/complaints/K-1", nil)
+	req.Header.Set("Authorization", "Bearer "+tokAgent)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)

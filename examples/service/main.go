@@ -1,8 +1,14 @@
 // Command service is an HTTP JSON API over klage: it shows how to embed the
 // library in a service.
 //
-//	go run ./examples/service                               # SQLite file klage.db, on 127.0.0.1:8080
-//	go run ./examples/service -dsn postgres://user@127.0.0.1:5432/klage
+//	go run ./examples/service -tokens examples/service/demo-tokens.json   # SQLite file klage.db, on 127.0.0.1:8080
+//	go run ./examples/service -dsn postgres://user@127.0.0.1:5432/klage -oidc-issuer https://id.example.com -audience klage
+//
+// Every request's actor comes from its credential: static bearer tokens
+// (-tokens), JWTs verified against an OpenID Connect issuer or a JWKS
+// (-oidc-issuer, -jwks, -audience), or the capability token a customer gets
+// for their complaint (signed with -secret). A complaint from the web form
+// needs no credential and is rate-limited per client address.
 //
 // It keeps complaints in the store at -dsn (a postgres:// URL selects
 // PostgreSQL, anything else is a SQLite file), runs the outbox relay
@@ -24,6 +30,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
+	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/store"
@@ -50,6 +59,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dsn := fs.String("dsn", "klage.db", "a postgres:// URL, or the path of a SQLite file")
+	tokensFile := fs.String("tokens", "", "a JSON file of static bearer tokens (their SHA-256), for staff, manufacturers and the system")
+	issuer := fs.String("oidc-issuer", "", "the OpenID Connect issuer whose JWTs are accepted (its discovery document gives the keys, unless -jwks does)")
+	jwksURL := fs.String("jwks", "", "the JWKS URL of the keys that sign accepted JWTs (with -oidc-issuer as the expected issuer)")
+	audience := fs.String("audience", "", "the audience accepted JWTs must name")
+	secret := fs.String("secret", "", "the key that signs customers' tokens (at least 32 bytes); random when empty, so tokens do not survive a restart")
+	customerTTL := fs.Duration("customer-token-ttl", 90*24*time.Hour, "how long a customer's token is valid")
+	maxConns := fs.Int("max-conns", 1024, "the most connections served at once")
+	idle := fs.Duration("idle-timeout", 30*time.Second, "how long an idle keep-alive connection is kept")
+	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute (burst 5)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,16 +91,45 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 	}
 	defer s.Close()
 
+	var auth authenticators
+	if *tokensFile != "" {
+		ts, err := loadTokens(*tokensFile)
+		if err != nil {
+			return err
+		}
+		auth = append(auth, ts)
+	}
+	if *issuer != "" || *jwksURL != "" {
+		j, err := newJWT(ctx, *issuer, *jwksURL, *audience, now)
+		if err != nil {
+			return err
+		}
+		auth = append(auth, j)
+	}
+	key := []byte(*secret)
+	if len(key) == 0 {
+		key = []byte(randomHex(32))
+		log.Warn("no -secret: customers' tokens will not survive a restart")
+	} else if len(key) < 32 {
+		return errors.New("-secret must be at least 32 bytes")
+	}
+	customers := &customerTokens{secret: key, ttl: *customerTTL, now: now}
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	// A cap on open connections, and short timeouts for idle ones, so that
+	// one client holding thousands of connections cannot keep others out
+	// for long.
+	ln = netutil.LimitListener(ln, *maxConns)
 	srv := &http.Server{
-		Handler:           NewServer(w, s, now, log),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: NewServer(w, s, serverOptions{Now: now, Log: log, Auth: auth, Customers: customers,
+			IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: 5}),
+		ReadHeaderTimeout: min(10*time.Second, *idle),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       *idle,
 	}
 	relay := &store.Relay{Outbox: s, Notifier: logNotifier{log}, Now: now, Logger: log, Interval: 500 * time.Millisecond}
 	relayCtx, stopRelay := context.WithCancel(context.Background())

@@ -31,7 +31,7 @@ func TestReadmeCurlExamples(t *testing.T) {
 	script, _, ok := strings.Cut(rest, "```")
 	require.True(t, ok)
 
-	s := start(t, filepath.Join(t.TempDir(), "klage.db"), complainttest.NewClock(time.Time{}))
+	s := start(t, filepath.Join(t.TempDir(), "klage.db"), complainttest.NewClock(time.Time{}), "-tokens", "demo-tokens.json")
 	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", s.base)
 	script += "\necho \"ID=$id\"\n"
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
@@ -46,7 +46,7 @@ func TestReadmeCurlExamples(t *testing.T) {
 	id = strings.TrimSpace(id)
 	require.NotEmpty(t, id)
 	var c complaintJSON
-	s.do("GET", "/complaints/"+id, nil, &c)
+	s.do("demo-anna", "GET", "/complaints/"+id, nil, &c)
 	assert.Equal(t, "reviewed", c.State)
 	assert.Equal(t, 5, c.Version)
 }

@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/escalation"
@@ -25,19 +32,42 @@ type Storage interface {
 	store.Outbox
 }
 
-// Server is the HTTP JSON API over a workflow and a store.
+// Server is the HTTP JSON API over a workflow and a store. Every request's
+// actor comes from its credential ([principal]); the routes decide what
+// each actor may see and do.
 type Server struct {
-	w   *complaint.Workflow
-	s   Storage
-	now func() time.Time
-	log *slog.Logger
-	mux *http.ServeMux
+	w         *complaint.Workflow
+	s         Storage
+	now       func() time.Time
+	log       *slog.Logger
+	mux       *http.ServeMux
+	auth      authenticators
+	customers *customerTokens
+	intake    *limiters
 }
 
-// NewServer returns the API. now is the clock for overdue queries (the
-// workflow has its own for transitions).
-func NewServer(w *complaint.Workflow, s Storage, now func() time.Time, log *slog.Logger) *Server {
-	srv := &Server{w: w, s: s, now: now, log: log, mux: http.NewServeMux()}
+// serverOptions configure NewServer.
+type serverOptions struct {
+	Now  func() time.Time
+	Log  *slog.Logger
+	Auth authenticators
+	// Customers issues and checks the customers' capability tokens; it is
+	// also one of the authenticators.
+	Customers *customerTokens
+	// IntakeRate and IntakeBurst limit anonymous intake per client
+	// address; zero means 10 a minute with a burst of 5.
+	IntakeRate  rate.Limit
+	IntakeBurst int
+}
+
+// NewServer returns the API.
+func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
+	if opts.IntakeRate == 0 {
+		opts.IntakeRate, opts.IntakeBurst = rate.Every(6*time.Second), 5
+	}
+	srv := &Server{w: w, s: s, now: opts.Now, log: opts.Log, mux: http.NewServeMux(),
+		auth: append(authenticators{opts.Customers}, opts.Auth...), customers: opts.Customers,
+		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst)}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
 	srv.mux.HandleFunc("GET /complaints/{id}", srv.get)
@@ -48,14 +78,150 @@ func NewServer(w *complaint.Workflow, s Storage, now func() time.Time, log *slog
 	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	srv.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)
-	})
 	return srv
 }
 
-// ServeHTTP implements http.Handler.
-func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { srv.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler: it authenticates the request, then
+// routes it. A route the mux does not know answers 404 in the API's error
+// shape, a known path with another method 405 with Allow.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, err := srv.authenticate(r)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="klage", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "the credential is missing, malformed, expired or not valid")
+		return
+	}
+	if p != nil {
+		r = r.WithContext(withPrincipal(r.Context(), p))
+	}
+	h, pattern := srv.mux.Handler(r)
+	if pattern == "" {
+		rec := &statusOnly{header: http.Header{}}
+		h.ServeHTTP(rec, r) // the mux's own 404 or 405, to learn which, and Allow
+		if rec.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+			return
+		}
+		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)
+		return
+	}
+	srv.mux.ServeHTTP(w, r) // which sets the path's values
+}
+
+// statusOnly records what the mux's own error handlers answer.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(status int)      { s.status = status }
+
+// authenticate returns the request's principal: nil for a request with no
+// credential, or an error (401) for a credential that does not hold.
+func (srv *Server) authenticate(r *http.Request) (*principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, nil
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, errUnauthenticated
+	}
+	p, err := srv.auth.authenticate(r.Context(), strings.TrimSpace(token))
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// needPrincipal returns the request's principal, or answers 401.
+func needPrincipal(w http.ResponseWriter, r *http.Request) *principal {
+	p := principalOf(r.Context())
+	if p == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="klage"`)
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "this route needs a credential")
+	}
+	return p
+}
+
+// errHidden: the complaint does not exist for this principal. It answers
+// 404, as a missing complaint does, so that ids do not leak.
+var errHidden = errors.New("not found")
+
+// sees reports whether p may see complaint c at all: staff see every
+// complaint; a customer only the one their token opens; a manufacturer
+// only a case referred to it.
+func sees(p *principal, c *complaint.Complaint) bool {
+	switch {
+	case p.staff():
+		return true
+	case p.Actor.Role == glossary.Customer:
+		return p.Complaint == c.ID() && glossary.SameID(p.Actor.ID, c.Customer().ID)
+	case p.Actor.Role == glossary.Manufacturer:
+		ref, ok := c.Referral()
+		return ok && glossary.SameID(p.Actor.Manufacturer, ref.Manufacturer)
+	}
+	return false
+}
+
+// pathID returns the {id} of the path, or answers 400 for one that no
+// complaint can have, before any database call.
+func (srv *Server) pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if len(id) > complaint.MaxIDLen || glossary.IDProblem(id) != "" {
+		srv.fail(w, r, fmt.Errorf("%w: the complaint id is not valid", errBadRequest))
+		return "", false
+	}
+	return id, true
+}
+
+// load returns the complaint of the path for the request's principal, or
+// answers: 401 without a credential, 400 for a malformed id, 404 for a
+// complaint that does not exist or that the principal may not see.
+func (srv *Server) load(w http.ResponseWriter, r *http.Request) (*complaint.Complaint, *principal, bool) {
+	p := needPrincipal(w, r)
+	if p == nil {
+		return nil, nil, false
+	}
+	id, ok := srv.pathID(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	if p.Actor.Role == glossary.Customer && p.Complaint != id {
+		srv.fail(w, r, errHidden) // before the database: the token opens one complaint
+		return nil, nil, false
+	}
+	c, err := srv.s.Get(r.Context(), id)
+	if err != nil {
+		srv.fail(w, r, err)
+		return nil, nil, false
+	}
+	if !sees(p, c) {
+		srv.fail(w, r, errHidden)
+		return nil, nil, false
+	}
+	return c, p, true
+}
+
+// visibleHistory is the history p may read: without the internal notes
+// for a customer or a manufacturer.
+func visibleHistory(p *principal, h []complaint.Entry) []complaint.Entry {
+	if p.staff() {
+		return h
+	}
+	return slices.DeleteFunc(h, func(e complaint.Entry) bool { return e.Event == complaint.EventInternalNote })
+}
+
+// view is the complaint as p may read it.
+func view(p *principal, c *complaint.Complaint) complaint.Snapshot {
+	s := c.Snapshot()
+	s.Pending = nil
+	s.History = visibleHistory(p, s.History)
+	return s
+}
 
 type apiError struct {
 	Code    string `json:"code"`
@@ -71,7 +237,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: message}})
+	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: publicMessage(message)}})
+}
+
+// publicMessage drops the Go package prefixes ("store: ", "complaint: ")
+// that error strings carry: a client needs the words, not the layout of
+// the code.
+func publicMessage(m string) string {
+	for _, prefix := range []string{"complaint: ", "store: ", "escalation: ", "glossary: "} {
+		m = strings.ReplaceAll(m, prefix, "")
+	}
+	return m
 }
 
 // fail maps an error to the API's status codes.
@@ -85,8 +261,14 @@ func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "invalid_input", err.Error())
 	case errors.Is(err, complaint.ErrForbidden), errors.Is(err, complaint.ErrNotImpartial):
 		writeError(w, http.StatusForbidden, "forbidden", err.Error())
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, errUnsupportedMedia):
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
+	case errors.Is(err, errTooMany):
+		writeError(w, http.StatusTooManyRequests, "too_many_requests", "too many complaints from this address; try again later")
+	case errors.Is(err, errStaffOnly):
+		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, errHidden):
+		writeError(w, http.StatusNotFound, "not_found", "no such complaint")
 	case errors.Is(err, complaint.ErrInvalidTransition):
 		writeError(w, http.StatusConflict, "invalid_transition", err.Error())
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrExists):
@@ -99,12 +281,28 @@ func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-var errBadRequest = errors.New("bad request")
+var (
+	errBadRequest       = errors.New("bad request")
+	errUnsupportedMedia = errors.New("unsupported media type")
+	errTooMany          = errors.New("too many requests")
+	errStaffOnly        = errors.New("only staff may do this")
+)
 
-// decode reads a JSON body of at most maxBody bytes into v, refusing
-// unknown fields and trailing data.
+// decode reads a JSON body of at most maxBody bytes into v: the body must
+// be application/json, and unknown fields, duplicate keys (also keys that
+// differ only in case) and trailing data are refused.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return errUnsupportedMedia
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return err
+	}
+	if err := strictJSON(body); err != nil {
+		return fmt.Errorf("%w: %v", errBadRequest, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooLarge *http.MaxBytesError
@@ -119,7 +317,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// intakeRequest is the body of POST /complaints.
+// intakeRequest is the body of POST /complaints. Who registers the
+// complaint comes from the credential, never from the body.
 type intakeRequest struct {
 	Customer     *complaint.Customer `json:"customer"`
 	Channel      glossary.Channel    `json:"channel"`
@@ -127,11 +326,32 @@ type intakeRequest struct {
 	Product      *complaint.Product  `json:"product"`
 	Description  string              `json:"description"`
 	RemedySought string              `json:"remedy_sought"`
-	OpenedBy     *glossary.Actor     `json:"opened_by"` // optional: customer service registering a phone call
 	Note         string              `json:"note"`
 }
 
+// created is the 201 body of POST /complaints: the complaint and, this
+// once, the customer's token for it.
+type created struct {
+	complaint.Snapshot
+	CustomerToken string `json:"customer_token"`
+}
+
+// create registers a complaint. Without a credential it is the web form:
+// rate-limited per client address, and the customer's id is assigned here
+// (a form cannot prove one). Customer service and the system register
+// complaints that came by phone or e-mail and may name the customer's id.
 func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r.Context())
+	switch {
+	case p == nil:
+		if !srv.intake.allow(clientAddr(r), srv.now()) {
+			srv.fail(w, r, errTooMany)
+			return
+		}
+	case p.Actor.Role != glossary.CustomerService && p.Actor.Role != glossary.System:
+		srv.fail(w, r, fmt.Errorf("%w: a customer registers a complaint through the web form, without a credential", errStaffOnly))
+		return
+	}
 	var req intakeRequest
 	if err := decode(w, r, &req); err != nil {
 		srv.fail(w, r, err)
@@ -149,8 +369,18 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 		Customer: *req.Customer, Channel: req.Channel, Kind: req.Kind, Product: *req.Product,
 		Description: req.Description, RemedySought: req.RemedySought, Note: req.Note,
 	}
-	if req.OpenedBy != nil {
-		in.OpenedBy = *req.OpenedBy
+	if p == nil {
+		if in.Customer.ID != "" {
+			srv.fail(w, r, fmt.Errorf("%w: customer.id is assigned by the service for a web-form complaint", errBadRequest))
+			return
+		}
+		in.Customer.ID = "web-" + randomHex(12)
+		in.OpenedBy = glossary.Actor{ID: in.Customer.ID, Role: glossary.Customer}
+	} else {
+		if in.Customer.ID == "" {
+			in.Customer.ID = "cust-" + randomHex(12)
+		}
+		in.OpenedBy = p.Actor
 	}
 	c, err := store.Receive(r.Context(), srv.s, srv.w, in)
 	if err != nil {
@@ -158,19 +388,28 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/complaints/"+c.ID())
-	writeJSON(w, http.StatusCreated, c)
+	snap := c.Snapshot()
+	snap.Pending = nil
+	writeJSON(w, http.StatusCreated, created{Snapshot: snap, CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
 }
 
 func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
-	c, err := srv.s.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		srv.fail(w, r, err)
+	c, p, ok := srv.load(w, r)
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, view(p, c))
 }
 
 func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
+	p := needPrincipal(w, r)
+	if p == nil {
+		return
+	}
+	if !p.staff() {
+		srv.fail(w, r, fmt.Errorf("%w: listing complaints", errStaffOnly))
+		return
+	}
 	q := r.URL.Query()
 	var f store.Filter
 	if v := q.Get("state"); v != "" {
@@ -202,24 +441,31 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	if cs == nil {
-		cs = []*complaint.Complaint{}
+	out := make([]complaint.Snapshot, len(cs))
+	for i, c := range cs {
+		out[i] = view(p, c)
 	}
-	writeJSON(w, http.StatusOK, cs)
+	writeJSON(w, http.StatusOK, out)
 }
 
-// eventRequest is the body of POST /complaints/{id}/events.
+// eventRequest is the body of POST /complaints/{id}/events. The actor is
+// the request's credential: a body that names one is refused.
 type eventRequest struct {
 	Event           string               `json:"event"`
-	Actor           glossary.Actor       `json:"actor"`
 	Note            string               `json:"note"`
 	ExpectedVersion int                  `json:"expected_version"`
 	Answer          *complaint.Answer    `json:"answer"`
 	Decision        *escalation.Decision `json:"decision"`
 	Referral        *complaint.Referral  `json:"referral"`
+	Kind            glossary.Term        `json:"kind"`
+	Consent         *complaint.Consent   `json:"consent"`
 }
 
 func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
+	c, p, ok := srv.load(w, r)
+	if !ok {
+		return
+	}
 	var req eventRequest
 	if err := decode(w, r, &req); err != nil {
 		srv.fail(w, r, err)
@@ -234,22 +480,27 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, fmt.Errorf("%w: expected_version must not be negative", errBadRequest))
 		return
 	}
-	in := complaint.Input{Event: e, Actor: req.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision, Referral: req.Referral}
-	c, _, err := store.Fire(r.Context(), srv.s, srv.w, r.PathValue("id"), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion})
+	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
+		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent}
+	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, view(p, c))
 }
 
 func (srv *Server) history(w http.ResponseWriter, r *http.Request) {
-	h, err := srv.s.History(r.Context(), r.PathValue("id"))
+	c, p, ok := srv.load(w, r)
+	if !ok {
+		return
+	}
+	h, err := srv.s.History(r.Context(), c.ID())
 	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h)
+	writeJSON(w, http.StatusOK, visibleHistory(p, h))
 }
 
 // notification is one item of GET /complaints/{id}/notifications.
@@ -265,20 +516,30 @@ type notification struct {
 	LastError   string          `json:"last_error,omitempty"`
 }
 
+// notifications lists a complaint's notifications: all of them for staff,
+// those addressed to them for a customer or a manufacturer.
 func (srv *Server) notifications(w http.ResponseWriter, r *http.Request) {
-	ms, err := srv.s.Notifications(r.Context(), r.PathValue("id"))
+	c, p, ok := srv.load(w, r)
+	if !ok {
+		return
+	}
+	ms, err := srv.s.Notifications(r.Context(), c.ID())
 	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
-	out := make([]notification, len(ms))
-	for i, m := range ms {
-		out[i] = notification{Key: m.Key(), Topic: m.Topic, Recipient: m.Recipient, Seq: m.Seq, At: m.At,
+	out := []notification{}
+	for _, m := range ms {
+		if !p.staff() && m.Recipient != p.Actor.Role {
+			continue
+		}
+		n := notification{Key: m.Key(), Topic: m.Topic, Recipient: m.Recipient, Seq: m.Seq, At: m.At,
 			Data: m.Data, Attempts: m.Attempts, LastError: m.LastError}
 		if m.Delivered() {
 			at := m.DeliveredAt
-			out[i].DeliveredAt = &at
+			n.DeliveredAt = &at
 		}
+		out = append(out, n)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -65,14 +65,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func start(t *testing.T, dsn string, clock *complainttest.Clock) *server {
+// testSecret signs the customers' tokens of every test service.
+const testSecret = "test-secret-that-is-at-least-32-bytes-long"
+
+func start(t *testing.T, dsn string, clock *complainttest.Clock, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
+	args := append([]string{"-addr", "127.0.0.1:0", "-dsn", dsn, "-tokens", writeTokens(t), "-secret", testSecret,
+		"-intake-per-minute", "600"}, extra...)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dsn", dsn}, logs, &config{now: clock.Now, ready: func(a string) { ready <- a }})
+		done <- run(ctx, args, logs, &config{now: clock.Now, ready: func(a string) { ready <- a }})
 	}()
 	var addr string
 	select {
@@ -101,8 +106,9 @@ func start(t *testing.T, dsn string, clock *complainttest.Clock) *server {
 	return srv
 }
 
-// do sends a request and decodes a JSON response into out (if not nil).
-func (s *server) do(method, path string, body any, out any) (int, http.Header) {
+// do sends a request with the bearer token tok (none when empty) and
+// decodes a JSON response into out (if not nil).
+func (s *server) do(tok, method, path string, body any, out any) (int, http.Header) {
 	s.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
@@ -119,6 +125,9 @@ func (s *server) do(method, path string, body any, out any) (int, http.Header) {
 	req, err := http.NewRequest(method, s.base+path, r)
 	require.NoError(s.t, err)
 	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(s.t, err)
 	defer resp.Body.Close()
@@ -131,6 +140,7 @@ func (s *server) do(method, path string, body any, out any) (int, http.Header) {
 }
 
 type complaintJSON struct {
+	CustomerToken string          `json:"customer_token"`
 	ID          string            `json:"id"`
 	State       string            `json:"state"`
 	Version     int               `json:"version"`
@@ -166,28 +176,25 @@ func intake() map[string]any {
 	}
 }
 
-var (
-	agent    = map[string]any{"id": "anna", "role": "customer_service"}
-	customer = map[string]any{"id": "cust-7", "role": "customer"}
-	reviewer = map[string]any{"id": "mette", "role": "complaints_department"}
-	lenovo   = map[string]any{"id": "lenovo-1", "role": "manufacturer", "manufacturer": "Lenovo"}
-)
-
+// create registers intake() as customer service would for a phone call,
+// and returns the complaint with its customer's token.
 func (s *server) create() complaintJSON {
 	s.t.Helper()
 	var c complaintJSON
-	status, header := s.do("POST", "/complaints", intake(), &c)
+	status, header := s.do(tokAgent, "POST", "/complaints", intake(), &c)
 	require.Equal(s.t, http.StatusCreated, status)
 	require.Equal(s.t, "/complaints/"+c.ID, header.Get("Location"))
+	require.NotEmpty(s.t, c.CustomerToken)
 	return c
 }
 
-func (s *server) event(id string, body map[string]any) (int, complaintJSON) {
+// event fires body on complaint id with the credential tok.
+func (s *server) event(tok, id string, body map[string]any) (int, complaintJSON) {
 	s.t.Helper()
 	var c complaintJSON
-	status, _ := s.do("POST", "/complaints/"+id+"/events", body, nil)
+	status, _ := s.do(tok, "POST", "/complaints/"+id+"/events", body, nil)
 	if status == http.StatusOK {
-		s.do("GET", "/complaints/"+id, nil, &c)
+		s.do(tokAgent, "GET", "/complaints/"+id, nil, &c)
 	}
 	return status, c
 }
@@ -203,32 +210,34 @@ func TestLifecycleOverHTTP(t *testing.T) {
 		assert.Equal(t, true, c.Claim["within_period"])
 		assert.NotEmpty(t, c.Deadlines)
 
+		cust := c.CustomerToken
 		steps := []struct {
+			tok   string
 			body  map[string]any
 			state string
 		}{
-			{map[string]any{"event": "start", "actor": agent}, "in_progress"},
-			{map[string]any{"event": "request_info", "actor": agent, "note": "Please send a photo of the label."}, "awaiting_customer"},
-			{map[string]any{"event": "provide_info", "actor": customer, "note": "Photo attached."}, "in_progress"},
-			{map[string]any{"event": "refer", "actor": agent, "referral": map[string]any{"contact": "support@lenovo.example"}}, "with_manufacturer"},
-			{map[string]any{"event": "update", "actor": agent, "note": "Lenovo has it."}, "with_manufacturer"},
-			{map[string]any{"event": "resume", "actor": lenovo, "note": "Repaired."}, "in_progress"},
-			{map[string]any{"event": "answer", "actor": agent, "answer": map[string]any{"outcome": "rejected", "text": "Not covered."}}, "final_answer"},
-			{map[string]any{"event": "escalate", "actor": customer, "expected_version": 8}, "escalated"},
-			{map[string]any{"event": "update", "actor": reviewer, "note": "Reviewing."}, "escalated"},
-			{map[string]any{"event": "review", "actor": reviewer, "decision": map[string]any{
+			{tokAgent, map[string]any{"event": "start"}, "in_progress"},
+			{tokAgent, map[string]any{"event": "request_info", "note": "Please send a photo of the label."}, "awaiting_customer"},
+			{cust, map[string]any{"event": "provide_info", "note": "Photo attached."}, "in_progress"},
+			{tokAgent, map[string]any{"event": "refer", "referral": map[string]any{"contact": "support@lenovo.example"}}, "with_manufacturer"},
+			{tokAgent, map[string]any{"event": "update", "note": "Lenovo has it."}, "with_manufacturer"},
+			{tokLenovo, map[string]any{"event": "resume", "note": "Repaired."}, "in_progress"},
+			{tokAgent, map[string]any{"event": "answer", "answer": map[string]any{"outcome": "rejected", "text": "Not covered."}}, "final_answer"},
+			{cust, map[string]any{"event": "escalate", "expected_version": 8}, "escalated"},
+			{tokReviewer, map[string]any{"event": "update", "note": "Reviewing."}, "escalated"},
+			{tokReviewer, map[string]any{"event": "review", "decision": map[string]any{
 				"outcome": "partly_upheld", "explanation": "The repair is free of charge.",
 				"findings": []map[string]any{{"area": "workshop", "description": "Photograph damage first."}}}}, "reviewed"},
-			{map[string]any{"event": "close", "actor": reviewer}, "closed"},
+			{tokReviewer, map[string]any{"event": "close"}, "closed"},
 		}
 		for i, st := range steps {
-			status, got := s.event(c.ID, st.body)
+			status, got := s.event(st.tok, c.ID, st.body)
 			require.Equal(t, http.StatusOK, status, "step %d: %v", i, st.body["event"])
 			assert.Equal(t, st.state, got.State, "step %d", i)
 			assert.Equal(t, i+2, got.Version)
 		}
 		var got complaintJSON
-		status, _ := s.do("GET", "/complaints/"+c.ID, nil, &got)
+		status, _ := s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &got)
 		require.Equal(t, http.StatusOK, status)
 		assert.Equal(t, "lenovo", strings.ToLower(got.Referral["manufacturer"].(string)))
 		assert.Equal(t, "rejected", got.FinalAnswer["outcome"])
@@ -236,17 +245,19 @@ func TestLifecycleOverHTTP(t *testing.T) {
 		assert.Len(t, got.History, 12)
 
 		var history []map[string]any
-		status, _ = s.do("GET", "/complaints/"+c.ID+"/history", nil, &history)
+		status, _ = s.do(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &history)
 		require.Equal(t, http.StatusOK, status)
 		require.Len(t, history, 12)
 		assert.Equal(t, map[string]any{"seq": 1.0, "at": "2026-03-02T08:00:00Z", "event": "open", "from": "", "to": "received",
-			"actor": map[string]any{"id": "cust-7", "role": "customer"}}, history[0])
+			"actor": map[string]any{"id": "anna", "role": "customer_service"}}, history[0], "registered by the agent whose credential it was")
+		assert.Equal(t, map[string]any{"id": "lenovo-1", "role": "manufacturer", "manufacturer": "Lenovo"}, history[6]["actor"],
+			"the manufacturer's binding comes from its credential")
 		assert.Equal(t, "close", history[11]["event"])
 
 		// The relay delivers every notification; each keeps its key.
 		var ns []map[string]any
 		require.Eventually(t, func() bool {
-			s.do("GET", "/complaints/"+c.ID+"/notifications", nil, &ns)
+			s.do(tokAgent, "GET", "/complaints/"+c.ID+"/notifications", nil, &ns)
 			for _, n := range ns {
 				if n["delivered_at"] == nil {
 					return false
@@ -274,7 +285,7 @@ func TestLifecycleOverHTTP(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.True(t, strings.HasPrefix(string(body), "stateDiagram-v2\n    [*] --> received\n"))
 
-		status, _ = s.do("GET", "/healthz", nil, nil)
+		status, _ = s.do("", "GET", "/healthz", nil, nil)
 		assert.Equal(t, http.StatusOK, status)
 	})
 }
@@ -285,27 +296,27 @@ func TestListAndOverdue(t *testing.T) {
 		s := start(t, dsn, clock)
 		a := s.create()
 		b := s.create()
-		status, _ := s.event(b.ID, map[string]any{"event": "start", "actor": agent})
+		status, _ := s.event(tokAgent, b.ID, map[string]any{"event": "start"})
 		require.Equal(t, http.StatusOK, status)
 
 		var list []complaintJSON
-		status, _ = s.do("GET", "/complaints", nil, &list)
+		status, _ = s.do(tokAgent, "GET", "/complaints", nil, &list)
 		require.Equal(t, http.StatusOK, status)
 		assert.Len(t, list, 2)
-		status, _ = s.do("GET", "/complaints?state=received", nil, &list)
+		status, _ = s.do(tokReviewer, "GET", "/complaints?state=received", nil, &list)
 		require.Equal(t, http.StatusOK, status)
 		require.Len(t, list, 1)
 		assert.Equal(t, a.ID, list[0].ID)
-		status, _ = s.do("GET", "/complaints?overdue=true", nil, &list)
+		status, _ = s.do(tokReviewer, "GET", "/complaints?overdue=true", nil, &list)
 		require.Equal(t, http.StatusOK, status)
 		assert.Empty(t, list)
 
 		clock.Advance(25 * time.Hour) // a's first response is overdue; b's progress update is not yet
-		status, _ = s.do("GET", "/complaints?overdue=true", nil, &list)
+		status, _ = s.do(tokReviewer, "GET", "/complaints?overdue=true", nil, &list)
 		require.Equal(t, http.StatusOK, status)
 		require.Len(t, list, 1)
 		assert.Equal(t, a.ID, list[0].ID)
-		status, _ = s.do("GET", "/complaints?overdue=true&state=in_progress", nil, &list)
+		status, _ = s.do(tokReviewer, "GET", "/complaints?overdue=true&state=in_progress", nil, &list)
 		require.Equal(t, http.StatusOK, status)
 		assert.Empty(t, list)
 	})
@@ -318,12 +329,15 @@ func TestErrorCodes(t *testing.T) {
 		s := start(t, dsn, complainttest.NewClock(time.Time{}))
 		c := s.create()
 		escalated := s.create()
-		for _, body := range []map[string]any{
-			{"event": "start", "actor": agent},
-			{"event": "answer", "actor": agent, "answer": map[string]any{"outcome": "rejected", "text": "No."}},
-			{"event": "escalate", "actor": customer},
+		for _, st := range []struct {
+			tok  string
+			body map[string]any
+		}{
+			{tokAgent, map[string]any{"event": "start"}},
+			{tokAgent, map[string]any{"event": "answer", "answer": map[string]any{"outcome": "rejected", "text": "No."}}},
+			{escalated.CustomerToken, map[string]any{"event": "escalate"}},
 		} {
-			status, _ := s.event(escalated.ID, body)
+			status, _ := s.event(st.tok, escalated.ID, st.body)
 			require.Equal(t, http.StatusOK, status)
 		}
 		with := func(edit func(m map[string]any)) map[string]any {
@@ -331,66 +345,90 @@ func TestErrorCodes(t *testing.T) {
 			edit(m)
 			return m
 		}
-		huge := `{"event": "update", "actor": {"id": "anna", "role": "customer_service"}, "note": "` + strings.Repeat("x", maxBody) + `"}`
+		huge := `{"event": "update", "note": "` + strings.Repeat("x", maxBody) + `"}`
+		ev := "/complaints/" + c.ID + "/events"
 		cases := []struct {
 			name   string
+			tok    string
 			method string
 			path   string
 			body   any
 			status int
 			code   string
 		}{
-			{"malformed JSON", "POST", "/complaints", `{"customer": `, 400, "invalid_input"},
-			{"unknown kind", "POST", "/complaints", with(func(m map[string]any) { m["kind"] = "refund" }), 400, "invalid_input"},
-			{"unknown channel", "POST", "/complaints", with(func(m map[string]any) { m["channel"] = "fax" }), 400, "invalid_input"},
-			{"unknown customer type", "POST", "/complaints", with(func(m map[string]any) { m["customer"].(map[string]any)["type"] = "vip" }), 400, "invalid_input"},
-			{"missing description", "POST", "/complaints", with(func(m map[string]any) { delete(m, "description") }), 400, "invalid_input"},
-			{"missing customer", "POST", "/complaints", with(func(m map[string]any) { delete(m, "customer") }), 400, "invalid_input"},
-			{"unknown field", "POST", "/complaints", with(func(m map[string]any) { m["priority"] = "high" }), 400, "invalid_input"},
-			{"trailing data", "POST", "/complaints/" + c.ID + "/events", `{"event": "start", "actor": {"id": "anna", "role": "customer_service"}} {}`, 400, "invalid_input"},
-			{"unknown event", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "finish", "actor": agent}, 400, "invalid_input"},
-			{"open is not an event", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "open", "actor": agent}, 400, "invalid_input"},
-			{"unknown role", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "start", "actor": map[string]any{"id": "x", "role": "boss"}}, 400, "invalid_input"},
-			{"missing actor", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "start"}, 400, "invalid_input"},
-			{"missing answer", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "answer", "actor": agent}, 400, "invalid_input"},
-			{"bad outcome", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "answer", "actor": agent, "answer": map[string]any{"outcome": "maybe", "text": "x"}}, 400, "invalid_input"},
-			{"negative version", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "start", "actor": agent, "expected_version": -1}, 400, "invalid_input"},
-			{"bad state filter", "GET", "/complaints?state=lost", nil, 400, "invalid_input"},
-			{"bad overdue filter", "GET", "/complaints?overdue=maybe", nil, 400, "invalid_input"},
-			{"role not permitted", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "start", "actor": customer}, 403, "forbidden"},
-			{"another customer", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "withdraw", "actor": map[string]any{"id": "cust-8", "role": "customer"}}, 403, "forbidden"},
-			{"reviewer not impartial", "POST", "/complaints/" + escalated.ID + "/events", map[string]any{"event": "review",
-				"actor":    map[string]any{"id": "anna", "role": "complaints_department"},
+			{"malformed JSON", tokAgent, "POST", "/complaints", `{"customer": `, 400, "invalid_input"},
+			{"unknown kind", tokAgent, "POST", "/complaints", with(func(m map[string]any) { m["kind"] = "refund" }), 400, "invalid_input"},
+			{"unknown channel", tokAgent, "POST", "/complaints", with(func(m map[string]any) { m["channel"] = "fax" }), 400, "invalid_input"},
+			{"unknown customer type", tokAgent, "POST", "/complaints", with(func(m map[string]any) { m["customer"].(map[string]any)["type"] = "vip" }), 400, "invalid_input"},
+			{"missing description", tokAgent, "POST", "/complaints", with(func(m map[string]any) { delete(m, "description") }), 400, "invalid_input"},
+			{"missing customer", tokAgent, "POST", "/complaints", with(func(m map[string]any) { delete(m, "customer") }), 400, "invalid_input"},
+			{"unknown field", tokAgent, "POST", "/complaints", with(func(m map[string]any) { m["priority"] = "high" }), 400, "invalid_input"},
+			{"a web form naming the customer", "", "POST", "/complaints", intake(), 400, "invalid_input"},
+			{"opened_by in the body", tokAgent, "POST", "/complaints", with(func(m map[string]any) { m["opened_by"] = map[string]any{"id": "x", "role": "system"} }), 400, "invalid_input"},
+			{"actor in the body", tokAgent, "POST", ev, map[string]any{"event": "start", "actor": map[string]any{"id": "mette", "role": "complaints_department"}}, 400, "invalid_input"},
+			{"duplicate key", tokAgent, "POST", ev, `{"event": "update", "note": "a", "note": "b"}`, 400, "invalid_input"},
+			{"keys differing in case", tokAgent, "POST", ev, `{"event": "update", "Note": "a", "note": "b"}`, 400, "invalid_input"},
+			{"trailing data", tokAgent, "POST", ev, `{"event": "start"} {}`, 400, "invalid_input"},
+			{"unknown event", tokAgent, "POST", ev, map[string]any{"event": "finish"}, 400, "invalid_input"},
+			{"open is not an event", tokAgent, "POST", ev, map[string]any{"event": "open"}, 400, "invalid_input"},
+			{"missing answer", tokAgent, "POST", ev, map[string]any{"event": "answer"}, 400, "invalid_input"},
+			{"bad outcome", tokAgent, "POST", ev, map[string]any{"event": "answer", "answer": map[string]any{"outcome": "maybe", "text": "x"}}, 400, "invalid_input"},
+			{"negative version", tokAgent, "POST", ev, map[string]any{"event": "start", "expected_version": -1}, 400, "invalid_input"},
+			{"id too long", tokAgent, "GET", "/complaints/" + strings.Repeat("k", 200), nil, 400, "invalid_input"},
+			{"bad state filter", tokAgent, "GET", "/complaints?state=lost", nil, 400, "invalid_input"},
+			{"bad overdue filter", tokAgent, "GET", "/complaints?overdue=maybe", nil, 400, "invalid_input"},
+			{"no credential", "", "GET", "/complaints/" + c.ID, nil, 401, "unauthenticated"},
+			{"unknown token", "tok-nobody", "GET", "/complaints/" + c.ID, nil, 401, "unauthenticated"},
+			{"role not permitted", c.CustomerToken, "POST", ev, map[string]any{"event": "start"}, 403, "forbidden"},
+			{"reviewer not impartial", tokAgent, "POST", "/complaints/" + escalated.ID + "/events", map[string]any{"event": "review",
 				"decision": map[string]any{"outcome": "upheld", "explanation": "I agree with myself."}}, 403, "forbidden"},
-			{"unknown complaint", "GET", "/complaints/K-404", nil, 404, "not_found"},
-			{"unknown complaint event", "POST", "/complaints/K-404/events", map[string]any{"event": "start", "actor": agent}, 404, "not_found"},
-			{"unknown complaint history", "GET", "/complaints/K-404/history", nil, 404, "not_found"},
-			{"unknown complaint notifications", "GET", "/complaints/K-404/notifications", nil, 404, "not_found"},
-			{"unknown route", "GET", "/complaintz", nil, 404, "not_found"},
-			{"not allowed in this state", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "escalate", "actor": customer}, 409, "invalid_transition"},
-			{"stale version", "POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "start", "actor": agent, "expected_version": 7}, 409, "conflict"},
-			{"too large", "POST", "/complaints/" + c.ID + "/events", huge, 413, "too_large"},
+			{"another customer's complaint", escalated.CustomerToken, "GET", "/complaints/" + c.ID, nil, 404, "not_found"},
+			{"unknown complaint", tokAgent, "GET", "/complaints/K-404", nil, 404, "not_found"},
+			{"unknown complaint event", tokAgent, "POST", "/complaints/K-404/events", map[string]any{"event": "start"}, 404, "not_found"},
+			{"unknown complaint history", tokAgent, "GET", "/complaints/K-404/history", nil, 404, "not_found"},
+			{"unknown complaint notifications", tokAgent, "GET", "/complaints/K-404/notifications", nil, 404, "not_found"},
+			{"unknown route", tokAgent, "GET", "/complaintz", nil, 404, "not_found"},
+			{"wrong method", tokAgent, "DELETE", "/complaints/" + c.ID, nil, 405, "method_not_allowed"},
+			{"not allowed in this state", c.CustomerToken, "POST", ev, map[string]any{"event": "escalate"}, 409, "invalid_transition"},
+			{"stale version", tokAgent, "POST", ev, map[string]any{"event": "start", "expected_version": 7}, 409, "conflict"},
+			{"too large", tokAgent, "POST", ev, huge, 413, "too_large"},
 		}
 		countBefore := 0
 		var list []complaintJSON
-		s.do("GET", "/complaints", nil, &list)
+		s.do(tokAgent, "GET", "/complaints", nil, &list)
 		countBefore = len(list)
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				var e errorJSON
-				status, _ := s.do(tc.method, tc.path, tc.body, &e)
+				status, header := s.do(tc.tok, tc.method, tc.path, tc.body, &e)
 				assert.Equal(t, tc.status, status)
 				assert.Equal(t, tc.code, e.Error.Code)
 				assert.NotEmpty(t, e.Error.Message)
+				assert.NotContains(t, e.Error.Message, "store:", "no package prefixes in messages")
+				switch status {
+				case 401:
+					assert.Contains(t, header.Get("WWW-Authenticate"), "Bearer")
+				case 405:
+					assert.Contains(t, header.Get("Allow"), "GET")
+				}
 			})
 		}
+		t.Run("not JSON", func(t *testing.T) {
+			req, _ := http.NewRequest("POST", s.base+ev, strings.NewReader(`event=start`))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", "Bearer "+tokAgent)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode)
+		})
 		// Nothing was written.
-		s.do("GET", "/complaints", nil, &list)
+		s.do(tokAgent, "GET", "/complaints", nil, &list)
 		assert.Len(t, list, countBefore)
 		var got complaintJSON
-		s.do("GET", "/complaints/"+c.ID, nil, &got)
+		s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &got)
 		assert.Equal(t, 1, got.Version)
-		s.do("GET", "/complaints/"+escalated.ID, nil, &got)
+		s.do(tokAgent, "GET", "/complaints/"+escalated.ID, nil, &got)
 		assert.Equal(t, 4, got.Version)
 	})
 }
@@ -408,12 +446,12 @@ func TestConcurrentEvents(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				event := map[string]any{"event": "start", "actor": agent, "expected_version": 1}
+				event := map[string]any{"event": "start", "expected_version": 1}
 				if i%2 == 1 {
-					event = map[string]any{"event": "answer", "actor": agent, "expected_version": 1,
+					event = map[string]any{"event": "answer", "expected_version": 1,
 						"answer": map[string]any{"outcome": "upheld", "text": fmt.Sprintf("answer %d", i)}}
 				}
-				statuses[i], _ = s.do("POST", "/complaints/"+c.ID+"/events", event, nil)
+				statuses[i], _ = s.do(tokAgent, "POST", "/complaints/"+c.ID+"/events", event, nil)
 			}()
 		}
 		wg.Wait()
@@ -429,7 +467,7 @@ func TestConcurrentEvents(t *testing.T) {
 		}
 		assert.Equal(t, 1, wins, "exactly one wins: %v", statuses)
 		var history []map[string]any
-		s.do("GET", "/complaints/"+c.ID+"/history", nil, &history)
+		s.do(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &history)
 		assert.Len(t, history, 2)
 	})
 }
@@ -440,29 +478,30 @@ func TestRestart(t *testing.T) {
 		clock := complainttest.NewClock(time.Time{})
 		s := start(t, dsn, clock)
 		c := s.create()
-		status, _ := s.event(c.ID, map[string]any{"event": "start", "actor": agent})
+		status, _ := s.event(tokAgent, c.ID, map[string]any{"event": "start"})
 		require.Equal(t, http.StatusOK, status)
 		var before complaintJSON
 		var beforeHistory, beforeNotes []map[string]any
-		s.do("GET", "/complaints/"+c.ID, nil, &before)
-		s.do("GET", "/complaints/"+c.ID+"/history", nil, &beforeHistory)
-		s.do("GET", "/complaints/"+c.ID+"/notifications", nil, &beforeNotes)
+		s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &before)
+		s.do(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &beforeHistory)
+		s.do(tokAgent, "GET", "/complaints/"+c.ID+"/notifications", nil, &beforeNotes)
 		s.stop()
 
 		s2 := start(t, dsn, clock)
 		var after complaintJSON
 		var afterHistory, afterNotes []map[string]any
-		status, _ = s2.do("GET", "/complaints/"+c.ID, nil, &after)
-		require.Equal(t, http.StatusOK, status)
-		s2.do("GET", "/complaints/"+c.ID+"/history", nil, &afterHistory)
-		s2.do("GET", "/complaints/"+c.ID+"/notifications", nil, &afterNotes)
+		status, _ = s2.do(c.CustomerToken, "GET", "/complaints/"+c.ID, nil, &after)
+		require.Equal(t, http.StatusOK, status, "the customer's token survives a restart with the same -secret")
+		s2.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &after)
+		s2.do(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &afterHistory)
+		s2.do(tokAgent, "GET", "/complaints/"+c.ID+"/notifications", nil, &afterNotes)
 		assert.Equal(t, before, after)
 		assert.Equal(t, beforeHistory, afterHistory)
 		require.Len(t, afterNotes, len(beforeNotes))
 		for i := range beforeNotes {
 			assert.Equal(t, beforeNotes[i]["key"], afterNotes[i]["key"])
 		}
-		status, _ = s2.event(c.ID, map[string]any{"event": "request_info", "actor": agent, "note": "Serial number?"})
+		status, _ = s2.event(tokAgent, c.ID, map[string]any{"event": "request_info", "note": "Serial number?"})
 		assert.Equal(t, http.StatusOK, status, "the restarted service goes on with the complaint")
 	})
 }

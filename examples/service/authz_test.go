@@ -1,0 +1,188 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint/complainttest"
+)
+
+// webIntake is a web-form complaint: no customer id, which the service
+// assigns.
+func webIntake() map[string]any {
+	m := intake()
+	delete(m["customer"].(map[string]any), "id")
+	return m
+}
+
+// TestRouteCredentialTable sends every route with every kind of credential
+// over real HTTP and checks the exact status; then that the refused
+// requests wrote nothing.
+func TestRouteCredentialTable(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		clock := complainttest.NewClock(time.Time{})
+		iss := newIssuer(t)
+		s := start(t, dsn, clock, "-oidc-issuer", iss.url, "-jwks", iss.jwks, "-audience", testAudience)
+		a, b := s.create(), s.create()
+		for _, st := range []map[string]any{
+			{"event": "start"},
+			{"event": "internal_note", "note": "The customer sounded upset."},
+			{"event": "refer", "referral": map[string]any{"contact": "support@lenovo.example"}},
+		} {
+			status, _ := s.event(tokAgent, a.ID, st)
+			require.Equal(t, http.StatusOK, status, "%v", st["event"])
+		}
+		otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		now := clock.Now()
+		staff := map[string]any{"klage_role": "customer_service"}
+		tampered := a.CustomerToken[:len(a.CustomerToken)-2] + "xx"
+
+		type row struct {
+			name string
+			tok  string
+			want [6]int // get, history, notifications, list, event (update), intake
+		}
+		rows := []row{
+			{"anonymous", "", [6]int{401, 401, 401, 401, 401, 201}},
+			{"customer A", a.CustomerToken, [6]int{200, 200, 200, 403, 403, 403}},
+			{"customer B", b.CustomerToken, [6]int{404, 404, 404, 403, 404, 403}},
+			{"customer service", tokAgent, [6]int{200, 200, 200, 200, 200, 201}},
+			{"Complaints Department", tokReviewer, [6]int{200, 200, 200, 200, 403, 403}},
+			{"referred manufacturer", tokLenovo, [6]int{200, 200, 200, 403, 403, 403}},
+			{"other manufacturer", tokAsus, [6]int{404, 404, 404, 403, 404, 403}},
+			{"system", tokSystem, [6]int{200, 200, 200, 200, 403, 201}},
+			{"JWT", iss.sign(t, nil, "jens", testAudience, now.Add(time.Hour), staff), [6]int{200, 200, 200, 200, 200, 201}},
+			{"JWT expired", iss.sign(t, nil, "jens", testAudience, now.Add(-time.Minute), staff), [6]int{401, 401, 401, 401, 401, 401}},
+			{"JWT bad signature", iss.sign(t, otherKey, "jens", testAudience, now.Add(time.Hour), staff), [6]int{401, 401, 401, 401, 401, 401}},
+			{"JWT wrong audience", iss.sign(t, nil, "jens", "someone-else", now.Add(time.Hour), staff), [6]int{401, 401, 401, 401, 401, 401}},
+			{"JWT claiming customer", iss.sign(t, nil, "jens", testAudience, now.Add(time.Hour), map[string]any{"klage_role": "customer"}), [6]int{401, 401, 401, 401, 401, 401}},
+			{"customer token tampered", tampered, [6]int{401, 401, 401, 401, 401, 401}},
+			{"not a bearer", "Basic YWRtaW46YWRtaW4=", [6]int{401, 401, 401, 401, 401, 401}},
+		}
+		var before []complaintJSON
+		s.do(tokAgent, "GET", "/complaints", nil, &before)
+		var beforeA complaintJSON
+		s.do(tokAgent, "GET", "/complaints/"+a.ID, nil, &beforeA)
+		created, events := 0, 0
+		for _, r := range rows {
+			t.Run(r.name, func(t *testing.T) {
+				calls := []struct {
+					method, path string
+					body         any
+				}{
+					{"GET", "/complaints/" + a.ID, nil},
+					{"GET", "/complaints/" + a.ID + "/history", nil},
+					{"GET", "/complaints/" + a.ID + "/notifications", nil},
+					{"GET", "/complaints", nil},
+					{"POST", "/complaints/" + a.ID + "/events", map[string]any{"event": "update", "note": "Checking in."}},
+					{"POST", "/complaints", webIntake()},
+				}
+				for i, c := range calls {
+					var status int
+					var header http.Header
+					if strings.HasPrefix(r.tok, "Basic ") {
+						status, header = s.raw(c.method, c.path, c.body, r.tok)
+					} else {
+						status, header = s.do(r.tok, c.method, c.path, c.body, nil)
+					}
+					assert.Equal(t, r.want[i], status, "%s %s", c.method, c.path)
+					if status == 401 {
+						assert.Contains(t, header.Get("WWW-Authenticate"), "Bearer")
+					}
+					switch {
+					case status == 201:
+						created++
+					case status == 200 && c.method == "POST":
+						events++
+					}
+				}
+			})
+		}
+		var after []complaintJSON
+		s.do(tokAgent, "GET", "/complaints", nil, &after)
+		assert.Len(t, after, len(before)+created, "only the accepted intakes were written")
+		var afterA complaintJSON
+		s.do(tokAgent, "GET", "/complaints/"+a.ID, nil, &afterA)
+		assert.Equal(t, beforeA.Version+events, afterA.Version, "only the accepted events were written")
+
+		// What a customer and a manufacturer see: no internal notes.
+		for _, tok := range []string{a.CustomerToken, tokLenovo} {
+			var h []map[string]any
+			s.do(tok, "GET", "/complaints/"+a.ID+"/history", nil, &h)
+			for _, e := range h {
+				assert.NotEqual(t, "internal_note", e["event"])
+			}
+			var c complaintJSON
+			s.do(tok, "GET", "/complaints/"+a.ID, nil, &c)
+			assert.NotContains(t, fmt.Sprint(c.History), "upset")
+		}
+		var h []map[string]any
+		s.do(tokReviewer, "GET", "/complaints/"+a.ID+"/history", nil, &h)
+		assert.Contains(t, fmt.Sprint(h), "internal_note", "staff see the notes")
+	})
+}
+
+// raw sends a request with the Authorization header as given.
+func (s *server) raw(method, path string, body any, authorization string) (int, http.Header) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.base+path, nil)
+	require.NoError(s.t, err)
+	req.Header.Set("Authorization", authorization)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// TestWebFormRateLimit: anonymous intake past the per-address limit gets
+// 429 and writes nothing; staff are not limited.
+func TestWebFormRateLimit(t *testing.T) {
+	s := start(t, t.TempDir()+"/klage.db", complainttest.NewClock(time.Time{}), "-intake-per-minute", "1")
+	for i := range 5 { // the burst
+		status, _ := s.do("", "POST", "/complaints", webIntake(), nil)
+		require.Equal(t, http.StatusCreated, status, "request %d", i)
+	}
+	var e errorJSON
+	status, _ := s.do("", "POST", "/complaints", webIntake(), &e)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.Equal(t, "too_many_requests", e.Error.Code)
+	status, _ = s.do(tokAgent, "POST", "/complaints", webIntake(), nil)
+	assert.Equal(t, http.StatusCreated, status)
+	var list []complaintJSON
+	s.do(tokAgent, "GET", "/complaints", nil, &list)
+	assert.Len(t, list, 6)
+}
+
+// TestHeldConnections: a client holding more idle connections than the
+// listener serves at once does not make /healthz unreachable for long.
+func TestHeldConnections(t *testing.T) {
+	s := start(t, t.TempDir()+"/klage.db", complainttest.NewClock(time.Time{}), "-max-conns", "16", "-idle-timeout", "300ms")
+	addr := strings.TrimPrefix(s.base, "http://")
+	var held []net.Conn
+	for range 64 {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		require.NoError(t, err)
+		held = append(held, c)
+	}
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(s.base + "/healthz")
+	require.NoError(t, err, "healthz answers once the idle connections time out")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
