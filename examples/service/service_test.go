@@ -140,22 +140,22 @@ func (s *server) do(tok, method, path string, body any, out any) (int, http.Head
 }
 
 type complaintJSON struct {
-	CustomerToken string          `json:"customer_token"`
-	ID          string            `json:"id"`
-	State       string            `json:"state"`
-	Version     int               `json:"version"`
-	Kind        string            `json:"kind"`
-	Channel     string            `json:"channel"`
-	Customer    map[string]any    `json:"customer"`
-	Product     map[string]any    `json:"product"`
-	Description string            `json:"description"`
-	CreatedAt   time.Time         `json:"created_at"`
-	Deadlines   []map[string]any  `json:"deadlines"`
-	Claim       map[string]any    `json:"claim"`
-	History     []json.RawMessage `json:"history"`
-	FinalAnswer map[string]any    `json:"final_answer"`
-	Referral    map[string]any    `json:"referral"`
-	Decision    map[string]any    `json:"decision"`
+	CustomerToken string            `json:"customer_token"`
+	ID            string            `json:"id"`
+	State         string            `json:"state"`
+	Version       int               `json:"version"`
+	Kind          string            `json:"kind"`
+	Channel       string            `json:"channel"`
+	Customer      map[string]any    `json:"customer"`
+	Product       map[string]any    `json:"product"`
+	Description   string            `json:"description"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Deadlines     []map[string]any  `json:"deadlines"`
+	Claim         map[string]any    `json:"claim"`
+	History       []json.RawMessage `json:"history"`
+	FinalAnswer   map[string]any    `json:"final_answer"`
+	Referral      map[string]any    `json:"referral"`
+	Decision      map[string]any    `json:"decision"`
 }
 
 type errorJSON struct {
