@@ -53,6 +53,9 @@ type Entry struct {
 	Note  string         `json:"note,omitempty"`
 	// Consent is the customer's consent when staff acted for them.
 	Consent *Consent `json:"consent,omitempty"`
+	// RequestID is the idempotency key of the request that made the entry
+	// (Input.RequestID), when it had one.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Snapshot is the plain data of a complaint, as it is stored and sent over
@@ -177,6 +180,21 @@ func (c *Complaint) Last() Entry {
 		return Entry{}
 	}
 	return c.history[len(c.history)-1]
+}
+
+// ByRequest returns the history entry that the request with idempotency
+// key id made, if one did: a retried request finds what its first attempt
+// did.
+func (c *Complaint) ByRequest(id string) (Entry, bool) {
+	if id == "" {
+		return Entry{}, false
+	}
+	for i := len(c.history) - 1; i >= 0; i-- {
+		if c.history[i].RequestID == id {
+			return c.history[i], true
+		}
+	}
+	return Entry{}, false
 }
 
 // FinalAnswer returns customer service's final answer, if it has given one.

@@ -101,6 +101,9 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if len(e.Note) > MaxTextLen {
 			return bad(e.Seq, "note longer than %d bytes", MaxTextLen)
 		}
+		if e.RequestID != "" && idProblem(e.RequestID) != "" {
+			return bad(e.Seq, "invalid request id")
+		}
 		if e.Actor.Role == glossary.Customer && !glossary.SameID(e.Actor.ID, s.Customer.ID) {
 			return bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
 		}

@@ -121,6 +121,11 @@ func (w *Workflow) validateIntake(in *Intake) error {
 			return err
 		}
 	}
+	if in.RequestID != "" {
+		if err := checkID("request_id", in.RequestID); err != nil {
+			return err
+		}
+	}
 	cu := &in.Customer
 	if err := checkID("customer.id", cu.ID); err != nil {
 		return err
@@ -251,6 +256,14 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in Input) (*Rule, er
 	}
 	if err := checkText("note", in.Note, MaxTextLen); err != nil {
 		return nil, err
+	}
+	if in.RequestID != "" {
+		if err := checkID("request_id", in.RequestID); err != nil {
+			return nil, err
+		}
+		if _, used := c.ByRequest(in.RequestID); used {
+			return nil, &InputError{Field: "request_id", Problem: "already used on this complaint"}
+		}
 	}
 	r, f := w.allowed(ctx, c, in.Event, in.Actor)
 	if f.why != allowedOK {

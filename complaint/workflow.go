@@ -155,6 +155,11 @@ type Input struct {
 	// for the customer (accept, withdraw: a [Rule] with Consent set) and
 	// refused otherwise.
 	Consent *Consent
+	// RequestID, optional, is the idempotency key of the request that
+	// fires the event (an HTTP Idempotency-Key). It is kept in the history
+	// entry, so that a retried request can find what its first attempt did
+	// ([Complaint.ByRequest]; store.Fire does).
+	RequestID string
 }
 
 // Transition is what one successful Fire or Open did.
@@ -364,6 +369,9 @@ type Intake struct {
 	OpenedBy glossary.Actor
 	// Note goes into the opening history entry.
 	Note string
+	// RequestID, optional, is the idempotency key of the request that
+	// registers the complaint, kept in the opening entry.
+	RequestID string
 }
 
 // Open registers a complaint in StateReceived, records the opening in its
@@ -412,7 +420,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err
 	}
-	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note}
+	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note, RequestID: in.RequestID}
 	_, err := w.apply(ctx, c, &e, &input, nil)
 	return c, err
 }
@@ -462,7 +470,8 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 			return Transition{}, fmt.Errorf("complaint: state machine refused %s from %s: %w", in.Event, from, err)
 		}
 	}
-	e := Entry{Seq: len(c.history) + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note}
+	e := Entry{Seq: len(c.history) + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note,
+		RequestID: in.RequestID}
 	if in.Consent != nil {
 		consent := Consent{Channel: in.Consent.Channel, At: stamp(in.Consent.At)}
 		e.Consent = &consent

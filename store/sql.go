@@ -212,9 +212,9 @@ func newQueries(d *dialect) queries {
 		updateComplaint:  r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ? WHERE id = ? AND version = ?`),
 		complaintVersion: r(`SELECT version FROM klage_complaints WHERE id = ?`),
 		getComplaint:     r(`SELECT data FROM klage_complaints WHERE id = ?`),
-		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at) VALUES `,
+		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id) VALUES `,
 		insertOutbox:     `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES `,
-		history:          r(`SELECT seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
+		history:          r(`SELECT seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
 		notifications:    r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE complaint_id = ? ORDER BY seq, position`),
 		pending: r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE delivered_at IS NULL AND dead_at IS NULL
 			ORDER BY created_at, complaint_id, seq, position LIMIT ?`),
@@ -360,7 +360,7 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 var (
 	historyColumns = [...][2]string{{"complaint_id", "text"}, {"seq", "integer"}, {"at", "bigint"}, {"event", "text"},
 		{"from_state", "text"}, {"to_state", "text"}, {"actor_id", "text"}, {"actor_role", "text"}, {"note", "text"},
-		{"actor_manufacturer", "text"}, {"consent_channel", "text"}, {"consent_at", "bigint"}}
+		{"actor_manufacturer", "text"}, {"consent_channel", "text"}, {"consent_at", "bigint"}, {"request_id", "text"}}
 	outboxInsertColumns = [...][2]string{{"key", "text"}, {"complaint_id", "text"}, {"seq", "integer"}, {"position", "integer"},
 		{"topic", "text"}, {"recipient", "text"}, {"created_at", "bigint"}, {"payload", "jsonb"}, {"next_attempt_at", "bigint"}}
 )
@@ -375,7 +375,7 @@ func appendArgs(id string, r row) (history, outbox []any, err error) {
 			consentAt = nullNanos(e.Consent.At, true)
 		}
 		history = append(history, id, e.Seq, nanos(e.At), string(e.Event), string(e.From), string(e.To), e.Actor.ID, string(e.Actor.Role), e.Note,
-			e.Actor.Manufacturer, channel, consentAt)
+			e.Actor.Manufacturer, channel, consentAt, e.RequestID)
 	}
 	position := map[int]int{}
 	for _, n := range r.pending {
@@ -605,7 +605,7 @@ func (s *SQL) History(ctx context.Context, id string) ([]complaint.Entry, error)
 			channel               sql.NullString
 			consentAt             sql.NullInt64
 		)
-		if err := rows.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note, &e.Actor.Manufacturer, &channel, &consentAt); err != nil {
+		if err := rows.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note, &e.Actor.Manufacturer, &channel, &consentAt, &e.RequestID); err != nil {
 			return nil, fmt.Errorf("store: history of %q: %w", id, err)
 		}
 		e.At = fromNanos(at)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/internal/handover"
 )
 
@@ -221,6 +222,12 @@ type FireOptions struct {
 // up to MaxAttempts times. It returns the saved complaint and the
 // transition.
 //
+// When in has a RequestID that an entry of the complaint already carries
+// (a retried request whose first attempt was saved), Fire saves nothing and
+// returns the complaint and that entry, provided the entry is the same
+// event by the same actor; otherwise it refuses the reuse with a
+// *complaint.InputError.
+//
 // Errors from the workflow (complaint.ErrInvalidTransition, ErrForbidden, ...) are
 // returned as they are and nothing is saved. After the last attempt it
 // returns the *ConflictError. A workflow with a Notifier is refused with
@@ -239,6 +246,12 @@ func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in com
 		c, err = s.Get(ctx, id)
 		if err != nil {
 			return nil, complaint.Transition{}, err
+		}
+		if e, done := c.ByRequest(in.RequestID); done {
+			if e.Event != in.Event || e.Actor.Role != in.Actor.Role || !glossary.SameID(e.Actor.ID, in.Actor.ID) {
+				return nil, complaint.Transition{}, &complaint.InputError{Field: "request_id", Problem: "already used for another request on this complaint"}
+			}
+			return c, complaint.Transition{Entry: e}, nil
 		}
 		loaded := c.Version()
 		if opts.ExpectedVersion != 0 && loaded != opts.ExpectedVersion {

@@ -186,3 +186,66 @@ func TestHeldConnections(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// TestIdempotencyKey: a POST retried with the same Idempotency-Key returns
+// the first result and writes nothing twice; a key reused for something
+// else is refused.
+func TestIdempotencyKey(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		s := start(t, dsn, complainttest.NewClock(time.Time{}))
+		post := func(tok, path, key string, body any, out any) int {
+			t.Helper()
+			status, _ := s.doHeaders(tok, "POST", path, body, out, map[string]string{"Idempotency-Key": key})
+			return status
+		}
+		var first, again complaintJSON
+		require.Equal(t, http.StatusCreated, post("", "/complaints", "intake-1", webIntake(), &first))
+		require.Equal(t, http.StatusCreated, post("", "/complaints", "intake-1", webIntake(), &again))
+		assert.Equal(t, first.ID, again.ID, "the retry finds the first complaint")
+		assert.NotEmpty(t, again.CustomerToken)
+		other := webIntake()
+		other["description"] = "Something else entirely."
+		assert.Equal(t, http.StatusConflict, post("", "/complaints", "intake-1", other, nil), "the key was used for another complaint")
+		var list []complaintJSON
+		s.do(tokAgent, "GET", "/complaints", nil, &list)
+		assert.Len(t, list, 1)
+
+		ev := "/complaints/" + first.ID + "/events"
+		require.Equal(t, http.StatusOK, post(tokAgent, ev, "start-1", map[string]any{"event": "start"}, nil))
+		require.Equal(t, http.StatusOK, post(tokAgent, ev, "start-1", map[string]any{"event": "start"}, nil), "the retry is answered, not refused")
+		require.Equal(t, http.StatusOK, post(tokAgent, ev, "note-1", map[string]any{"event": "update", "note": "On it."}, nil))
+		assert.Equal(t, http.StatusBadRequest, post(tokAgent, ev, "start-1", map[string]any{"event": "update", "note": "x"}, nil),
+			"a key reused for another event")
+		var h []map[string]any
+		s.do(tokAgent, "GET", ev[:len(ev)-len("/events")]+"/history", nil, &h)
+		require.Len(t, h, 3, "open, start, update: nothing written twice")
+		assert.Equal(t, "start-1", h[1]["request_id"])
+	})
+}
+
+// TestImpartialityOverHTTP: the agent who answered cannot review under
+// another spelling of her id in a JWT's subject: refused as not impartial
+// (403) or as a credential naming no valid actor (401), and nothing is
+// written.
+func TestImpartialityOverHTTP(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	iss := newIssuer(t)
+	s := start(t, t.TempDir()+"/klage.db", clock, "-oidc-issuer", iss.url, "-jwks", iss.jwks, "-audience", testAudience)
+	c := s.create()
+	status, _ := s.event(tokAgent, c.ID, map[string]any{"event": "answer", "answer": map[string]any{"outcome": "rejected", "text": "No."}})
+	require.Equal(t, http.StatusOK, status)
+	status, _ = s.event(c.CustomerToken, c.ID, map[string]any{"event": "escalate"})
+	require.Equal(t, http.StatusOK, status)
+	review := map[string]any{"event": "review", "decision": map[string]any{"outcome": "upheld", "explanation": "Fine."}}
+	cd := map[string]any{"klage_role": "complaints_department"}
+	for _, sub := range []string{"Anna", "ANNA", "anna ", " anna", "ａｎｎａ", "\u0430nna", "an\u200bna", "anna\u202e"} {
+		tok := iss.sign(t, nil, sub, testAudience, clock.Now().Add(time.Hour), cd)
+		status, _ := s.do(tok, "POST", "/complaints/"+c.ID+"/events", review, nil)
+		assert.Contains(t, []int{401, 403}, status, "sub %q", sub)
+	}
+	var got complaintJSON
+	s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &got)
+	assert.Equal(t, "escalated", got.State, "no variant reviewed")
+	status, _ = s.do(iss.sign(t, nil, "mette", testAudience, clock.Now().Add(time.Hour), cd), "POST", "/complaints/"+c.ID+"/events", review, nil)
+	assert.Equal(t, http.StatusOK, status, "an impartial reviewer does")
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -271,7 +273,7 @@ func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "not_found", "no such complaint")
 	case errors.Is(err, complaint.ErrInvalidTransition):
 		writeError(w, http.StatusConflict, "invalid_transition", err.Error())
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrExists):
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrExists), errors.Is(err, errReused):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, complaint.ErrVetoed):
 		writeError(w, http.StatusConflict, "vetoed", err.Error())
@@ -286,6 +288,7 @@ var (
 	errUnsupportedMedia = errors.New("unsupported media type")
 	errTooMany          = errors.New("too many requests")
 	errStaffOnly        = errors.New("only staff may do this")
+	errReused           = errors.New("idempotency key reused")
 )
 
 // decode reads a JSON body of at most maxBody bytes into v: the body must
@@ -353,7 +356,8 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req intakeRequest
-	if err := decode(w, r, &req); err != nil {
+	err := decode(w, r, &req)
+	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
@@ -382,7 +386,12 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 		}
 		in.OpenedBy = p.Actor
 	}
-	c, err := store.Receive(r.Context(), srv.s, srv.w, in)
+	var c *complaint.Complaint
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		c, err = srv.receiveOnce(r, in, key)
+	} else {
+		c, err = store.Receive(r.Context(), srv.s, srv.w, in)
+	}
 	if err != nil {
 		srv.fail(w, r, err)
 		return
@@ -391,6 +400,38 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	snap := c.Snapshot()
 	snap.Pending = nil
 	writeJSON(w, http.StatusCreated, created{Snapshot: snap, CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
+}
+
+// receiveOnce registers in under an Idempotency-Key: the complaint's id is
+// derived from the key (and who sent it), so that a retry after a lost
+// answer finds the complaint its first attempt made instead of making a
+// second. A key reused for another complaint is a conflict.
+func (srv *Server) receiveOnce(r *http.Request, in complaint.Intake, key string) (*complaint.Complaint, error) {
+	if len(key) > 128 || glossary.IDProblem(key) != "" {
+		return nil, fmt.Errorf("%w: the Idempotency-Key is not valid", errBadRequest)
+	}
+	scope := "web"
+	if p := principalOf(r.Context()); p != nil {
+		scope = string(p.Actor.Role) + ":" + glossary.NormalID(p.Actor.ID)
+	}
+	sum := sha256.Sum256([]byte(scope + "\x00" + key))
+	in.ID, in.RequestID = "K-"+hex.EncodeToString(sum[:12]), key
+	c, err := store.Receive(r.Context(), srv.s, srv.w, in)
+	if !errors.Is(err, store.ErrExists) {
+		return c, err
+	}
+	c, err = srv.s.Get(r.Context(), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	first, got := c.History()[0], c.Product()
+	sameProduct := got.SKU == in.Product.SKU && got.Name == in.Product.Name && got.Manufacturer == in.Product.Manufacturer &&
+		got.DeliveredAt.Equal(in.Product.DeliveredAt)
+	if first.RequestID != key || c.Description() != in.Description || !sameProduct ||
+		c.Customer().Name != in.Customer.Name || c.Customer().Email != in.Customer.Email {
+		return nil, fmt.Errorf("%w: the Idempotency-Key was used for another complaint", errReused)
+	}
+	return c, nil
 }
 
 func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
@@ -481,7 +522,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
-		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent}
+		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent, RequestID: r.Header.Get("Idempotency-Key")}
 	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		srv.fail(w, r, err)

@@ -110,6 +110,12 @@ func start(t *testing.T, dsn string, clock *complainttest.Clock, extra ...string
 // decodes a JSON response into out (if not nil).
 func (s *server) do(tok, method, path string, body any, out any) (int, http.Header) {
 	s.t.Helper()
+	return s.doHeaders(tok, method, path, body, out, nil)
+}
+
+// doHeaders is do with extra request headers.
+func (s *server) doHeaders(tok, method, path string, body any, out any, headers map[string]string) (int, http.Header) {
+	s.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -127,6 +133,9 @@ func (s *server) do(tok, method, path string, body any, out any) (int, http.Head
 	req.Header.Set("Content-Type", "application/json")
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(s.t, err)
