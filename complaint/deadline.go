@@ -222,9 +222,22 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		if running && d.Name != DeadlineEscalationWindow && d.Due.Before(now) {
 			d.Breached = true
 		}
+		// While paused, Remaining is what is left in the clock's own
+		// terms: wall-clock time for a clock in calendar days (so the due
+		// time of day survives a daylight-saving change), working time for
+		// one in working hours, elapsed time otherwise.
+		period := p.period(d.Name)
 		switch {
+		case pausing && running && period.calendar():
+			d.Remaining, d.Due = max(wall(d.Due, loc).Sub(wall(now, loc)), 0), time.Time{}
+		case pausing && running && period.Working:
+			d.Remaining, d.Due = workingBetween(now, d.Due, p.calendar(), loc), time.Time{}
 		case pausing && running:
 			d.Remaining, d.Due = max(d.Due.Sub(now), 0), time.Time{}
+		case resuming && d.Paused() && period.calendar():
+			d.Due, d.Remaining = unwall(wall(now, loc).Add(d.Remaining), loc), 0
+		case resuming && d.Paused() && period.Working:
+			d.Due, d.Remaining = addWorking(now, d.Remaining, p.calendar(), loc), 0
 		case resuming && d.Paused():
 			d.Due, d.Remaining = now.Add(d.Remaining), 0
 		}
@@ -251,7 +264,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	}
 	for _, n := range starts {
 		if period := p.period(n); !period.IsZero() && (n != DeadlineDOAReplacement || c.kind == glossary.DOA) {
-			c.start(n, clockOwner[n], period.AddTo(now, loc))
+			c.start(n, clockOwner[n], p.Due(period, now))
 		}
 	}
 

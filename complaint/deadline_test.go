@@ -86,8 +86,7 @@ func TestDOAReplacementAcrossDaylightSaving(t *testing.T) {
 	assert.Equal(t, 14*24*time.Hour-time.Hour, doa.Due.Sub(received), "one hour fewer elapsed: the clocks went forward")
 
 	fr := deadline(t, c, complaint.DeadlineFirstResponse)
-	assert.Equal(t, 24*time.Hour, fr.Due.Sub(received), "hours are elapsed time")
-	assert.Equal(t, local(2026, 3, 29, 13, 0), fr.Due.In(cph))
+	assert.Equal(t, local(2026, 3, 31, 0, 0), fr.Due.In(cph), "a Saturday's complaint: 24 working hours from Monday")
 
 	// Met by the final answer.
 	f.clock.Set(local(2026, 4, 11, 11, 0))
@@ -381,7 +380,7 @@ func TestPolicyPresets(t *testing.T) {
 	c, b := complaint.DanishConsumerPolicy(), complaint.DanishBusinessPolicy()
 	require.NoError(t, c.Validate())
 	require.NoError(t, b.Validate())
-	assert.Equal(t, complaint.Hours(24), c.FirstResponse)
+	assert.Equal(t, complaint.WorkingHours(24), c.FirstResponse)
 	assert.Equal(t, complaint.Days(14), c.DOAReplacement)
 	assert.Equal(t, complaint.Years(2), c.ClaimPeriod)
 	assert.Equal(t, complaint.Months(12), b.ClaimPeriod)
@@ -413,4 +412,56 @@ func TestDOAReplacementBreached(t *testing.T) {
 	d := deadline(t, c, complaint.DeadlineDOAReplacement)
 	assert.True(t, d.Breached)
 	assert.Equal(t, f.clock.Now(), d.MetAt)
+}
+
+// TestFirstResponseOnWorkingDays: the 24 hours of the first response count
+// only Danish working days.
+func TestFirstResponseOnWorkingDays(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		received, due time.Time
+	}{
+		{"a weekday", local(2026, 3, 3, 10, 0), local(2026, 3, 4, 10, 0)},
+		{"Friday 17:00", local(2026, 3, 6, 17, 0), local(2026, 3, 9, 17, 0)},
+		{"the last working day before Easter", local(2026, 4, 1, 17, 0), local(2026, 4, 7, 17, 0)},
+		{"Good Friday 17:00", local(2026, 4, 3, 17, 0), local(2026, 4, 8, 0, 0)},
+		{"before Store Bededag 2023, a holiday", local(2023, 5, 4, 17, 0), local(2023, 5, 8, 17, 0)},
+		{"before Store Bededag's date in 2024, a working day", local(2024, 4, 25, 17, 0), local(2024, 4, 26, 17, 0)},
+		{"Christmas Eve", local(2026, 12, 24, 9, 0), local(2026, 12, 28, 9, 0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, complaint.Options{})
+			f.clock.Set(tc.received)
+			c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+			assert.Equal(t, tc.due, deadline(t, c, complaint.DeadlineFirstResponse).Due.In(cph))
+		})
+	}
+	// A policy without a calendar counts every day.
+	p := complaint.DanishConsumerPolicy()
+	p.Calendar = nil
+	f := newFixture(t, complaint.Options{ConsumerPolicy: &p})
+	f.clock.Set(local(2026, 3, 6, 17, 0))
+	c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+	assert.Equal(t, local(2026, 3, 7, 17, 0), deadline(t, c, complaint.DeadlineFirstResponse).Due.In(cph))
+}
+
+// TestPauseAcrossDaylightSaving: a DOA clock paused across the spring
+// change keeps its 12:00 due time; an hour-based one keeps elapsed time.
+func TestPauseAcrossDaylightSaving(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	f.clock.Set(local(2026, 3, 23, 12, 0))
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	doa := deadline(t, c, complaint.DeadlineDOAReplacement)
+	require.Equal(t, local(2026, 4, 6, 12, 0), doa.Due.In(cph))
+	progress := deadline(t, c, complaint.DeadlineProgressUpdate)
+	require.Equal(t, local(2026, 3, 26, 12, 0), progress.Due.In(cph))
+
+	f.clock.Set(local(2026, 3, 25, 12, 0))
+	fire(t, f, c, complaint.EventRequestInfo, glossary.CustomerService)
+	f.clock.Set(local(2026, 3, 31, 12, 0)) // across Sunday 29 March
+	fire(t, f, c, complaint.EventProvideInfo, glossary.Customer)
+	doa = deadline(t, c, complaint.DeadlineDOAReplacement)
+	assert.Equal(t, local(2026, 4, 12, 12, 0), doa.Due.In(cph), "six calendar days later, at 12:00 still")
+	progress = deadline(t, c, complaint.DeadlineProgressUpdate)
+	assert.Equal(t, 24*time.Hour, progress.Due.Sub(f.clock.Now()), "the hours that were left, elapsed")
 }

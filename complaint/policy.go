@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Copenhagen for the presets, on any machine
+
+	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/dk"
 )
 
 // Period is a length of time in a Policy. Years, months and days are
@@ -16,10 +19,96 @@ type Period struct {
 	Months  int           `json:"months,omitempty"`
 	Days    int           `json:"days,omitempty"`
 	Elapsed time.Duration `json:"elapsed,omitempty"`
+	// Working: Elapsed counts only the time of working days in the
+	// policy's Calendar (whole days, midnight to midnight in its zone).
+	// Only a period without years, months or days may be working.
+	Working bool `json:"working,omitempty"`
 }
 
 // Hours returns a period of n hours of elapsed time.
 func Hours(n int) Period { return Period{Elapsed: time.Duration(n) * time.Hour} }
+
+// WorkingHours returns a period of n hours counted on working days only:
+// 24 working hours from Friday 17:00 end on Monday 17:00, and a day off in
+// between moves them on by another day.
+func WorkingHours(n int) Period {
+	return Period{Elapsed: time.Duration(n) * time.Hour, Working: true}
+}
+
+// calendar reports whether p is counted in calendar days (so a pause keeps
+// the due time of day).
+func (p Period) calendar() bool { return p.Years != 0 || p.Months != 0 || p.Days != 0 }
+
+// Calendar says which days are working days, for [Period]s counted in
+// working hours. *cal.BusinessCalendar of github.com/rickar/cal/v2
+// satisfies it; [DanishCalendar] is the presets'.
+type Calendar interface {
+	IsWorkday(t time.Time) bool
+}
+
+// DanishCalendar returns a calendar of Danish working days: Monday to
+// Friday, less the public holidays of github.com/rickar/cal/v2/dk (Store
+// Bededag is not one from 2024).
+func DanishCalendar() Calendar {
+	c := cal.NewBusinessCalendar()
+	c.AddHoliday(dk.Holidays...)
+	return c
+}
+
+// addWorking returns t plus d of working time: the time of the working
+// days of c, in loc. With no working day in ten years it falls back to
+// elapsed time, so a calendar without workdays cannot hang a transition.
+func addWorking(t time.Time, d time.Duration, c Calendar, loc *time.Location) time.Time {
+	cur := t.In(loc)
+	for range 3660 {
+		y, m, day := cur.Date()
+		next := time.Date(y, m, day+1, 0, 0, 0, 0, loc)
+		if c.IsWorkday(cur) {
+			if avail := next.Sub(cur); d <= avail {
+				return cur.Add(d).In(t.Location())
+			} else {
+				d -= avail
+			}
+		}
+		cur = next
+	}
+	return t.Add(d)
+}
+
+// workingBetween returns how much working time of c lies from t to u.
+func workingBetween(t, u time.Time, c Calendar, loc *time.Location) time.Duration {
+	var total time.Duration
+	cur := t.In(loc)
+	for i := 0; i < 3660 && cur.Before(u); i++ {
+		y, m, day := cur.Date()
+		next := time.Date(y, m, day+1, 0, 0, 0, 0, loc)
+		if c.IsWorkday(cur) {
+			end := next
+			if u.Before(next) {
+				end = u
+			}
+			total += end.Sub(cur)
+		}
+		cur = next
+	}
+	return total
+}
+
+// wall is t's reading on a wall clock in loc, as a time in UTC: the
+// difference of two walls is a calendar difference that daylight saving
+// time does not change.
+func wall(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	h, mi, s := t.In(loc).Clock()
+	return time.Date(y, m, d, h, mi, s, t.Nanosecond(), time.UTC)
+}
+
+// unwall is the inverse of wall.
+func unwall(w time.Time, loc *time.Location) time.Time {
+	y, m, d := w.Date()
+	h, mi, s := w.Clock()
+	return time.Date(y, m, d, h, mi, s, w.Nanosecond(), loc).UTC()
+}
 
 // Days returns a period of n calendar days.
 func Days(n int) Period { return Period{Days: n} }
@@ -37,6 +126,9 @@ func (p Period) IsZero() bool { return p == Period{} }
 // nil). Like time.AddDate it normalises: one month after 31 January is 2 or
 // 3 March, one year after 29 February is 1 March, so a period never ends
 // before the calendar says it should. The result is in t's location.
+//
+// A Working period needs the policy's calendar: AddTo counts it as
+// elapsed time; [Policy.Due] counts it on working days.
 func (p Period) AddTo(t time.Time, loc *time.Location) time.Time {
 	if p.Years == 0 && p.Months == 0 && p.Days == 0 {
 		return t.Add(p.Elapsed)
@@ -51,7 +143,8 @@ func (p Period) AddTo(t time.Time, loc *time.Location) time.Time {
 	return t.Add(p.Elapsed).In(orig)
 }
 
-// String returns p in ISO 8601 duration form, e.g. "P2Y", "P14D", "PT24H".
+// String returns p in ISO 8601 duration form, e.g. "P2Y", "P14D", "PT24H",
+// with " on working days" after a Working one.
 func (p Period) String() string {
 	if p.IsZero() {
 		return "0"
@@ -76,6 +169,9 @@ func (p Period) String() string {
 		}
 		if rest != 0 {
 			fmt.Fprintf(&b, "%gS", rest.Seconds())
+		}
+		if p.Working {
+			b.WriteString(" on working days")
 		}
 	}
 	return b.String()
@@ -116,6 +212,9 @@ type Policy struct {
 	// Location is the time zone calendar periods are counted in; nil means
 	// UTC.
 	Location *time.Location
+	// Calendar says which days are working days, for periods counted in
+	// WorkingHours; nil means every day is one.
+	Calendar Calendar
 
 	// FirstResponse: time to leave received (start or answer).
 	FirstResponse Period
@@ -162,7 +261,8 @@ var copenhagen = func() *time.Location {
 
 // DanishConsumerPolicy returns the preset for consumers in Denmark:
 //
-//	FirstResponse       24 hours    the retailer's promise: e-mail answered within 24 hours on weekdays
+//	FirstResponse       24 hours    the retailer's promise: e-mail answered within 24 hours on weekdays:
+//	                                counted on Danish working days (DanishCalendar)
 //	ProgressUpdate      72 hours    our default: a customer whose case is being worked on never waits
 //	                                more than three days for news; a silence is elapsed time
 //	DOAReplacement      14 days     the retailer's goal: DOA items replaced within 14 days
@@ -170,7 +270,7 @@ var copenhagen = func() *time.Location {
 //	EscalationWindow    2 months    our default, matching the two-month notice rule
 //	ClaimPeriod         2 years     Købeloven §83; cannot be shortened by agreement
 //	NoticePeriod        2 months    Købeloven §81: notice within two months is always timely
-//	Presumption         1 year      Købeloven §77 b, goods delivered from 1 January 2022
+//	Presumption         1 year      Købeloven §77 a, stk. 3, goods bought from 1 January 2022
 //	EarlierPresumption  6 months    the same rule for goods delivered before 2022
 //
 // Calendar periods are counted in Europe/Copenhagen.
@@ -179,7 +279,8 @@ func DanishConsumerPolicy() Policy {
 		Name:               "dk-consumer",
 		Customers:          Consumer,
 		Location:           copenhagen,
-		FirstResponse:      Hours(24),
+		Calendar:           danishCalendar,
+		FirstResponse:      WorkingHours(24),
 		ProgressUpdate:     Hours(72),
 		DOAReplacement:     Days(14),
 		ReviewDecision:     Days(30),
@@ -209,6 +310,31 @@ func DanishBusinessPolicy() Policy {
 	return p
 }
 
+// danishCalendar is DanishCalendar, built once: the presets share it, and
+// a BusinessCalendar is safe for concurrent reads.
+var danishCalendar = DanishCalendar()
+
+// everyDay is the calendar of a policy without one.
+type everyDay struct{}
+
+func (everyDay) IsWorkday(time.Time) bool { return true }
+
+func (p *Policy) calendar() Calendar {
+	if p.Calendar == nil {
+		return everyDay{}
+	}
+	return p.Calendar
+}
+
+// Due returns when period d, started at t, ends under p: calendar parts
+// counted in p's Location, working hours on p's Calendar.
+func (p *Policy) Due(d Period, t time.Time) time.Time {
+	if d.Working && !d.calendar() {
+		return addWorking(t, d.Elapsed, p.calendar(), p.location())
+	}
+	return d.AddTo(t, p.location())
+}
+
 func (p *Policy) location() *time.Location {
 	if p.Location == nil {
 		return time.UTC
@@ -235,6 +361,9 @@ func (p Policy) Validate() error {
 	for _, f := range fields {
 		if f.p.negative() {
 			return &ConfigError{Field: f.name, Problem: "negative period " + f.p.String()}
+		}
+		if f.p.Working && f.p.calendar() {
+			return &ConfigError{Field: f.name, Problem: "only a period of hours can be counted on working days"}
 		}
 	}
 	if !p.Customers.Valid() {

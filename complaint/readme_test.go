@@ -27,15 +27,15 @@ func presetTable() string {
 		c, b   complaint.Period
 		source string
 	}{
-		{"FirstResponse", c.FirstResponse, b.FirstResponse, "the retailer's promise to answer e-mail within 24 hours (elapsed)"},
+		{"FirstResponse", c.FirstResponse, b.FirstResponse, "the retailer's promise to answer e-mail within 24 hours on weekdays: counted on Danish working days (`complaint.DanishCalendar`)"},
 		{"ProgressUpdate", c.ProgressUpdate, b.ProgressUpdate, "klage's default: no customer whose case is worked on waits more than three days for news (elapsed)"},
 		{"DOAReplacement", c.DOAReplacement, b.DOAReplacement, "the retailer's goal: DOA items replaced within 14 days of receipt"},
 		{"ReviewDecision", c.ReviewDecision, b.ReviewDecision, "klage's default for the Complaints Department's decision"},
 		{"EscalationWindow", c.EscalationWindow, b.EscalationWindow, "klage's default, matching the two-month notice rule; zero means no limit"},
 		{"ClaimPeriod", c.ClaimPeriod, b.ClaimPeriod, "Købeloven §83 (consumers, cannot be shortened); the retailer's B2B terms"},
 		{"NoticePeriod", c.NoticePeriod, b.NoticePeriod, "Købeloven §81: notice within two months of discovery is always timely"},
-		{"Presumption", c.Presumption, b.Presumption, "burden of proof on the seller for defects that show within a year (goods delivered from 1 January 2022)"},
-		{"EarlierPresumption", c.EarlierPresumption, b.EarlierPresumption, "the same rule for goods delivered before 2022"},
+		{"Presumption", c.Presumption, b.Presumption, "Købeloven §77 a, stk. 3: a defect that shows within a year of delivery is presumed to have been there (goods bought from 1 January 2022)"},
+		{"EarlierPresumption", c.EarlierPresumption, b.EarlierPresumption, "the same rule for goods bought before 2022"},
 	}
 	var sb strings.Builder
 	sb.WriteString("| field | consumer | business | source |\n|---|---|---|---|\n")
