@@ -24,6 +24,7 @@ type Product struct {
 	SKU          string    `json:"sku,omitempty"`
 	Name         string    `json:"name,omitempty"`
 	Manufacturer string    `json:"manufacturer,omitempty"`
+	PurchasedAt  time.Time `json:"purchased_at,omitzero"` // decides which presumption period applies; zero when unknown
 	DeliveredAt  time.Time `json:"delivered_at,omitzero"` // starts the claim period; zero when unknown
 }
 

@@ -75,28 +75,48 @@ func (d Deadline) Paused() bool { return d.Due.IsZero() && d.MetAt.IsZero() && !
 func (d Deadline) OverdueAt(t time.Time) bool { return d.Running() && t.After(d.Due) }
 
 // ClaimAssessment is what intake records about the claim's timing, so that
-// a person can decide: intake never refuses a late claim.
+// a person can decide: intake never refuses a late claim. It is judged from
+// facts that are each optional: when the goods were bought and delivered
+// (Product), when the customer noticed the defect, and when the complaint
+// reached the retailer (ReceivedAt, which may be before it was registered:
+// an e-mail read on Monday). Missing lists the facts it lacked.
 //
 // Periods counted in days, months or years end at the end of the
 // corresponding calendar day in the policy's time zone: goods delivered on 2
 // March 2024 can be claimed until the end of 2 March 2026.
 type ClaimAssessment struct {
-	// Known is false when the delivery date is unknown; the other fields
-	// but Policy are then zero.
+	// Known is false when the delivery date is unknown; the period and
+	// presumption fields are then zero.
 	Known bool `json:"known"`
-	// WithinPeriod reports whether the complaint was made before
-	// PeriodEnds.
+	// WithinPeriod reports whether the complaint reached the retailer
+	// (ReceivedAt) before PeriodEnds, the end of the claim period from
+	// delivery.
 	WithinPeriod bool      `json:"within_period"`
 	PeriodEnds   time.Time `json:"period_ends,omitzero"`
 	// PresumptionApplies reports whether a defect is presumed to have been
-	// there at delivery: the complaint was made before PresumptionEnds.
+	// there at delivery (Købeloven §77 a, stk. 3): the defect showed
+	// (DefectNoticedAt, or ReceivedAt when that is unknown) before
+	// PresumptionEnds. Which period applies is decided by the purchase date
+	// (the delivery date when that is unknown).
 	PresumptionApplies bool      `json:"presumption_applies"`
 	PresumptionEnds    time.Time `json:"presumption_ends,omitzero"`
 	// NoticePeriod is the policy's period in which notice after the defect
-	// is discovered is always timely (ISO 8601, "P2M"); empty when the
-	// policy has none. Discovery is not recorded, so it is for the person
-	// deciding.
+	// is noticed is always timely (ISO 8601, "P2M"; Købeloven §81); empty
+	// when the policy has none.
 	NoticePeriod string `json:"notice_period,omitempty"`
+	// NoticeTimely reports whether the complaint reached the retailer
+	// within NoticePeriod of DefectNoticedAt, before NoticeEnds; false, with
+	// NoticeEnds zero, when either is unknown.
+	NoticeTimely bool      `json:"notice_timely,omitempty"`
+	NoticeEnds   time.Time `json:"notice_ends,omitzero"`
+	// DefectNoticedAt is when the customer noticed the defect; zero when
+	// unknown.
+	DefectNoticedAt time.Time `json:"defect_noticed_at,omitzero"`
+	// ReceivedAt is when the complaint reached the retailer.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// Missing lists the facts the assessment lacked: "delivered_at",
+	// "purchased_at", "defect_noticed_at".
+	Missing []string `json:"missing,omitempty"`
 	// Policy names the policy that assessed the claim.
 	Policy string `json:"policy"`
 }
@@ -302,26 +322,53 @@ func notifiesCustomer(r *Rule) bool {
 	return false
 }
 
-// assessClaim records the claim's timing against p at intake time at.
-func assessClaim(p *Policy, delivered, at time.Time) ClaimAssessment {
-	a := ClaimAssessment{Policy: p.Name}
-	if delivered.IsZero() {
-		return a
-	}
+// claimFacts are what a claim's timing is judged from.
+type claimFacts struct {
+	purchased, delivered, noticed, received time.Time
+}
+
+// assessClaim judges the claim's timing against p from the facts f (see
+// ClaimAssessment).
+func assessClaim(p *Policy, f claimFacts) ClaimAssessment {
+	a := ClaimAssessment{Policy: p.Name, ReceivedAt: f.received, DefectNoticedAt: f.noticed}
+	loc := p.location()
 	if !p.NoticePeriod.IsZero() {
 		a.NoticePeriod = p.NoticePeriod.String()
+		if !f.noticed.IsZero() {
+			a.NoticeEnds = endOfDay(p.NoticePeriod.AddTo(f.noticed, loc), loc)
+			a.NoticeTimely = f.received.Before(a.NoticeEnds)
+		}
 	}
-	loc := p.location()
+	if f.delivered.IsZero() {
+		a.Missing = append(a.Missing, "delivered_at")
+	}
+	if f.purchased.IsZero() {
+		a.Missing = append(a.Missing, "purchased_at")
+	}
+	if f.noticed.IsZero() {
+		a.Missing = append(a.Missing, "defect_noticed_at")
+	}
+	if f.delivered.IsZero() {
+		return a
+	}
 	a.Known = true
-	a.PeriodEnds = endOfDay(p.ClaimPeriod.AddTo(delivered, loc), loc)
-	a.WithinPeriod = at.Before(a.PeriodEnds)
+	a.PeriodEnds = endOfDay(p.ClaimPeriod.AddTo(f.delivered, loc), loc)
+	a.WithinPeriod = f.received.Before(a.PeriodEnds)
+	bought := f.purchased
+	if bought.IsZero() {
+		bought = f.delivered // bought no later than delivered
+	}
 	presumption := p.Presumption
-	if !p.PresumptionChange.IsZero() && delivered.Before(p.PresumptionChange) {
+	if !p.PresumptionChange.IsZero() && bought.Before(p.PresumptionChange) {
 		presumption = p.EarlierPresumption
 	}
 	if !presumption.IsZero() {
-		a.PresumptionEnds = endOfDay(presumption.AddTo(delivered, loc), loc)
-		a.PresumptionApplies = at.Before(a.PresumptionEnds)
+		a.PresumptionEnds = endOfDay(presumption.AddTo(f.delivered, loc), loc)
+		showed := f.noticed
+		if showed.IsZero() {
+			showed = f.received // it showed by the time the customer complained
+		}
+		a.PresumptionApplies = showed.Before(a.PresumptionEnds)
 	}
 	return a
 }

@@ -362,7 +362,69 @@ func TestClaimUnknownDelivery(t *testing.T) {
 	in.Product.DeliveredAt = time.Time{}
 	c, err := f.w.Open(ctx, in)
 	require.NoError(t, err)
-	assert.Equal(t, complaint.ClaimAssessment{Policy: "dk-consumer"}, c.ClaimAssessment())
+	assert.Equal(t, complaint.ClaimAssessment{Policy: "dk-consumer", NoticePeriod: "P2M", ReceivedAt: f.clock.Now(),
+		Missing: []string{"delivered_at", "purchased_at", "defect_noticed_at"}}, c.ClaimAssessment())
+}
+
+// TestClaimTimingFacts: the law's edge dates. The presumption period is
+// chosen by the purchase date and covers a defect noticed within it after
+// delivery; the claim period and the §81 notice are judged when the
+// complaint reached the retailer.
+func TestClaimTimingFacts(t *testing.T) {
+	for _, tc := range []struct {
+		name                          string
+		bought, delivered, noticed    time.Time
+		received                      time.Time
+		presumptionEnds               time.Time
+		applies, timely, withinPeriod bool
+		missing                       []string
+	}{
+		{"bought in 2021, delivered in 2022: six months", local(2021, 12, 20, 12, 0), local(2022, 1, 4, 12, 0), local(2022, 6, 30, 12, 0),
+			local(2022, 7, 10, 12, 0), local(2022, 7, 5, 0, 0), true, true, true, nil},
+		{"bought in 2021, noticed in month seven", local(2021, 12, 20, 12, 0), local(2022, 1, 4, 12, 0), local(2022, 8, 10, 12, 0),
+			local(2022, 8, 20, 12, 0), local(2022, 7, 5, 0, 0), false, true, true, nil},
+		{"bought 2 January 2022: one year", local(2022, 1, 2, 12, 0), local(2022, 1, 4, 12, 0), local(2022, 12, 30, 12, 0),
+			local(2023, 1, 10, 12, 0), local(2023, 1, 5, 0, 0), true, true, true, nil},
+		{"noticed in month 11, notified in month 12.5: timely", local(2025, 1, 1, 12, 0), local(2025, 1, 1, 12, 0), local(2025, 12, 1, 12, 0),
+			local(2026, 1, 15, 12, 0), local(2026, 1, 2, 0, 0), true, true, true, nil},
+		{"noticed in month 10, notified in month 12.5: notice late", local(2025, 1, 1, 12, 0), local(2025, 1, 1, 12, 0), local(2025, 11, 1, 12, 0),
+			local(2026, 1, 15, 12, 0), local(2026, 1, 2, 0, 0), true, false, true, nil},
+		{"received after the claim period", local(2023, 1, 1, 12, 0), local(2023, 1, 1, 12, 0), local(2024, 12, 20, 12, 0),
+			local(2025, 1, 2, 12, 0), local(2024, 1, 2, 0, 0), false, true, false, nil},
+		{"purchase unknown: the delivery date decides", time.Time{}, local(2021, 12, 30, 12, 0), local(2022, 5, 1, 12, 0),
+			local(2022, 5, 2, 12, 0), local(2022, 7, 1, 0, 0), true, true, true, []string{"purchased_at"}},
+		{"noticed unknown: judged when received", local(2025, 1, 1, 12, 0), local(2025, 1, 1, 12, 0), time.Time{},
+			local(2025, 12, 20, 12, 0), local(2026, 1, 2, 0, 0), true, false, true, []string{"defect_noticed_at"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, complaint.Options{})
+			f.clock.Set(tc.received.Add(72 * time.Hour)) // registered later than it was received
+			in := complainttest.Intake()
+			in.Product.PurchasedAt, in.Product.DeliveredAt, in.DefectNoticedAt, in.ReceivedAt = tc.bought, tc.delivered, tc.noticed, tc.received
+			c, err := f.w.Open(ctx, in)
+			require.NoError(t, err)
+			a := c.ClaimAssessment()
+			assert.Equal(t, tc.presumptionEnds.In(cph), a.PresumptionEnds.In(cph))
+			assert.Equal(t, tc.applies, a.PresumptionApplies, "presumption")
+			assert.Equal(t, tc.timely, a.NoticeTimely, "§81 notice")
+			assert.Equal(t, tc.withinPeriod, a.WithinPeriod, "claim period")
+			assert.Equal(t, tc.missing, a.Missing)
+			assert.True(t, a.ReceivedAt.Equal(tc.received))
+		})
+	}
+	f := newFixture(t, complaint.Options{})
+	for field, edit := range map[string]func(*complaint.Intake){
+		"received_at":          func(in *complaint.Intake) { in.ReceivedAt = f.clock.Now().Add(time.Hour) },
+		"defect_noticed_at":    func(in *complaint.Intake) { in.DefectNoticedAt = f.clock.Now().Add(time.Hour) },
+		"product.delivered_at": func(in *complaint.Intake) { in.Product.PurchasedAt = in.Product.DeliveredAt.Add(time.Hour) },
+	} {
+		in := complainttest.Intake()
+		edit(&in)
+		_, err := f.w.Open(ctx, in)
+		var ie *complaint.InputError
+		require.ErrorAs(t, err, &ie, field)
+		assert.Equal(t, field, ie.Field)
+	}
 }
 
 func TestDeadlinesSurviveRestore(t *testing.T) {

@@ -142,8 +142,25 @@ func (w *Workflow) validateIntake(in *Intake) error {
 	if !in.Kind.Valid() {
 		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: parseError("term", string(in.Kind))}
 	}
-	if !deliveryInRange(in.Product.DeliveredAt) {
-		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
+	for _, f := range [...]struct {
+		name string
+		t    time.Time
+	}{{"product.delivered_at", in.Product.DeliveredAt}, {"product.purchased_at", in.Product.PurchasedAt},
+		{"defect_noticed_at", in.DefectNoticedAt}, {"received_at", in.ReceivedAt}} {
+		if !deliveryInRange(f.t) {
+			return &InputError{Field: f.name, Problem: "out of range"}
+		}
+	}
+	now := w.now()
+	switch {
+	case in.ReceivedAt.After(now):
+		return &InputError{Field: "received_at", Problem: "in the future"}
+	case in.DefectNoticedAt.After(now):
+		return &InputError{Field: "defect_noticed_at", Problem: "in the future"}
+	case !in.Product.PurchasedAt.IsZero() && !in.Product.DeliveredAt.IsZero() && in.Product.DeliveredAt.Before(in.Product.PurchasedAt):
+		return &InputError{Field: "product.delivered_at", Problem: "before the purchase"}
+	case !in.DefectNoticedAt.IsZero() && !in.ReceivedAt.IsZero() && in.ReceivedAt.Before(in.DefectNoticedAt):
+		return &InputError{Field: "received_at", Problem: "before the defect was noticed"}
 	}
 	lines := [...]struct{ name, v string }{
 		{"customer.name", cu.Name}, {"customer.email", cu.Email},
@@ -230,10 +247,11 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 	case len(s.Description) > MaxTextLen || len(s.RemedySought) > MaxTextLen:
 		return &InputError{Field: "description", Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
 	}
-	if !deliveryInRange(s.Product.DeliveredAt) {
-		return &InputError{Field: "product.delivered_at", Problem: "out of range"}
+	if !deliveryInRange(s.Product.DeliveredAt) || !deliveryInRange(s.Product.PurchasedAt) {
+		return &InputError{Field: "product", Problem: "a date is out of range"}
 	}
-	if !inRange(s.Claim.PeriodEnds) || !inRange(s.Claim.PresumptionEnds) {
+	if !inRange(s.Claim.PeriodEnds) || !inRange(s.Claim.PresumptionEnds) || !inRange(s.Claim.NoticeEnds) ||
+		!inRange(s.Claim.ReceivedAt) || !inRange(s.Claim.DefectNoticedAt) {
 		return &InputError{Field: "claim", Problem: "a time is out of range"}
 	}
 	return nil

@@ -372,6 +372,14 @@ type Intake struct {
 	// RequestID, optional, is the idempotency key of the request that
 	// registers the complaint, kept in the opening entry.
 	RequestID string
+	// DefectNoticedAt, optional, is when the customer noticed the defect:
+	// the §81 notice period runs from it, and the presumption covers a
+	// defect noticed within its period after delivery.
+	DefectNoticedAt time.Time
+	// ReceivedAt is when the complaint reached the retailer (an e-mail
+	// read on Monday was received on Saturday); zero means now. It may not
+	// be in the future. The claim period and the notice are judged at it.
+	ReceivedAt time.Time
 }
 
 // Open registers a complaint in StateReceived, records the opening in its
@@ -411,11 +419,16 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		}
 	}
 	now := stamp(w.now())
+	received := now
+	if !in.ReceivedAt.IsZero() {
+		received = stamp(in.ReceivedAt)
+	}
 	// In received with no history yet: the opening entry that apply adds
 	// makes the version 1.
 	c := &Complaint{id: in.ID, state: StateReceived, kind: in.Kind, channel: in.Channel, customer: in.Customer,
 		product: in.Product, description: in.Description, remedy: in.RemedySought,
-		claim: assessClaim(w.policyFor(in.Customer.Type), in.Product.DeliveredAt, now)}
+		claim: assessClaim(w.policyFor(in.Customer.Type), claimFacts{purchased: in.Product.PurchasedAt,
+			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received})}
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err

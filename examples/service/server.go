@@ -330,6 +330,9 @@ type intakeRequest struct {
 	Description  string              `json:"description"`
 	RemedySought string              `json:"remedy_sought"`
 	Note         string              `json:"note"`
+	// DefectNoticedAt and ReceivedAt are claim timing facts, each optional.
+	DefectNoticedAt time.Time `json:"defect_noticed_at"`
+	ReceivedAt      time.Time `json:"received_at"`
 }
 
 // created is the 201 body of POST /complaints: the complaint and, this
@@ -372,6 +375,7 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	in := complaint.Intake{
 		Customer: *req.Customer, Channel: req.Channel, Kind: req.Kind, Product: *req.Product,
 		Description: req.Description, RemedySought: req.RemedySought, Note: req.Note,
+		DefectNoticedAt: req.DefectNoticedAt, ReceivedAt: req.ReceivedAt,
 	}
 	if p == nil {
 		if in.Customer.ID != "" {
