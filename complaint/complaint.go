@@ -32,6 +32,19 @@ type Product struct {
 type Answer struct {
 	Outcome escalation.Outcome `json:"outcome"`
 	Text    string             `json:"text"`
+	// Remedy is what the answer grants: required when the outcome is
+	// upheld (the remedy sought) or partly upheld, refused when it is
+	// rejected.
+	Remedy *escalation.Remedy `json:"remedy,omitempty"`
+}
+
+// Fulfilment records that a granted remedy was carried out: a replacement
+// delivered, a repair done, a refund paid.
+type Fulfilment struct {
+	Remedy    escalation.RemedyKind `json:"remedy"`
+	Reference string                `json:"reference"` // a tracking number, a repair order, a refund id
+	At        time.Time             `json:"at,omitzero"` // set from the history entry
+	Seq       int                   `json:"seq,omitempty"` // the history entry that recorded it
 }
 
 // Referral is how a complaint was handed to the manufacturer's support or
@@ -72,7 +85,7 @@ type Snapshot struct {
 	Customer     Customer             `json:"customer"`
 	Product      Product              `json:"product"`
 	Description  string               `json:"description"`
-	RemedySought string               `json:"remedy_sought,omitempty"`
+	RemedySought escalation.Remedy    `json:"remedy_sought,omitzero"`
 	CreatedAt    time.Time            `json:"created_at"`
 	Deadlines    []Deadline           `json:"deadlines"`
 	Claim        ClaimAssessment      `json:"claim"`
@@ -80,6 +93,7 @@ type Snapshot struct {
 	FinalAnswer  *Answer              `json:"final_answer"`
 	Referral     *Referral            `json:"referral"`
 	Decision     *escalation.Decision `json:"decision"`
+	Fulfilments  []Fulfilment         `json:"fulfilments,omitempty"`
 	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
 }
 
@@ -125,13 +139,14 @@ type Complaint struct {
 	customer    Customer
 	product     Product
 	description string
-	remedy      string
+	remedy      escalation.Remedy
 	history     []Entry    // the version is its length
 	deadlines   []Deadline // the clocks started so far, in the order of the DeadlineName constants
 	claim       ClaimAssessment
 	answer      *Answer
 	referral    *Referral
 	decision    *escalation.Decision
+	fulfilments []Fulfilment
 	pending     []Notification
 }
 
@@ -161,7 +176,39 @@ func (c *Complaint) Product() Product { return c.product }
 func (c *Complaint) Description() string { return c.description }
 
 // RemedySought returns what the customer asked for.
-func (c *Complaint) RemedySought() string { return c.remedy }
+func (c *Complaint) RemedySought() escalation.Remedy { return c.remedy }
+
+// Granted returns the remedy the complaint grants now: the Complaints
+// Department's decision's, or else customer service's final answer's.
+func (c *Complaint) Granted() (escalation.Remedy, bool) {
+	switch {
+	case c.decision != nil && c.decision.Remedy != nil:
+		return *c.decision.Remedy, true
+	case c.decision != nil:
+		return escalation.Remedy{}, false // the decision replaced the answer and grants nothing
+	case c.answer != nil && c.answer.Remedy != nil:
+		return *c.answer.Remedy, true
+	}
+	return escalation.Remedy{}, false
+}
+
+// Fulfilments returns the remedies recorded as carried out, oldest first.
+func (c *Complaint) Fulfilments() []Fulfilment { return slices.Clone(c.fulfilments) }
+
+// Owes reports whether the complaint grants a remedy that has not been
+// carried out: such a case may not be accepted or closed.
+func (c *Complaint) Owes() bool {
+	g, ok := c.Granted()
+	if !ok {
+		return false
+	}
+	for _, f := range c.fulfilments {
+		if f.Remedy == g.Kind {
+			return false
+		}
+	}
+	return true
+}
 
 // CreatedAt returns when the complaint was opened: the time of the first
 // history entry.
@@ -259,6 +306,7 @@ func (c *Complaint) Snapshot() Snapshot {
 		Claim:        c.claim,
 		History:      c.History(),
 		Decision:     c.decision,
+		Fulfilments:  slices.Clone(c.fulfilments),
 		Pending:      c.pending,
 	}
 	s.copyPayloads()

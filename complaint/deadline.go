@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/internal/vocab"
 )
@@ -62,14 +63,22 @@ type Deadline struct {
 	MetAt     time.Time     `json:"met_at,omitzero"`
 	Breached  bool          `json:"breached"`
 	Cancelled bool          `json:"cancelled,omitempty"`
+	// NotApplicable: the clock ended because its promise no longer applies
+	// (a DOA complaint answered with a rejection, or reclassified as
+	// another kind): neither met nor breached.
+	NotApplicable bool `json:"not_applicable,omitempty"`
 }
 
 // Running reports whether the clock runs: it is neither paused, met nor
 // cancelled.
-func (d Deadline) Running() bool { return !d.Due.IsZero() && d.MetAt.IsZero() && !d.Cancelled }
+func (d Deadline) Running() bool {
+	return !d.Due.IsZero() && d.MetAt.IsZero() && !d.Cancelled && !d.NotApplicable
+}
 
 // Paused reports whether the clock is paused.
-func (d Deadline) Paused() bool { return d.Due.IsZero() && d.MetAt.IsZero() && !d.Cancelled }
+func (d Deadline) Paused() bool {
+	return d.Due.IsZero() && d.MetAt.IsZero() && !d.Cancelled && !d.NotApplicable
+}
 
 // OverdueAt reports whether the clock runs and its due time is before t.
 func (d Deadline) OverdueAt(t time.Time) bool { return d.Running() && t.After(d.Due) }
@@ -179,8 +188,17 @@ func (c *Complaint) start(n DeadlineName, owner glossary.Role, due time.Time) {
 	c.deadlines = slices.Insert(c.deadlines, i, d)
 }
 
-// open reports whether d still counts: it is neither met nor cancelled.
-func (d *Deadline) open() bool { return d.MetAt.IsZero() && !d.Cancelled }
+// open reports whether d still counts: it is neither met, cancelled nor
+// not applicable.
+func (d *Deadline) open() bool { return d.MetAt.IsZero() && !d.Cancelled && !d.NotApplicable }
+
+// endNotApplicable ends d as not applicable: neither met nor breached.
+func (d *Deadline) endNotApplicable() {
+	if d == nil || !d.open() {
+		return
+	}
+	d.Due, d.Remaining, d.Breached, d.NotApplicable = time.Time{}, 0, false, true
+}
 
 // meet marks d met at now, breached when it was past due (the escalation
 // window never is: lapsing is its purpose).
@@ -235,6 +253,23 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	from, to := w.m.states[e.From], w.m.states[e.To] // from is nil for the opening
 	pausing := to.Pauses && (from == nil || !from.Pauses)
 	resuming := from != nil && from.Pauses && !to.Pauses
+
+	// The DOA promise is a replacement within 14 days of receipt: a
+	// rejecting answer ends it as not applicable (before anything could
+	// mark it breached), and so does reclassifying the complaint as
+	// another kind; reclassifying it as DOA starts it from the receipt.
+	doa := c.deadline(DeadlineDOAReplacement)
+	switch {
+	case e.Event == EventAnswer && c.answer != nil && c.answer.Outcome == escalation.Rejected,
+		e.Event == EventReclassify && c.kind != glossary.DOA:
+		doa.endNotApplicable()
+	case e.Event == EventReclassify && c.kind == glossary.DOA && doa == nil && !p.DOAReplacement.IsZero():
+		received := c.claim.ReceivedAt
+		if received.IsZero() {
+			received = c.CreatedAt()
+		}
+		c.start(DeadlineDOAReplacement, clockOwner[DeadlineDOAReplacement], p.Due(p.DOAReplacement, received))
+	}
 	for i := range c.deadlines {
 		d := &c.deadlines[i]
 		running := d.Running()
@@ -270,6 +305,9 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		starts = []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}
 	}
 	for _, n := range meets {
+		if n == DeadlineDOAReplacement && !fulfilsDOA(c, e) {
+			continue // only a replacement delivered or a refund paid keeps the DOA promise
+		}
 		c.deadline(n).meet(now)
 	}
 	if to.Terminal {
@@ -378,4 +416,15 @@ func assessClaim(p *Policy, f claimFacts) ClaimAssessment {
 func endOfDay(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, loc).In(t.Location())
+}
+
+// fulfilsDOA reports whether entry e recorded a replacement or a refund
+// (cancellation) carried out: what meets the DOA clock.
+func fulfilsDOA(c *Complaint, e *Entry) bool {
+	n := len(c.fulfilments)
+	if n == 0 || c.fulfilments[n-1].Seq != e.Seq {
+		return false
+	}
+	k := c.fulfilments[n-1].Remedy
+	return k == escalation.Replacement || k == escalation.Cancellation
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 )
 
@@ -88,12 +89,11 @@ func TestDOAReplacementAcrossDaylightSaving(t *testing.T) {
 	fr := deadline(t, c, complaint.DeadlineFirstResponse)
 	assert.Equal(t, local(2026, 3, 31, 0, 0), fr.Due.In(cph), "a Saturday's complaint: 24 working hours from Monday")
 
-	// Met by the final answer.
-	f.clock.Set(local(2026, 4, 11, 11, 0))
+	// Met by the replacement delivered, not by the answer.
+	f.clock.Set(local(2026, 4, 11, 10, 0))
+	fire(t, f, c, complaint.EventStart, glossary.CustomerService)
 	fire(t, f, c, complaint.EventAnswer, glossary.CustomerService)
-	doa = deadline(t, c, complaint.DeadlineDOAReplacement)
-	assert.False(t, doa.Breached)
-	assert.Equal(t, local(2026, 4, 11, 11, 0), doa.MetAt.In(cph))
+	assert.True(t, deadline(t, c, complaint.DeadlineDOAReplacement).NotApplicable, "the helpers' answer is a rejection")
 }
 
 func TestDOAOnlyForDOA(t *testing.T) {
@@ -470,10 +470,54 @@ func TestDOAReplacementBreached(t *testing.T) {
 		names = append(names, d.Name)
 	}
 	assert.Contains(t, names, complaint.DeadlineDOAReplacement)
-	fire(t, f, c, complaint.EventAnswer, glossary.CustomerService)
+	fire(t, f, c, complaint.EventFulfil, glossary.CustomerService) // a replacement, late
 	d := deadline(t, c, complaint.DeadlineDOAReplacement)
 	assert.True(t, d.Breached)
 	assert.Equal(t, f.clock.Now(), d.MetAt)
+}
+
+// TestDOAMeansReplaced: the DOA clock is met only by a replacement or a
+// refund carried out; a repair does not meet it, a rejecting answer ends it
+// as not applicable (neither met nor breached, even when late), and
+// reclassifying moves it.
+func TestDOAMeansReplaced(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	repair := complainttest.InputFor(c, complaint.EventFulfil, glossary.CustomerService)
+	repair.Fulfilment.Remedy = escalation.Repair
+	_, err := f.w.Fire(ctx, c, repair)
+	require.NoError(t, err)
+	assert.True(t, deadline(t, c, complaint.DeadlineDOAReplacement).Running(), "a repair does not keep the DOA promise")
+	refund := complainttest.InputFor(c, complaint.EventFulfil, glossary.CustomerService)
+	refund.Fulfilment.Remedy = escalation.Cancellation
+	_, err = f.w.Fire(ctx, c, refund)
+	require.NoError(t, err)
+	assert.False(t, deadline(t, c, complaint.DeadlineDOAReplacement).MetAt.IsZero(), "a refund does")
+
+	late := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	f.clock.Advance(20 * 24 * time.Hour)
+	fire(t, f, late, complaint.EventAnswer, glossary.CustomerService) // rejected, after the 14 days
+	d := deadline(t, late, complaint.DeadlineDOAReplacement)
+	assert.True(t, d.NotApplicable)
+	assert.False(t, d.Breached, "a rejection is not a broken promise")
+	assert.True(t, d.MetAt.IsZero(), "nor a kept one")
+
+	claim := complainttest.Intake()
+	claim.Kind = glossary.Claim
+	rc := complainttest.InState(t, f.w, complaint.StateInProgress, &claim)
+	assert.False(t, hasDeadline(rc, complaint.DeadlineDOAReplacement))
+	created := rc.CreatedAt()
+	f.clock.Advance(3 * 24 * time.Hour)
+	in := complainttest.InputFor(rc, complaint.EventReclassify, glossary.CustomerService)
+	in.Kind = glossary.DOA
+	_, err = f.w.Fire(ctx, rc, in)
+	require.NoError(t, err)
+	assert.Equal(t, complaint.Days(14).AddTo(created, cph), deadline(t, rc, complaint.DeadlineDOAReplacement).Due,
+		"reclassified as DOA: 14 days from the receipt")
+	in.Kind = glossary.Warranty
+	_, err = f.w.Fire(ctx, rc, in)
+	require.NoError(t, err)
+	assert.True(t, deadline(t, rc, complaint.DeadlineDOAReplacement).NotApplicable, "and away from DOA: not applicable")
 }
 
 // TestFirstResponseOnWorkingDays: the 24 hours of the first response count

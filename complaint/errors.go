@@ -38,6 +38,9 @@ var (
 	// ErrInvalidSnapshot: a snapshot cannot be restored, for example
 	// because its history does not replay to its state (*SnapshotError).
 	ErrInvalidSnapshot = errors.New("complaint: invalid snapshot")
+	// ErrRemedyOwed: accept or close was refused because a granted remedy
+	// has not been carried out (a *TransitionError whose Cause it is).
+	ErrRemedyOwed = errors.New("complaint: a granted remedy has not been carried out")
 	// ErrInvalidConfig: Options or a Policy were refused by New
 	// (*ConfigError).
 	ErrInvalidConfig = errors.New("complaint: invalid configuration")
@@ -48,7 +51,11 @@ type TransitionError struct {
 	From   State
 	Event  Event
 	Reason string // optional detail, e.g. why a close is still too early
+	Cause  error  // a sentinel that says more, such as ErrRemedyOwed; may be nil
 }
+
+// Unwrap returns Cause.
+func (e *TransitionError) Unwrap() error { return e.Cause }
 
 // Error implements error.
 func (e *TransitionError) Error() string {

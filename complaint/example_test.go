@@ -56,7 +56,8 @@ func Example() {
 		{Event: complaint.EventEscalate, Actor: glossary.Actor{ID: "cust-7", Role: glossary.Customer}},
 		{Event: complaint.EventReview, Actor: glossary.Actor{ID: "cd-1", Role: glossary.ComplaintsDepartment},
 			Decision: &escalation.Decision{Outcome: escalation.PartlyUpheld, Explanation: "No sign of a fall; we share the cost.",
-				Findings: []escalation.Finding{{Area: "inspection", Description: "Photograph damage before judging its cause."}}}},
+				Findings: []escalation.Finding{{Area: "inspection", Description: "Photograph damage before judging its cause."}},
+				Remedy:   &escalation.Remedy{Kind: escalation.PriceReduction, Text: "Half the price back."}}},
 	}
 	for _, in := range steps {
 		if _, err := w.Fire(ctx, c, in); err != nil {

@@ -123,7 +123,7 @@ func TestExtendedLifecycleRuns(t *testing.T) {
 	assert.ErrorIs(t, err, complaint.ErrInvalidSnapshot)
 
 	// The rest of the process is the reference one.
-	for _, e := range []complaint.Event{complaint.EventAnswer, complaint.EventEscalate, complaint.EventReview, complaint.EventClose} {
+	for _, e := range []complaint.Event{complaint.EventAnswer, complaint.EventEscalate, complaint.EventReview, complaint.EventFulfil, complaint.EventClose} {
 		fireFirst(t, f.w, c, e)
 	}
 	assert.Equal(t, complaint.StateClosed, c.State())

@@ -73,6 +73,8 @@ const (
 	NeedsReferral Payload = "referral" // Input.Referral (refer)
 	NeedsDecision Payload = "decision" // Input.Decision (review)
 	NeedsKind     Payload = "kind"     // Input.Kind, the new kind (reclassify)
+	// NeedsFulfilment: Input.Fulfilment, the remedy carried out (fulfil).
+	NeedsFulfilment Payload = "fulfilment"
 )
 
 // Rule is one row of a lifecycle's event table.
@@ -100,6 +102,10 @@ type Rule struct {
 	// it acts for the customer and must record the customer's consent
 	// (Input.Consent).
 	Consent bool
+	// Settles: the event ends the case as resolved (accept, close), so it
+	// is refused while a granted remedy has not been carried out. A
+	// withdrawal does not settle: it is always the customer's right.
+	Settles bool
 }
 
 // Notice is a notification a [Rule] produces: its topic and recipient,
@@ -162,8 +168,8 @@ func Reference() Lifecycle {
 				Notify: toCustomer},
 			{Event: EventAnswer, From: []State{StateReceived, StateInProgress}, To: StateFinalAnswer, Roles: customerService,
 				Needs: NeedsAnswer, Notify: []Notice{{Topic: TopicFinalAnswer, To: cu}},
-				Starts: []DeadlineName{DeadlineEscalationWindow}, Meets: []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}},
-			{Event: EventAccept, From: []State{StateFinalAnswer}, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true},
+				Starts: []DeadlineName{DeadlineEscalationWindow}, Meets: []DeadlineName{DeadlineFirstResponse}},
+			{Event: EventAccept, From: []State{StateFinalAnswer}, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true, Settles: true},
 			{Event: EventEscalate, From: []State{StateFinalAnswer}, To: StateEscalated, Roles: []glossary.Role{cu, cd},
 				Notify: []Notice{{Topic: TopicEscalated, To: cu}, {Topic: TopicEscalated, To: cd}},
 				Starts: []DeadlineName{DeadlineReviewDecision},
@@ -173,8 +179,8 @@ func Reference() Lifecycle {
 			// Closing once the escalation window has lapsed meets it; an
 			// accept or withdrawal within it cancels it.
 			{Event: EventClose, From: []State{StateFinalAnswer, StateReviewed}, To: StateClosed, Roles: []glossary.Role{cd, sys},
-				Notify: closedNotices, Meets: []DeadlineName{DeadlineEscalationWindow}},
-			{Event: EventWithdraw, From: beforeEscalation, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true},
+				Notify: closedNotices, Meets: []DeadlineName{DeadlineEscalationWindow}, Settles: true},
+			{Event: EventWithdraw, From: beforeEscalation, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true, Settles: true},
 			{Event: EventWithdraw, From: escalated, To: StateClosed, Roles: []glossary.Role{cu, cd}, Notify: closedNotices, Consent: true},
 
 			{Event: EventUpdate, From: working, Roles: customerService, Needs: NeedsNote, Notify: toCustomer},
@@ -184,9 +190,12 @@ func Reference() Lifecycle {
 			{Event: EventReclassify, From: []State{StateReceived, StateInProgress, StateAwaitingCustomer, StateWithManufacturer},
 				Roles: customerService, Needs: NeedsKind},
 			{Event: EventReclassify, From: []State{StateEscalated}, Roles: department, Needs: NeedsKind},
+			// A fulfilment of a replacement or a refund meets the DOA clock
+			// (see updateDeadlines).
 			{Event: EventFulfil, From: []State{StateInProgress, StateWithManufacturer, StateFinalAnswer, StateReviewed},
-				Roles: []glossary.Role{cs, sys, mf}, Needs: NeedsNote, Notify: fulfilled},
-			{Event: EventFulfil, From: []State{StateEscalated}, Roles: []glossary.Role{cd, sys, mf}, Needs: NeedsNote, Notify: fulfilled},
+				Roles: []glossary.Role{cs, sys, mf}, Needs: NeedsFulfilment, Notify: fulfilled, Meets: []DeadlineName{DeadlineDOAReplacement}},
+			{Event: EventFulfil, From: []State{StateEscalated}, Roles: []glossary.Role{cd, sys, mf}, Needs: NeedsFulfilment, Notify: fulfilled,
+				Meets: []DeadlineName{DeadlineDOAReplacement}},
 		},
 	}.clone()
 }
@@ -334,7 +343,7 @@ func (l *Lifecycle) validate() error {
 		}
 		needs[r.Event] = r.Needs
 		switch r.Needs {
-		case NeedsNothing, NeedsNote, NeedsAnswer, NeedsReferral, NeedsDecision, NeedsKind:
+		case NeedsNothing, NeedsNote, NeedsAnswer, NeedsReferral, NeedsDecision, NeedsKind, NeedsFulfilment:
 		default:
 			return configErr(field, "unknown payload %q", r.Needs)
 		}

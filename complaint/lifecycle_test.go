@@ -18,6 +18,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 )
 
@@ -158,6 +159,9 @@ func TestRoleMatrix(t *testing.T) {
 					if s == complaint.StateFinalAnswer && e == complaint.EventEscalate && r == glossary.Customer {
 						wantErr = complaint.ErrInvalidTransition
 					}
+					if s == complaint.StateReviewed && e == complaint.EventClose && wantErr == nil {
+						wantErr = complaint.ErrRemedyOwed // the helpers' decision grants a repair not yet carried out
+					}
 					_, err := w.Fire(ctx, c, complainttest.InputFor(c, e, r))
 					if wantErr != nil {
 						require.ErrorIs(t, err, wantErr, "Fire(%q) from %q as %q", e, s, r)
@@ -189,6 +193,9 @@ func TestCanMatchesMatrix(t *testing.T) {
 			allowed := wantErr == nil
 			if p.From == complaint.StateFinalAnswer && p.Event == complaint.EventClose {
 				allowed = false // the escalation window has not lapsed, for anyone
+			}
+			if p.From == complaint.StateReviewed && p.Event == complaint.EventClose {
+				allowed = false // the decision's repair is owed
 			}
 			assert.Equal(t, allowed, w.Can(ctx, c, p.Event, complainttest.ActorFor(c, r)), "Can(%q, %q) in %q", p.Event, r, p.From)
 			assert.Equal(t, allowed, slices.Contains(w.Available(ctx, c, complainttest.ActorFor(c, r)), p.Event), "Available(%q) in %q has %q", r, p.From, p.Event)
@@ -270,17 +277,32 @@ func TestExploreInvariants(t *testing.T) {
 			}
 		}
 		require.Equal(t, p.Complaint.State(), h[len(h)-1].To)
+		if p.Complaint.State() == complaint.StateClosed && h[len(h)-1].Event != complaint.EventWithdraw {
+			require.False(t, p.Complaint.Owes(), "closed owing a remedy: %v", p.Events)
+		}
+		for _, d := range p.Complaint.Deadlines() {
+			if d.Name == complaint.DeadlineDOAReplacement && !d.MetAt.IsZero() {
+				ok := false
+				for _, f := range p.Complaint.Fulfilments() {
+					ok = ok || f.Remedy == escalation.Replacement || f.Remedy == escalation.Cancellation
+				}
+				require.True(t, ok, "DOA met without a replacement or refund: %v", p.Events)
+			}
+		}
 		require.Equal(t, len(h), p.Complaint.Version())
 		// Every path's complaint survives a snapshot round trip.
 		_, err := w.Restore(p.Complaint.Snapshot())
 		require.NoError(t, err)
 	})
-	assert.Equal(t, countDesignPaths(complaint.StateReceived, 6), n, "the explorer must walk every legal sequence exactly once")
+	assert.Equal(t, countDesignPaths(complaint.StateReceived, 6, false), n, "the explorer must walk every legal sequence exactly once")
 }
 
 // countDesignPaths counts the event sequences of up to depth events that
-// DESIGN's table allows from state, the empty one included.
-func countDesignPaths(state complaint.State, depth int) int {
+// DESIGN's table allows from state, the empty one included, for
+// complaints driven by complainttest.InputFor: its answer rejects (grants
+// nothing), its decision grants a repair, which owed tracks until a
+// fulfilment carries it out.
+func countDesignPaths(state complaint.State, depth int, owed bool) int {
 	n := 1
 	if depth == 0 {
 		return n
@@ -292,11 +314,21 @@ func countDesignPaths(state complaint.State, depth int) int {
 		if row.event == "close" && state == complaint.StateFinalAnswer {
 			continue // inside the escalation window nobody closes, and Explore does not move the clock
 		}
+		if (row.event == "close" || row.event == "accept") && owed {
+			continue // no case closes owing a remedy
+		}
 		to := complaint.State(row.to)
 		if row.to == "" {
 			to = state
 		}
-		n += countDesignPaths(to, depth-1)
+		next := owed
+		switch row.event {
+		case "review":
+			next = true
+		case "fulfil":
+			next = false
+		}
+		n += countDesignPaths(to, depth-1, next)
 	}
 	return n
 }

@@ -41,9 +41,10 @@ type Data struct {
 	Customer     Customer `json:"customer,omitzero"`
 	Product      Product  `json:"product,omitzero"`
 	Description  string   `json:"description,omitempty"`   // the customer's own words, for the manufacturer and the Complaints Department
-	RemedySought string   `json:"remedy_sought,omitempty"` // what the customer asked for, likewise
+	RemedySought escalation.Remedy `json:"remedy_sought,omitzero"` // what the customer asked for, likewise
 
-	Answer   *Answer              `json:"answer,omitempty"`   // final_answer, escalated
+	Answer     *Answer              `json:"answer,omitempty"`     // final_answer, escalated
+	Fulfilment *Fulfilment          `json:"fulfilment,omitempty"` // fulfilled
 	Referral *Referral            `json:"referral,omitempty"` // referred
 	Decision *escalation.Decision `json:"decision,omitempty"` // reviewed
 
@@ -211,6 +212,11 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 		case TopicEscalated:
 			if a, ok := c.FinalAnswer(); ok {
 				d.Answer = &a
+			}
+		case TopicFulfilled:
+			if n := len(c.fulfilments); n > 0 {
+				f := c.fulfilments[n-1]
+				d.Fulfilment = &f
 			}
 		case TopicReviewed:
 			if dec, ok := c.Decision(); ok {

@@ -25,6 +25,7 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	s.copyPayloads()
 	c := &Complaint{id: s.ID, state: s.State, kind: s.Kind, channel: s.Channel, customer: s.Customer, product: s.Product,
 		description: s.Description, remedy: s.RemedySought, claim: s.Claim, decision: s.Decision, pending: s.Pending,
+		fulfilments: slices.Clone(s.Fulfilments),
 		// Room for one more entry, so that the next transition does not
 		// copy the history again.
 		history:   append(make([]Entry, 0, len(s.History)+1), s.History...),
@@ -161,6 +162,19 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
+	fulfils := 0
+	for i := range h {
+		if r := w.m.rule(h[i].From, h[i].Event); i > 0 && r != nil && r.Needs == NeedsFulfilment {
+			if fulfils >= len(s.Fulfilments) || s.Fulfilments[fulfils].Seq != h[i].Seq || !s.Fulfilments[fulfils].Remedy.Valid() ||
+				!s.Fulfilments[fulfils].At.Equal(h[i].At) {
+				return bad(h[i].Seq, "the fulfilment this entry records is missing or does not match")
+			}
+			fulfils++
+		}
+	}
+	if fulfils != len(s.Fulfilments) {
+		return bad(0, "%d fulfilments, but the history records %d", len(s.Fulfilments), fulfils)
+	}
 	if needed[NeedsDecision] != (s.Decision != nil) {
 		return bad(0, "decision present is %t, reviewed is %t", s.Decision != nil, needed[NeedsDecision])
 	}
@@ -168,6 +182,9 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if err := s.Decision.Validate(); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
+	}
+	if s.RemedySought.Kind != "" && !s.RemedySought.Kind.Valid() {
+		return bad(0, "unknown remedy sought %q", s.RemedySought.Kind)
 	}
 	seen := map[DeadlineName]bool{}
 	for i := range s.Deadlines {

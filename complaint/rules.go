@@ -167,7 +167,7 @@ func (w *Workflow) validateIntake(in *Intake) error {
 		{"product.sku", in.Product.SKU}, {"product.name", in.Product.Name}, {"product.manufacturer", in.Product.Manufacturer},
 	}
 	texts := [...]struct{ name, v string }{
-		{"description", in.Description}, {"remedy_sought", in.RemedySought}, {"note", in.Note},
+		{"description", in.Description}, {"remedy_sought.text", in.RemedySought.Text}, {"note", in.Note},
 	}
 	for _, f := range lines {
 		if err := checkLine(f.name, f.v); err != nil {
@@ -178,6 +178,9 @@ func (w *Workflow) validateIntake(in *Intake) error {
 		if a, err := mail.ParseAddress(cu.Email); err != nil || a.Address != cu.Email {
 			return &InputError{Field: "customer.email", Problem: "not an e-mail address"}
 		}
+	}
+	if k := in.RemedySought.Kind; k != "" && !k.Valid() {
+		return &InputError{Field: "remedy_sought.kind", Problem: fmt.Sprintf("unknown remedy %q", k), Err: parseError("remedy", string(k))}
 	}
 	if strings.TrimSpace(in.Product.SKU) == "" && strings.TrimSpace(in.Product.Name) == "" {
 		return &InputError{Field: "product", Problem: "a sku or a name is required"}
@@ -244,7 +247,7 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 	case len(s.Customer.Name) > maxLineLen || len(s.Customer.Email) > maxLineLen || len(s.Product.SKU) > maxLineLen ||
 		len(s.Product.Name) > maxLineLen || len(s.Product.Manufacturer) > maxLineLen:
 		return &InputError{Field: "customer or product", Problem: fmt.Sprintf("a field is longer than %d bytes", maxLineLen)}
-	case len(s.Description) > MaxTextLen || len(s.RemedySought) > MaxTextLen:
+	case len(s.Description) > MaxTextLen || len(s.RemedySought.Text) > MaxTextLen:
 		return &InputError{Field: "description", Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
 	}
 	if !deliveryInRange(s.Product.DeliveredAt) || !deliveryInRange(s.Product.PurchasedAt) {
@@ -293,6 +296,9 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in Input) (*Rule, er
 	if err := w.checkConsent(c, r, in); err != nil {
 		return nil, err
 	}
+	if err := checkGranted(c, in); err != nil {
+		return nil, err
+	}
 	if in.Event == EventReview {
 		if err := escalation.CheckImpartial(in.Actor, actors(c.history)); err != nil {
 			return nil, err
@@ -324,6 +330,7 @@ const (
 	refusedWindowOpen
 	refusedWindowClosed
 	refusedAuthorizer
+	refusedOwed
 )
 
 func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
@@ -342,6 +349,9 @@ func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
 		return &TransitionError{From: c.state, Event: e, Reason: "the escalation window is open until " + f.until.Format(time.RFC3339)}
 	case refusedWindowClosed:
 		return &TransitionError{From: c.state, Event: e, Reason: "the escalation window closed at " + f.until.Format(time.RFC3339)}
+	case refusedOwed:
+		g, _ := c.Granted()
+		return &TransitionError{From: c.state, Event: e, Reason: fmt.Sprintf("the %s granted has not been carried out (fulfil it first)", g.Kind), Cause: ErrRemedyOwed}
 	case refusedAuthorizer:
 		return &PermissionError{Event: e, Actor: a, Reason: "refused: " + f.denied.Error(), Err: f.denied}
 	}
@@ -374,6 +384,9 @@ func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossar
 	}
 	if f := w.windowRefusal(c, e, a.Role); f.why != allowedOK {
 		return r, f
+	}
+	if r.Settles && c.Owes() {
+		return r, refusal{why: refusedOwed}
 	}
 	if w.authz != nil {
 		if err := w.authz.Authorize(ctx, View{c}, Input{Event: e, Actor: a}); err != nil {
@@ -417,6 +430,9 @@ func checkPayload(in Input, needs Payload) error {
 	if (in.Kind != "") != (needs == NeedsKind) {
 		return payloadErr("kind", in.Event, needs)
 	}
+	if (in.Fulfilment != nil) != (needs == NeedsFulfilment) {
+		return payloadErr("fulfilment", in.Event, needs)
+	}
 	switch needs {
 	case NeedsNote:
 		// The note's length and encoding were checked with the actor.
@@ -445,6 +461,14 @@ func checkPayload(in Input, needs Payload) error {
 			}
 			return &InputError{Field: field, Problem: "invalid", Err: err}
 		}
+	case NeedsFulfilment:
+		if !in.Fulfilment.Remedy.Valid() {
+			return &InputError{Field: "fulfilment.remedy", Problem: fmt.Sprintf("unknown remedy %q", in.Fulfilment.Remedy)}
+		}
+		if err := requireText("fulfilment.reference", in.Fulfilment.Reference, maxLineLen); err != nil {
+			return err
+		}
+		return checkLine("fulfilment.reference", in.Fulfilment.Reference)
 	case NeedsKind:
 		if !in.Kind.Valid() {
 			return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", in.Kind), Err: parseError("term", string(in.Kind))}
@@ -490,4 +514,41 @@ func (w *Workflow) windowRefusal(c *Complaint, e Event, r glossary.Role) refusal
 		return refusal{why: refusedWindowClosed, until: until}
 	}
 	return refusal{}
+}
+
+// checkGranted applies the remedy rules to an answer or a decision: an
+// upheld or partly upheld one grants a remedy, a rejection none, and an
+// upheld one grants the kind the customer sought; and to a fulfilment:
+// once a remedy is granted, what is carried out is that remedy.
+func checkGranted(c *Complaint, in Input) error {
+	var (
+		outcome escalation.Outcome
+		remedy  *escalation.Remedy
+		field   string
+	)
+	switch {
+	case in.Answer != nil:
+		outcome, remedy, field = in.Answer.Outcome, in.Answer.Remedy, "answer.remedy"
+	case in.Decision != nil:
+		outcome, remedy, field = in.Decision.Outcome, in.Decision.Remedy, "decision.remedy"
+	case in.Fulfilment != nil:
+		if g, ok := c.Granted(); ok && g.Kind != in.Fulfilment.Remedy {
+			return &InputError{Field: "fulfilment.remedy", Problem: fmt.Sprintf("the case grants %s, not %s", g.Kind, in.Fulfilment.Remedy)}
+		}
+		return nil
+	default:
+		return nil
+	}
+	if err := escalation.CheckGranted(outcome, remedy); err != nil {
+		var de *escalation.DecisionError
+		problem := err.Error()
+		if errors.As(err, &de) {
+			problem = de.Problem
+		}
+		return &InputError{Field: field, Problem: problem, Err: err}
+	}
+	if sought := c.remedy.Kind; outcome == escalation.Upheld && sought != "" && remedy.Kind != sought {
+		return &InputError{Field: field + ".kind", Problem: fmt.Sprintf("upheld grants the remedy sought (%s), not %s", sought, remedy.Kind)}
+	}
+	return nil
 }

@@ -151,6 +151,9 @@ type Input struct {
 	// Kind is the new kind, required for EventReclassify and refused
 	// otherwise.
 	Kind glossary.Term
+	// Fulfilment is the remedy carried out and its reference, required for
+	// EventFulfil and refused otherwise.
+	Fulfilment *Fulfilment
 	// Consent is the customer's consent, required when staff fire an event
 	// for the customer (accept, withdraw: a [Rule] with Consent set) and
 	// refused otherwise.
@@ -363,7 +366,9 @@ type Intake struct {
 	Kind         glossary.Term
 	Product      Product
 	Description  string
-	RemedySought string
+	// RemedySought is what the customer asks for: a kind (repair,
+	// replacement, ...) and their words; both optional.
+	RemedySought escalation.Remedy
 	// OpenedBy is who registered the complaint; the zero Actor means the
 	// customer themselves. Customer, customer service and system may open.
 	OpenedBy glossary.Actor
@@ -563,6 +568,9 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 		c.decision = &d
 	case NeedsKind:
 		c.kind = in.Kind
+	case NeedsFulfilment:
+		f := Fulfilment{Remedy: in.Fulfilment.Remedy, Reference: in.Fulfilment.Reference, At: e.At, Seq: e.Seq}
+		c.fulfilments = append(c.fulfilments, f)
 	}
 	c.state = e.To
 	c.history = append(c.history, *e)

@@ -77,7 +77,8 @@ func TestOpenRefused(t *testing.T) {
 		{"no product", func(in *complaint.Intake) { in.Product.SKU, in.Product.Name = "", "" }, "product", complaint.ErrInvalidInput},
 		{"no description", func(in *complaint.Intake) { in.Description = "  " }, "description", complaint.ErrInvalidInput},
 		{"long description", func(in *complaint.Intake) { in.Description = long }, "description", complaint.ErrInvalidInput},
-		{"bad utf-8", func(in *complaint.Intake) { in.RemedySought = "\xff" }, "remedy_sought", complaint.ErrInvalidInput},
+		{"bad utf-8", func(in *complaint.Intake) { in.RemedySought.Text = "\xff" }, "remedy_sought.text", complaint.ErrInvalidInput},
+		{"unknown remedy", func(in *complaint.Intake) { in.RemedySought.Kind = "voucher" }, "remedy_sought.kind", glossary.ErrUnknown},
 		{"NUL in description", func(in *complaint.Intake) { in.Description = "dead\x00laptop" }, "description", complaint.ErrInvalidInput},
 		{"escape in note", func(in *complaint.Intake) { in.Note = "\x1b[31mred" }, "note", complaint.ErrInvalidInput},
 		{"line break in name", func(in *complaint.Intake) { in.Customer.Name = "a\nb" }, "customer.name", complaint.ErrInvalidInput},
@@ -262,8 +263,13 @@ func TestCloseWindow(t *testing.T) {
 	}
 	assert.True(t, g.w.Can(ctx, c3, complaint.EventEscalate, complainttest.ActorFor(c3, glossary.Customer)), "no limit: the customer may always escalate")
 
-	// From reviewed, the Complaints Department closes at once.
+	// From reviewed, the Complaints Department closes at once, once the
+	// remedy it granted has been carried out.
 	c4 := complainttest.InState(t, f.w, complaint.StateReviewed, nil)
+	_, err = f.w.Fire(ctx, c4, cd)
+	require.ErrorIs(t, err, complaint.ErrRemedyOwed)
+	_, err = f.w.Fire(ctx, c4, complainttest.InputFor(c4, complaint.EventFulfil, glossary.CustomerService))
+	require.NoError(t, err)
 	_, err = f.w.Fire(ctx, c4, cd)
 	require.NoError(t, err)
 }
@@ -347,14 +353,18 @@ func TestNotifications(t *testing.T) {
 				assert.Equal(t, "Forbrugerklagenævnet", d.ComplaintBodies[1].Name)
 			}},
 		{name: "answer upheld", state: complaint.StateInProgress, event: complaint.EventAnswer, role: glossary.CustomerService,
-			edit: func(in *complaint.Input) { in.Answer.Outcome = escalation.Upheld },
+			edit: func(in *complaint.Input) {
+				in.Answer.Outcome, in.Answer.Remedy = escalation.Upheld, &escalation.Remedy{Kind: escalation.Replacement}
+			},
 			want: []want{{complaint.TopicFinalAnswer, glossary.Customer}},
 			check: func(t *testing.T, ns []complaint.Notification) {
 				assert.Nil(t, ns[0].Data.Escalation)
 				assert.Empty(t, ns[0].Data.ComplaintBodies)
 			}},
 		{name: "answer partly upheld business in English", state: complaint.StateInProgress, event: complaint.EventAnswer, role: glossary.CustomerService,
-			edit: func(in *complaint.Input) { in.Answer.Outcome = escalation.PartlyUpheld },
+			edit: func(in *complaint.Input) {
+				in.Answer.Outcome, in.Answer.Remedy = escalation.PartlyUpheld, &escalation.Remedy{Kind: escalation.Repair}
+			},
 			intake: func(in *complaint.Intake) {
 				in.Customer.Type = complaint.Business
 				in.Customer.Language = glossary.English
@@ -371,7 +381,7 @@ func TestNotifications(t *testing.T) {
 				cd := ns[1].Data
 				require.NotNil(t, cd.Answer, "the Complaints Department sees the answer it reviews")
 				assert.Equal(t, "The laptop does not power on.", cd.Description)
-				assert.Equal(t, "A new laptop.", cd.RemedySought)
+				assert.Equal(t, escalation.Remedy{Kind: escalation.Replacement, Text: "A new laptop."}, cd.RemedySought)
 				assert.Empty(t, ns[0].Data.Description, "the customer is not sent their own case file")
 			}},
 		{name: "review partly upheld consumer", state: complaint.StateEscalated, event: complaint.EventReview, role: glossary.ComplaintsDepartment,
@@ -384,13 +394,15 @@ func TestNotifications(t *testing.T) {
 				assert.Len(t, d.ComplaintBodies, 2)
 			}},
 		{name: "review upheld", state: complaint.StateEscalated, event: complaint.EventReview, role: glossary.ComplaintsDepartment,
-			edit: func(in *complaint.Input) { in.Decision.Outcome = escalation.Upheld },
+			edit: func(in *complaint.Input) {
+				in.Decision.Outcome, in.Decision.Remedy = escalation.Upheld, &escalation.Remedy{Kind: escalation.Replacement}
+			},
 			want: []want{{complaint.TopicReviewed, glossary.Customer}},
 			check: func(t *testing.T, ns []complaint.Notification) {
 				assert.Empty(t, ns[0].Data.ComplaintBodies)
 			}},
 		{name: "review rejected business", state: complaint.StateEscalated, event: complaint.EventReview, role: glossary.ComplaintsDepartment,
-			edit:   func(in *complaint.Input) { in.Decision.Outcome = escalation.Rejected },
+			edit:   func(in *complaint.Input) { in.Decision.Outcome, in.Decision.Remedy = escalation.Rejected, nil },
 			intake: func(in *complaint.Intake) { in.Customer.Type = complaint.Business },
 			want:   []want{{complaint.TopicReviewed, glossary.Customer}},
 			check: func(t *testing.T, ns []complaint.Notification) {
@@ -797,6 +809,7 @@ func TestConcurrentWorkflowUse(t *testing.T) {
 				{complaint.EventAnswer, glossary.CustomerService},
 				{complaint.EventEscalate, glossary.Customer},
 				{complaint.EventReview, glossary.ComplaintsDepartment},
+				{complaint.EventFulfil, glossary.CustomerService},
 				{complaint.EventClose, glossary.ComplaintsDepartment},
 			} {
 				if _, err := f.w.Fire(ctx, c, complainttest.InputFor(c, step.e, step.r)); err != nil {
@@ -804,8 +817,8 @@ func TestConcurrentWorkflowUse(t *testing.T) {
 					return
 				}
 			}
-			if c.State() != complaint.StateClosed || c.Version() != 8 {
-				errs <- errors.New("complaint did not close in 8 steps")
+			if c.State() != complaint.StateClosed || c.Version() != 9 {
+				errs <- errors.New("complaint did not close in 9 steps")
 			}
 		}()
 	}
@@ -814,7 +827,7 @@ func TestConcurrentWorkflowUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	assert.Equal(t, 32*9, len(f.rec.Notifications()), "9 notifications per complaint")
+	assert.Equal(t, 32*10, len(f.rec.Notifications()), "10 notifications per complaint")
 }
 
 func TestCanDoesNotAllocate(t *testing.T) {

@@ -42,6 +42,10 @@ type Decision struct {
 	Outcome     Outcome   `json:"outcome"`
 	Explanation string    `json:"explanation"`        // why, addressed to the customer
 	Findings    []Finding `json:"findings,omitempty"` // improvements for the company; may be empty
+	// Remedy is what the decision grants. A new decision grants one when
+	// its outcome is upheld or partly upheld and none when it is rejected
+	// (CheckGranted); Validate accepts one without, as klage v1 made them.
+	Remedy *Remedy `json:"remedy,omitempty"`
 }
 
 // Validate reports the first problem with d as a *DecisionError, or nil.
@@ -51,6 +55,11 @@ func (d Decision) Validate() error {
 	}
 	if err := checkText("explanation", d.Explanation); err != nil {
 		return err
+	}
+	if d.Remedy != nil {
+		if err := d.Remedy.validate("remedy"); err != nil {
+			return err
+		}
 	}
 	for i, f := range d.Findings {
 		if err := checkText(fmt.Sprintf("findings[%d].area", i), f.Area); err != nil {
@@ -68,7 +77,26 @@ func (d Decision) Clone() Decision {
 	if d.Findings != nil {
 		d.Findings = append([]Finding(nil), d.Findings...)
 	}
+	if d.Remedy != nil {
+		r := *d.Remedy
+		d.Remedy = &r
+	}
 	return d
+}
+
+// CheckGranted checks that a ruling with outcome o grants remedy r as it
+// must: a remedy for upheld and partly upheld, none for rejected. It
+// returns a *DecisionError on the field "remedy", or nil.
+func CheckGranted(o Outcome, r *Remedy) error {
+	switch {
+	case o == Rejected && r != nil:
+		return &DecisionError{Field: "remedy", Problem: "a rejection grants nothing"}
+	case o != Rejected && r == nil:
+		return &DecisionError{Field: "remedy", Problem: fmt.Sprintf("required: an outcome %s grants a remedy", o)}
+	case r != nil:
+		return r.validate("remedy")
+	}
+	return nil
 }
 
 func checkText(field, s string) error {

@@ -1,6 +1,7 @@
 package escalation_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,7 +33,8 @@ func TestDecisionValidate(t *testing.T) {
 	valid := escalation.Decision{Outcome: escalation.Rejected, Explanation: "Damage from a fall.",
 		Findings: []escalation.Finding{{Area: "returns", Description: "Explain the assessment."}}}
 	require.NoError(t, valid.Validate())
-	require.NoError(t, escalation.Decision{Outcome: escalation.Upheld, Explanation: "Agreed."}.Validate(), "findings are optional")
+	require.NoError(t, escalation.Decision{Outcome: escalation.Upheld, Explanation: "Agreed.",
+		Remedy: &escalation.Remedy{Kind: escalation.Replacement}}.Validate(), "findings are optional")
 
 	cases := []struct {
 		name  string
@@ -49,6 +51,9 @@ func TestDecisionValidate(t *testing.T) {
 		{"finding without description", func(d *escalation.Decision) {
 			d.Findings = append(d.Findings, escalation.Finding{Area: "x"})
 		}, "findings[1].description"},
+		{"an unknown remedy", func(d *escalation.Decision) {
+			d.Outcome, d.Remedy = escalation.PartlyUpheld, &escalation.Remedy{Kind: "voucher"}
+		}, "remedy.kind"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,4 +141,44 @@ func ExampleCheckImpartial() {
 	// Output:
 	// <nil>
 	// escalation: reviewer complaints_department:anna is not impartial: the reviewer acted on this complaint for customer service
+}
+
+func TestCheckGranted(t *testing.T) {
+	repair := &escalation.Remedy{Kind: escalation.Repair}
+	assert.NoError(t, escalation.CheckGranted(escalation.Upheld, repair))
+	assert.NoError(t, escalation.CheckGranted(escalation.PartlyUpheld, repair))
+	assert.NoError(t, escalation.CheckGranted(escalation.Rejected, nil))
+	for _, tc := range []struct {
+		o escalation.Outcome
+		r *escalation.Remedy
+	}{{escalation.Rejected, repair}, {escalation.Upheld, nil}, {escalation.PartlyUpheld, nil}, {escalation.Upheld, &escalation.Remedy{Kind: "voucher"}}} {
+		err := escalation.CheckGranted(tc.o, tc.r)
+		assert.ErrorIs(t, err, escalation.ErrInvalidDecision, "%s %v", tc.o, tc.r)
+	}
+}
+
+func TestRemedies(t *testing.T) {
+	assert.Equal(t, []escalation.RemedyKind{"repair", "replacement", "price_reduction", "cancellation", "other"}, escalation.RemedyKinds())
+	for _, k := range escalation.RemedyKinds() {
+		assert.NotEmpty(t, k.Label(glossary.Danish))
+		assert.NotEmpty(t, k.Label(glossary.English))
+	}
+	// A remedy with a kind is an object; one without (klage v1's free
+	// text) is a string, both ways.
+	for _, tc := range []struct {
+		r    escalation.Remedy
+		json string
+	}{
+		{escalation.Remedy{Kind: escalation.Replacement, Text: "Same model."}, `{"kind":"replacement","text":"Same model."}`},
+		{escalation.Remedy{Text: "A new laptop."}, `"A new laptop."`},
+	} {
+		b, err := json.Marshal(tc.r)
+		require.NoError(t, err)
+		assert.JSONEq(t, tc.json, string(b))
+		var back escalation.Remedy
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, tc.r, back)
+	}
+	var r escalation.Remedy
+	assert.Error(t, json.Unmarshal([]byte(`{"kind": "voucher"}`), &r))
 }

@@ -111,6 +111,7 @@ var lifecyclePath = []struct {
 	{complaint.EventAnswer, glossary.CustomerService},
 	{complaint.EventEscalate, glossary.Customer},
 	{complaint.EventReview, glossary.ComplaintsDepartment},
+	{complaint.EventFulfil, glossary.CustomerService},
 	{complaint.EventClose, glossary.ComplaintsDepartment},
 }
 
@@ -197,7 +198,7 @@ func TestConcurrentPostgresReplicas(t *testing.T) {
 		return n
 	}
 	assert.Equal(t, int64(complaints*len(lifecyclePath)), transitions.Load(), "every step landed once")
-	assert.Equal(t, int64(complaints), count(`SELECT COUNT(*) FROM klage_complaints WHERE state = 'closed' AND version = 10`), "every complaint closed")
+	assert.Equal(t, int64(complaints), count(`SELECT COUNT(*) FROM klage_complaints WHERE state = 'closed' AND version = 11`), "every complaint closed")
 	assert.Equal(t, transitions.Load()+complaints, count(`SELECT COUNT(*) FROM klage_history`), "history entries = transitions + openings: no lost update")
 	assert.Equal(t, produced.Load()+complaints, count(`SELECT COUNT(*) FROM klage_outbox`), "outbox rows = notifications produced")
 	assert.Zero(t, count(`SELECT COUNT(*) FROM (SELECT complaint_id FROM klage_history GROUP BY complaint_id HAVING COUNT(*) <> MAX(seq)) gaps`), "no gaps")

@@ -126,6 +126,7 @@ func TestTransitionLifecycle(t *testing.T) {
 			{complaint.EventAnswer, glossary.CustomerService},
 			{complaint.EventEscalate, glossary.Customer},
 			{complaint.EventReview, glossary.ComplaintsDepartment},
+			{complaint.EventFulfil, glossary.CustomerService},
 			{complaint.EventClose, glossary.ComplaintsDepartment},
 		} {
 			f.clock.Advance(time.Hour)
@@ -137,7 +138,7 @@ func TestTransitionLifecycle(t *testing.T) {
 		got, err := f.s.Get(ctx, c.ID())
 		require.NoError(t, err)
 		assert.Equal(t, complaint.StateClosed, got.State())
-		assert.Equal(t, 11, got.Version(), "open, start and nine steps")
+		assert.Equal(t, 12, got.Version(), "open, start and ten steps")
 		assert.Equal(t, c.Snapshot(), got.Snapshot())
 
 		h, err := f.s.History(ctx, c.ID())

@@ -84,7 +84,7 @@ func Intake() complaint.Intake {
 		Product: complaint.Product{SKU: "NB-1042", Name: "UltraBook 14", Manufacturer: "Lenovo",
 			DeliveredAt: Start.Add(-24 * time.Hour)},
 		Description:  "The laptop does not power on.",
-		RemedySought: "A new laptop.",
+		RemedySought: escalation.Remedy{Kind: escalation.Replacement, Text: "A new laptop."},
 	}
 }
 
@@ -115,7 +115,8 @@ func ActorFor(c *complaint.Complaint, r glossary.Role) glossary.Actor {
 
 // InputFor returns a valid input for event e on c by an actor in role r,
 // with the payload the event needs: a rejecting answer, a referral, a
-// partly upholding decision with one finding, a new kind, a note, and the
+// partly upholding decision with one finding and a repair, a new kind, the
+// remedy granted carried out (a replacement when none is), a note, and the
 // customer's consent (by phone, at the last entry's time) when staff accept
 // or withdraw for the customer.
 func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) complaint.Input {
@@ -139,7 +140,14 @@ func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) compla
 			Outcome:     escalation.PartlyUpheld,
 			Explanation: "Customer service should have offered a repair.",
 			Findings:    []escalation.Finding{{Area: "returns", Description: "Offer repair before refusing."}},
+			Remedy:      &escalation.Remedy{Kind: escalation.Repair, Text: "A free repair."},
 		}
+	case complaint.EventFulfil:
+		kind := escalation.Replacement
+		if g, ok := c.Granted(); ok {
+			kind = g.Kind
+		}
+		in.Fulfilment = &complaint.Fulfilment{Remedy: kind, Reference: "REF-" + r.String()}
 	}
 	return in
 }

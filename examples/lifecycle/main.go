@@ -78,9 +78,23 @@ func do(wait time.Duration, e complaint.Event, actor *glossary.Actor, note strin
 	}}
 }
 
-func answer(wait time.Duration, o escalation.Outcome, text string) step {
+// answer gives customer service's final answer, granting remedy (none for
+// a rejection).
+func answer(wait time.Duration, o escalation.Outcome, text string, remedy escalation.RemedyKind) step {
 	return step{wait: wait, in: func(glossary.Actor) complaint.Input {
-		return complaint.Input{Event: complaint.EventAnswer, Actor: agent, Answer: &complaint.Answer{Outcome: o, Text: text}}
+		a := &complaint.Answer{Outcome: o, Text: text}
+		if remedy != "" {
+			a.Remedy = &escalation.Remedy{Kind: remedy}
+		}
+		return complaint.Input{Event: complaint.EventAnswer, Actor: agent, Answer: a}
+	}}
+}
+
+// fulfil records that by carried out the remedy granted, with a reference.
+func fulfil(wait time.Duration, by glossary.Actor, remedy escalation.RemedyKind, ref string) step {
+	return step{wait: wait, in: func(glossary.Actor) complaint.Input {
+		return complaint.Input{Event: complaint.EventFulfil, Actor: by,
+			Fulfilment: &complaint.Fulfilment{Remedy: remedy, Reference: ref}}
 	}}
 }
 
@@ -98,20 +112,22 @@ func scenarios() []scenario {
 			Channel:  ch, Kind: kind,
 			Product:      complaint.Product{SKU: "SKU-" + id, Name: product, Manufacturer: "Lenovo", DeliveredAt: time.Date(2026, 2, 20, 12, 0, 0, 0, time.UTC)},
 			Description:  "Problem with " + product + ".",
-			RemedySought: "Repair or replacement.",
+			RemedySought: escalation.Remedy{Text: "Repair or replacement."},
 		}
 	}
 	h := time.Hour
 	return []scenario{
 		{"Resolved at once", intake("K-101", "Karen", glossary.Support, glossary.Phone, "Wi-Fi router"), []step{
-			answer(20*time.Minute, escalation.Upheld, "Reset the router to factory settings; it works again."),
+			answer(20*time.Minute, escalation.Upheld, "Reset the router to factory settings; it works again.", escalation.OtherRemedy),
+			fulfil(5*time.Minute, agent, escalation.OtherRemedy, "call 2026-0302-17"),
 			do(h, complaint.EventAccept, nil, "Thanks, it works."),
 		}},
 		{"Accepted after work, with a late first response", intake("K-102", "Lars", glossary.Claim, glossary.Email, "Monitor 27\""), []step{
 			sweep(26 * h),
 			do(2*h, complaint.EventStart, &agent, ""),
 			do(48*h, complaint.EventUpdate, &agent, "Our workshop is testing the monitor."),
-			answer(24*h, escalation.Upheld, "A dead pixel cluster: we replace the monitor."),
+			answer(24*h, escalation.Upheld, "A dead pixel cluster: we replace the monitor.", escalation.Replacement),
+			fulfil(48*h, agent, escalation.Replacement, "GLS 5170 2233 9981"),
 			do(2*h, complaint.EventAccept, nil, ""),
 		}},
 		{"Referred to the manufacturer and back", intake("K-103", "Mads", glossary.Warranty, glossary.Web, "ThinkPad X1"), []step{
@@ -121,8 +137,9 @@ func scenarios() []scenario {
 					Referral: &complaint.Referral{Contact: "Lenovo Premier Support, +45 00 00 00 00"}}
 			}},
 			do(72*h, complaint.EventUpdate, &agent, "Lenovo has booked an on-site technician."),
-			do(48*h, complaint.EventResume, &lenovo, "Mainboard replaced on site."),
-			answer(2*h, escalation.Upheld, "Repaired under the manufacturer's warranty."),
+			fulfil(47*h, lenovo, escalation.Repair, "Lenovo repair order RO-88213"),
+			do(h, complaint.EventResume, &lenovo, "Mainboard replaced on site."),
+			answer(2*h, escalation.Upheld, "Repaired under the manufacturer's warranty.", escalation.Repair),
 			do(24*h, complaint.EventAccept, nil, ""),
 		}},
 		{"Information requested", intake("K-104", "Nina", glossary.DOA, glossary.Chat, "Tablet"), []step{
@@ -130,12 +147,13 @@ func scenarios() []scenario {
 			do(h, complaint.EventRequestInfo, &agent, "Please send a photo of the serial number label."),
 			sweep(20 * 24 * h), // paused clocks are never overdue
 			do(h, complaint.EventProvideInfo, nil, "Photo attached."),
-			answer(4*h, escalation.PartlyUpheld, "A replacement tablet is on its way; the case was not covered."),
-			do(24*h, complaint.EventAccept, nil, ""),
+			answer(4*h, escalation.PartlyUpheld, "A replacement tablet is on its way; the case was not covered.", escalation.Replacement),
+			fulfil(20*h, agent, escalation.Replacement, "PostNord 00370712345678"),
+			do(4*h, complaint.EventAccept, nil, ""),
 		}},
 		{"Escalated and reviewed", intake("K-105", "Ole", glossary.Claim, glossary.Email, "Laptop"), []step{
 			do(5*h, complaint.EventStart, &agent, ""),
-			answer(24*h, escalation.Rejected, "The crack in the hinge is damage from a fall."),
+			answer(24*h, escalation.Rejected, "The crack in the hinge is damage from a fall.", ""),
 			do(72*h, complaint.EventEscalate, nil, "There was no fall; the hinge was weak."),
 			sweep(80 * h),
 			do(16*h, complaint.EventUpdate, &reviewer, "We have asked the workshop for its report."),
@@ -146,8 +164,10 @@ func scenarios() []scenario {
 					Findings: []escalation.Finding{
 						{Area: "workshop", Description: "Photograph damage before deciding that a fall caused it."},
 						{Area: "customer service", Description: "Explain how to escalate in the first answer."},
-					}}}
+					},
+					Remedy: &escalation.Remedy{Kind: escalation.Repair, Text: "The hinge is repaired free of charge."}}}
 			}},
+			fulfil(30*h, agent, escalation.Repair, "workshop order W-4471"),
 			do(h, complaint.EventClose, &reviewer, "Decision sent."),
 		}},
 		{"Withdrawn", intake("K-106", "Pia", glossary.Service, glossary.Phone, "Printer"), []step{
@@ -155,7 +175,7 @@ func scenarios() []scenario {
 			do(5*h, complaint.EventWithdraw, nil, "Found the problem myself: a jammed sheet."),
 		}},
 		{"Closed by the system after the escalation window", intake("K-107", "Rasmus", glossary.Claim, glossary.Email, "Headset"), []step{
-			answer(6*h, escalation.Rejected, "Wear and tear is not covered."),
+			answer(6*h, escalation.Rejected, "Wear and tear is not covered.", ""),
 			do(61*24*h, complaint.EventClose, &system, "Escalation window lapsed."),
 		}},
 	}
@@ -172,6 +192,15 @@ func (p printer) Notify(_ context.Context, n complaint.Notification) error {
 	}
 	if d := n.Data.Decision; d != nil {
 		fmt.Fprintf(p.w, ": %s", d.Outcome.Label(glossary.English))
+	}
+	if a := n.Data.Answer; a != nil && a.Remedy != nil && n.Topic == complaint.TopicFinalAnswer {
+		fmt.Fprintf(p.w, ", grants %s", a.Remedy.Kind.Label(glossary.English))
+	}
+	if d := n.Data.Decision; d != nil && d.Remedy != nil {
+		fmt.Fprintf(p.w, ", grants %s", d.Remedy.Kind.Label(glossary.English))
+	}
+	if f := n.Data.Fulfilment; f != nil {
+		fmt.Fprintf(p.w, ": %s carried out, %s", f.Remedy.Label(glossary.English), f.Reference)
 	}
 	if d := n.Data; d.Escalation != nil {
 		fmt.Fprintf(p.w, " (may escalate")

@@ -236,7 +236,8 @@ func TestImpartialityOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	status, _ = s.event(c.CustomerToken, c.ID, map[string]any{"event": "escalate"})
 	require.Equal(t, http.StatusOK, status)
-	review := map[string]any{"event": "review", "decision": map[string]any{"outcome": "upheld", "explanation": "Fine."}}
+	review := map[string]any{"event": "review", "decision": map[string]any{"outcome": "upheld", "explanation": "Fine.",
+		"remedy": map[string]any{"kind": "replacement"}}}
 	cd := map[string]any{"klage_role": "complaints_department"}
 	for _, sub := range []string{"Anna", "ANNA", "anna ", " anna", "ａｎｎａ", "\u0430nna", "an\u200bna", "anna\u202e"} {
 		tok := iss.sign(t, nil, sub, testAudience, clock.Now().Add(time.Hour), cd)

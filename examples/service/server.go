@@ -328,7 +328,7 @@ type intakeRequest struct {
 	Kind         glossary.Term       `json:"kind"`
 	Product      *complaint.Product  `json:"product"`
 	Description  string              `json:"description"`
-	RemedySought string              `json:"remedy_sought"`
+	RemedySought escalation.Remedy   `json:"remedy_sought"` // {"kind", "text"}, or the text alone
 	Note         string              `json:"note"`
 	// DefectNoticedAt and ReceivedAt are claim timing facts, each optional.
 	DefectNoticedAt time.Time `json:"defect_noticed_at"`
@@ -496,14 +496,15 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 // eventRequest is the body of POST /complaints/{id}/events. The actor is
 // the request's credential: a body that names one is refused.
 type eventRequest struct {
-	Event           string               `json:"event"`
-	Note            string               `json:"note"`
-	ExpectedVersion int                  `json:"expected_version"`
-	Answer          *complaint.Answer    `json:"answer"`
-	Decision        *escalation.Decision `json:"decision"`
-	Referral        *complaint.Referral  `json:"referral"`
-	Kind            glossary.Term        `json:"kind"`
-	Consent         *complaint.Consent   `json:"consent"`
+	Event           string                `json:"event"`
+	Note            string                `json:"note"`
+	ExpectedVersion int                   `json:"expected_version"`
+	Answer          *complaint.Answer     `json:"answer"`
+	Decision        *escalation.Decision  `json:"decision"`
+	Referral        *complaint.Referral   `json:"referral"`
+	Kind            glossary.Term         `json:"kind"`
+	Consent         *complaint.Consent    `json:"consent"`
+	Fulfilment      *complaint.Fulfilment `json:"fulfilment"`
 }
 
 func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
@@ -526,7 +527,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
-		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent, RequestID: r.Header.Get("Idempotency-Key")}
+		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent, Fulfilment: req.Fulfilment, RequestID: r.Header.Get("Idempotency-Key")}
 	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		srv.fail(w, r, err)

@@ -235,8 +235,9 @@ func TestLifecycleOverHTTP(t *testing.T) {
 			{cust, map[string]any{"event": "escalate", "expected_version": 8}, "escalated"},
 			{tokReviewer, map[string]any{"event": "update", "note": "Reviewing."}, "escalated"},
 			{tokReviewer, map[string]any{"event": "review", "decision": map[string]any{
-				"outcome": "partly_upheld", "explanation": "The repair is free of charge.",
+				"outcome": "partly_upheld", "explanation": "The repair is free of charge.", "remedy": map[string]any{"kind": "repair"},
 				"findings": []map[string]any{{"area": "workshop", "description": "Photograph damage first."}}}}, "reviewed"},
+			{tokAgent, map[string]any{"event": "fulfil", "fulfilment": map[string]any{"remedy": "repair", "reference": "W-1"}}, "reviewed"},
 			{tokReviewer, map[string]any{"event": "close"}, "closed"},
 		}
 		for i, st := range steps {
@@ -251,17 +252,17 @@ func TestLifecycleOverHTTP(t *testing.T) {
 		assert.Equal(t, "lenovo", strings.ToLower(got.Referral["manufacturer"].(string)))
 		assert.Equal(t, "rejected", got.FinalAnswer["outcome"])
 		assert.Equal(t, "partly_upheld", got.Decision["outcome"])
-		assert.Len(t, got.History, 12)
+		assert.Len(t, got.History, 13)
 
 		var history []map[string]any
 		status, _ = s.do(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &history)
 		require.Equal(t, http.StatusOK, status)
-		require.Len(t, history, 12)
+		require.Len(t, history, 13)
 		assert.Equal(t, map[string]any{"seq": 1.0, "at": "2026-03-02T08:00:00Z", "event": "open", "from": "", "to": "received",
 			"actor": map[string]any{"id": "anna", "role": "customer_service"}}, history[0], "registered by the agent whose credential it was")
 		assert.Equal(t, map[string]any{"id": "lenovo-1", "role": "manufacturer", "manufacturer": "Lenovo"}, history[6]["actor"],
 			"the manufacturer's binding comes from its credential")
-		assert.Equal(t, "close", history[11]["event"])
+		assert.Equal(t, "close", history[12]["event"])
 
 		// The relay delivers every notification; each keeps its key.
 		var ns []map[string]any
@@ -274,7 +275,7 @@ func TestLifecycleOverHTTP(t *testing.T) {
 			}
 			return len(ns) > 0
 		}, 10*time.Second, 50*time.Millisecond)
-		assert.Equal(t, 14, len(ns), "12 entries, two of them (refer, escalate) with a second recipient")
+		assert.Equal(t, 15, len(ns), "13 entries, two of them (refer, escalate) with a second recipient")
 		for _, n := range ns {
 			for _, field := range []string{"key", "topic", "recipient", "at", "data", "delivered_at"} {
 				assert.Contains(t, n, field)
@@ -458,7 +459,7 @@ func TestConcurrentEvents(t *testing.T) {
 				event := map[string]any{"event": "start", "expected_version": 1}
 				if i%2 == 1 {
 					event = map[string]any{"event": "answer", "expected_version": 1,
-						"answer": map[string]any{"outcome": "upheld", "text": fmt.Sprintf("answer %d", i)}}
+						"answer": map[string]any{"outcome": "upheld", "text": fmt.Sprintf("answer %d", i), "remedy": map[string]any{"kind": "replacement"}}}
 				}
 				statuses[i], _ = s.do(tokAgent, "POST", "/complaints/"+c.ID+"/events", event, nil)
 			}()
