@@ -42,8 +42,8 @@ type Answer struct {
 // delivered, a repair done, a refund paid.
 type Fulfilment struct {
 	Remedy    escalation.RemedyKind `json:"remedy"`
-	Reference string                `json:"reference"` // a tracking number, a repair order, a refund id
-	At        time.Time             `json:"at,omitzero"` // set from the history entry
+	Reference string                `json:"reference"`     // a tracking number, a repair order, a refund id
+	At        time.Time             `json:"at,omitzero"`   // set from the history entry
 	Seq       int                   `json:"seq,omitempty"` // the history entry that recorded it
 }
 

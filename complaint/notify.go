@@ -38,15 +38,15 @@ type Data struct {
 	// Customer and Product are filled for the customer (to address the
 	// message) and for the manufacturer and the Complaints Department (to
 	// handle the case).
-	Customer     Customer `json:"customer,omitzero"`
-	Product      Product  `json:"product,omitzero"`
-	Description  string   `json:"description,omitempty"`   // the customer's own words, for the manufacturer and the Complaints Department
+	Customer     Customer          `json:"customer,omitzero"`
+	Product      Product           `json:"product,omitzero"`
+	Description  string            `json:"description,omitempty"`  // the customer's own words, for the manufacturer and the Complaints Department
 	RemedySought escalation.Remedy `json:"remedy_sought,omitzero"` // what the customer asked for, likewise
 
 	Answer     *Answer              `json:"answer,omitempty"`     // final_answer, escalated
 	Fulfilment *Fulfilment          `json:"fulfilment,omitempty"` // fulfilled
-	Referral *Referral            `json:"referral,omitempty"` // referred
-	Decision *escalation.Decision `json:"decision,omitempty"` // reviewed
+	Referral   *Referral            `json:"referral,omitempty"`   // referred
+	Decision   *escalation.Decision `json:"decision,omitempty"`   // reviewed
 
 	// Escalation tells the customer how to take a final answer that did
 	// not give them all they asked for to the Complaints Department.

@@ -360,12 +360,12 @@ func (w *Workflow) policyFor(t CustomerType) *Policy {
 // Intake is what opening a complaint needs.
 type Intake struct {
 	// ID is the complaint's id; empty means Options.NewID makes one.
-	ID           string
-	Customer     Customer
-	Channel      glossary.Channel
-	Kind         glossary.Term
-	Product      Product
-	Description  string
+	ID          string
+	Customer    Customer
+	Channel     glossary.Channel
+	Kind        glossary.Term
+	Product     Product
+	Description string
 	// RemedySought is what the customer asks for: a kind (repair,
 	// replacement, ...) and their words; both optional.
 	RemedySought escalation.Remedy
