@@ -571,3 +571,40 @@ func TestPauseAcrossDaylightSaving(t *testing.T) {
 	progress = deadline(t, c, complaint.DeadlineProgressUpdate)
 	assert.Equal(t, 24*time.Hour, progress.Due.Sub(f.clock.Now()), "the hours that were left, elapsed")
 }
+
+// TestNotAboutAProduct: feedback and general complaints open without a
+// product and get no claim assessment; feedback goes to the Complaints
+// Department too. A product kind without a product is refused clearly.
+func TestNotAboutAProduct(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	for _, kind := range []glossary.Term{glossary.Feedback, glossary.General} {
+		in := complainttest.Intake()
+		in.Kind, in.Product = kind, complaint.Product{}
+		in.Description = "The courier left the parcel in the rain."
+		f.rec.Reset()
+		c, err := f.w.Open(ctx, in)
+		require.NoError(t, err, kind)
+		a := c.ClaimAssessment()
+		assert.False(t, a.Known, kind)
+		assert.Empty(t, a.Missing, "%s: nothing is missing where nothing is assessed", kind)
+		var to []glossary.Role
+		for _, n := range f.rec.Notifications() {
+			to = append(to, n.Recipient)
+		}
+		if kind == glossary.Feedback {
+			assert.Equal(t, []glossary.Role{glossary.Customer, glossary.ComplaintsDepartment}, to, "feedback is for the improvement work")
+		} else {
+			assert.Equal(t, []glossary.Role{glossary.Customer}, to)
+		}
+		back, err := f.w.Restore(c.Snapshot())
+		require.NoError(t, err)
+		assert.Equal(t, c.Snapshot(), back.Snapshot())
+	}
+	in := complainttest.Intake()
+	in.Product = complaint.Product{}
+	_, err := f.w.Open(ctx, in)
+	var ie *complaint.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "product", ie.Field)
+	assert.Contains(t, ie.Problem, "feedback and general")
+}

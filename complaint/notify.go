@@ -168,6 +168,11 @@ var escalationInstructions = map[glossary.Language]string{
 // openingNotices is what opening a complaint owes: an acknowledgement.
 var openingNotices = []Notice{{Topic: TopicAcknowledged, To: glossary.Customer}}
 
+// feedbackNotices is what opening feedback owes: an acknowledgement, and
+// the feedback itself to the Complaints Department, for its improvement
+// work.
+var feedbackNotices = []Notice{{Topic: TopicAcknowledged, To: glossary.Customer}, {Topic: TopicAcknowledged, To: glossary.ComplaintsDepartment}}
+
 // notifications appends to dst what entry e of complaint c owes whom: the
 // notices of rule r (nil for the opening) that apply to e's From state,
 // each with the data its topic and recipient need. It fills each
@@ -175,8 +180,11 @@ var openingNotices = []Notice{{Topic: TopicAcknowledged, To: glossary.Customer}}
 // transition.
 func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *Rule) []Notification {
 	notices := openingNotices
-	if r != nil {
+	switch {
+	case r != nil:
 		notices = r.Notify
+	case c.kind == glossary.Feedback:
+		notices = feedbackNotices // routed to the Complaints Department's improvement work
 	}
 	consumer := c.customer.Type == Consumer
 	for _, notice := range notices {

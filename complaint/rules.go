@@ -182,8 +182,8 @@ func (w *Workflow) validateIntake(in *Intake) error {
 	if k := in.RemedySought.Kind; k != "" && !k.Valid() {
 		return &InputError{Field: "remedy_sought.kind", Problem: fmt.Sprintf("unknown remedy %q", k), Err: parseError("remedy", string(k))}
 	}
-	if strings.TrimSpace(in.Product.SKU) == "" && strings.TrimSpace(in.Product.Name) == "" {
-		return &InputError{Field: "product", Problem: "a sku or a name is required"}
+	if in.Kind.AboutProduct() && strings.TrimSpace(in.Product.SKU) == "" && strings.TrimSpace(in.Product.Name) == "" {
+		return &InputError{Field: "product", Problem: fmt.Sprintf("a sku or a name is required for a complaint of kind %s (feedback and general complaints need none)", in.Kind)}
 	}
 	if err := requireText("description", in.Description, MaxTextLen); err != nil {
 		return err
@@ -240,7 +240,7 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", s.Channel)}
 	case !s.Kind.Valid():
 		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", s.Kind)}
-	case s.Product.SKU == "" && s.Product.Name == "":
+	case s.Kind.AboutProduct() && s.Product.SKU == "" && s.Product.Name == "":
 		return &InputError{Field: "product", Problem: "a sku or a name is required"}
 	case s.Description == "":
 		return &InputError{Field: "description", Problem: "required"}
@@ -442,6 +442,9 @@ func checkPayload(in Input, needs Payload) error {
 	case NeedsAnswer:
 		if !in.Answer.Outcome.Valid() {
 			return &InputError{Field: "answer.outcome", Problem: fmt.Sprintf("unknown outcome %q", in.Answer.Outcome)}
+		}
+		if escalation.MentionsODR(in.Answer.Text) {
+			return &InputError{Field: "answer.text", Problem: "links to the EU ODR platform, which closed on 20 July 2025"}
 		}
 		return requireText("answer.text", in.Answer.Text, MaxTextLen)
 	case NeedsReferral:

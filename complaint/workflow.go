@@ -258,9 +258,12 @@ func New(opts Options) (*Workflow, error) {
 	if w.newID == nil {
 		w.newID = randomID
 	}
-	if w.bodies == nil {
+	switch {
+	case w.bodies == nil:
 		w.bodies = escalation.DanishConsumerBodies()
-	} else {
+	case len(w.bodies) == 0:
+		return nil, &ConfigError{Field: "ComplaintBodies", Problem: "a trader selling to consumers must name a complaint body (nil means the Danish ones)"}
+	default:
 		w.bodies = append([]escalation.Body(nil), w.bodies...)
 	}
 	for i, b := range w.bodies {
@@ -432,8 +435,11 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	// makes the version 1.
 	c := &Complaint{id: in.ID, state: StateReceived, kind: in.Kind, channel: in.Channel, customer: in.Customer,
 		product: in.Product, description: in.Description, remedy: in.RemedySought,
-		claim: assessClaim(w.policyFor(in.Customer.Type), claimFacts{purchased: in.Product.PurchasedAt,
-			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received})}
+		claim: ClaimAssessment{Policy: w.policyFor(in.Customer.Type).Name, ReceivedAt: received}}
+	if in.Kind.AboutProduct() {
+		c.claim = assessClaim(w.policyFor(in.Customer.Type), claimFacts{purchased: in.Product.PurchasedAt,
+			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received})
+	}
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err

@@ -566,6 +566,21 @@ func TestOpenVetoed(t *testing.T) {
 	assert.Empty(t, f.rec.Notifications())
 }
 
+// TestNoODRInAnswers: an answer that links to the closed EU ODR platform
+// is refused; a consumer workflow must name a complaint body.
+func TestNoODRInAnswers(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	in := complainttest.InputFor(c, complaint.EventAnswer, glossary.CustomerService)
+	in.Answer.Text = "Not covered. You may complain at https://ec.europa.eu/consumers/odr/."
+	_, err := f.w.Fire(ctx, c, in)
+	var ie *complaint.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "answer.text", ie.Field)
+	_, err = complaint.New(complaint.Options{ComplaintBodies: []escalation.Body{}})
+	assert.ErrorIs(t, err, complaint.ErrInvalidConfig, "no complaint body at all")
+}
+
 func TestNewRefusesBadConfig(t *testing.T) {
 	negative := complaint.DanishConsumerPolicy()
 	negative.FirstResponse = complaint.Hours(-1)

@@ -3,6 +3,8 @@ package escalation
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"path"
 	"strings"
 )
 
@@ -12,33 +14,81 @@ var ErrInvalidBody = errors.New("escalation: invalid complaint body")
 // Body is an external complaint body (klageinstans) that a consumer can
 // turn to when the retailer wholly or partly rejects a complaint. A trader
 // selling to consumers must tell them in writing which body that is.
+//
+// The law asks for the body's name, postal address and website; Validate
+// refuses a body without them.
 type Body struct {
-	Name        string `json:"name"`         // the body's own (Danish) name
-	EnglishName string `json:"english_name"` // for notifications in English
-	Website     string `json:"website"`
-	Description string `json:"description"` // what the body does, in English
+	Name              string `json:"name"`              // the body's own (Danish) name
+	EnglishName       string `json:"english_name"`      // for notifications in English
+	Address           string `json:"address,omitempty"` // postal address
+	Website           string `json:"website"`
+	Description       string `json:"description"`                  // what the body does, in English
+	DanishDescription string `json:"danish_description,omitempty"` // the same, in Danish
 }
 
-// closedPlatforms are addresses that must never be given to a customer: the
-// EU online dispute resolution platform closed in July 2025.
-var closedPlatforms = []string{"ec.europa.eu/consumers/odr", "ec.europa.eu/odr"}
-
-// Validate reports whether b can be given to a customer: it has a name and
-// a website, and it is not the closed EU ODR platform.
+// Validate reports whether b can be given to a customer: it has a name, a
+// postal address and an http(s) website, and it is not the closed EU ODR
+// platform.
 func (b Body) Validate() error {
-	if strings.TrimSpace(b.Name) == "" {
+	switch {
+	case strings.TrimSpace(b.Name) == "":
 		return fmt.Errorf("%w: a body needs a name", ErrInvalidBody)
-	}
-	if strings.TrimSpace(b.Website) == "" {
+	case strings.TrimSpace(b.Address) == "":
+		return fmt.Errorf("%w: %s needs a postal address", ErrInvalidBody, b.Name)
+	case strings.TrimSpace(b.Website) == "":
 		return fmt.Errorf("%w: %s needs a website", ErrInvalidBody, b.Name)
 	}
-	site := strings.ToLower(b.Website)
-	for _, closed := range closedPlatforms {
-		if strings.Contains(site, closed) {
-			return fmt.Errorf("%w: %s: the EU ODR platform closed in July 2025", ErrInvalidBody, b.Website)
-		}
+	u, err := url.Parse(strings.TrimSpace(b.Website))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%w: %s: the website must be an http(s) URL", ErrInvalidBody, b.Website)
+	}
+	if IsODR(b.Website) {
+		return fmt.Errorf("%w: %s: the EU ODR platform closed on 20 July 2025", ErrInvalidBody, b.Website)
 	}
 	return nil
+}
+
+// IsODR reports whether rawURL points at the EU online dispute resolution
+// platform, which closed on 20 July 2025 and must never be given to a
+// customer. It compares the parsed host (any letter case, any port, with or
+// without "www.") and the cleaned path, so that
+// "https://EC.europa.eu:443/consumers//odr/" is recognised too.
+func IsODR(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return false
+	}
+	if u.Host == "" && !strings.Contains(rawURL, "://") {
+		u, err = url.Parse("https://" + strings.TrimSpace(rawURL))
+		if err != nil {
+			return false
+		}
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	if host != "ec.europa.eu" {
+		return false
+	}
+	p := strings.ToLower(path.Clean("/" + u.Path))
+	for _, prefix := range []string{"/consumers/odr", "/odr"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// MentionsODR reports whether text names the EU ODR platform in a link
+// (with or without its scheme), for the texts customers are sent.
+func MentionsODR(text string) bool {
+	for _, field := range strings.FieldsFunc(text, func(r rune) bool {
+		return r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '<' || r == '>' || r == '"' || r == '(' || r == ')'
+	}) {
+		field = strings.TrimRight(field, ".,;:!?")
+		if strings.Contains(strings.ToLower(field), "ec.europa.eu") && IsODR(field) {
+			return true
+		}
+	}
+	return false
 }
 
 // DanishConsumerBodies returns, in the order a consumer turns to them, the
@@ -48,16 +98,20 @@ func (b Body) Validate() error {
 func DanishConsumerBodies() []Body {
 	return []Body{
 		{
-			Name:        "Center for Klageløsning",
-			EnglishName: "Centre for Complaint Resolution",
-			Website:     "https://naevneneshus.dk",
-			Description: "Mediates between consumer and trader; the first place a consumer complaint goes.",
+			Name:              "Center for Klageløsning",
+			EnglishName:       "Centre for Complaint Resolution",
+			Address:           "Nævnenes Hus, Toldboden 2, 8800 Viborg",
+			Website:           "https://naevneneshus.dk",
+			Description:       "Mediates between consumer and trader; the first place a consumer complaint goes.",
+			DanishDescription: "Mægler mellem forbruger og erhvervsdrivende; det første sted en forbrugerklage går hen.",
 		},
 		{
-			Name:        "Forbrugerklagenævnet",
-			EnglishName: "Danish Consumer Complaints Board",
-			Website:     "https://naevneneshus.dk",
-			Description: "Decides consumer complaints that mediation did not resolve.",
+			Name:              "Forbrugerklagenævnet",
+			EnglishName:       "Danish Consumer Complaints Board",
+			Address:           "Nævnenes Hus, Toldboden 2, 8800 Viborg",
+			Website:           "https://naevneneshus.dk",
+			Description:       "Decides consumer complaints that mediation did not resolve.",
+			DanishDescription: "Afgør forbrugerklager, som mægling ikke løste.",
 		},
 	}
 }

@@ -124,14 +124,29 @@ func TestBodies(t *testing.T) {
 	bodies[0].Name = "changed"
 	assert.Equal(t, "Center for Klageløsning", escalation.DanishConsumerBodies()[0].Name, "each call returns a new slice")
 
+	for _, b := range bodies {
+		assert.NotEmpty(t, b.Address, "the law asks for a postal address")
+		assert.NotEmpty(t, b.DanishDescription)
+	}
+	addr := "Toldboden 2, 8800 Viborg"
 	for _, bad := range []escalation.Body{
-		{Name: "EU ODR", Website: "https://ec.europa.eu/consumers/odr/main/"},
-		{Name: "EU ODR", Website: "HTTPS://EC.EUROPA.EU/ODR"},
-		{Name: "", Website: "https://example.dk"},
-		{Name: "Somebody", Website: " "},
+		{Name: "EU ODR", Address: addr, Website: "https://ec.europa.eu/consumers/odr/main/"},
+		{Name: "EU ODR", Address: addr, Website: "HTTPS://EC.EUROPA.EU/ODR"},
+		{Name: "EU ODR", Address: addr, Website: "https://ec.europa.eu:443/consumers//odr/"},
+		{Name: "EU ODR", Address: addr, Website: "https://www.ec.europa.eu/consumers/./odr"},
+		{Name: "", Address: addr, Website: "https://example.dk"},
+		{Name: "Somebody", Address: addr, Website: " "},
+		{Name: "Somebody", Website: "https://example.dk"},
+		{Name: "Somebody", Address: addr, Website: "example dk"},
+		{Name: "Somebody", Address: addr, Website: "ftp://example.dk"},
 	} {
 		assert.ErrorIs(t, bad.Validate(), escalation.ErrInvalidBody, "%+v", bad)
 	}
+	assert.False(t, escalation.IsODR("https://ec.europa.eu/consumers/index_en.htm"), "the rest of the Commission's site")
+	assert.False(t, escalation.IsODR("https://odr.example.dk/"))
+	assert.True(t, escalation.MentionsODR("Complain at ec.europa.eu/consumers/odr."))
+	assert.True(t, escalation.MentionsODR("See (https://EC.europa.eu:443//odr/main) for help"))
+	assert.False(t, escalation.MentionsODR("Write to Nævnenes Hus, https://naevneneshus.dk."))
 }
 
 func ExampleCheckImpartial() {

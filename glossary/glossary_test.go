@@ -40,7 +40,7 @@ func parser[T ~string](f func(string) (T, error)) func(string) (string, error) {
 
 var vocabularies = []vocabulary{
 	{
-		kind: "term", wire: []string{"service", "support", "doa", "warranty", "claim"},
+		kind: "term", wire: []string{"service", "support", "doa", "warranty", "claim", "feedback", "general"},
 		values: func() []string { return strs(glossary.Terms()) }, parse: parser(glossary.ParseTerm),
 		label: func(s string, l glossary.Language) string { return glossary.Term(s).Label(l) },
 		text:  func(s string) encoding.TextMarshaler { return glossary.Term(s) },

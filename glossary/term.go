@@ -23,7 +23,18 @@ const (
 	// Claim (reklamation): the customer tells the seller that something is
 	// wrong with the product they bought.
 	Claim Term = "claim"
+	// Feedback: views and opinions on the company, for the Complaints
+	// Department's improvement work. It is about no product.
+	Feedback Term = "feedback"
+	// General: a complaint about something other than a product: delivery,
+	// billing, staff.
+	General Term = "general"
 )
+
+// AboutProduct reports whether a complaint of kind t is about a product:
+// every kind but Feedback and General. Only those need a product and get a
+// claim assessment.
+func (t Term) AboutProduct() bool { return t != Feedback && t != General }
 
 var terms = vocab.New("term", newParseError,
 	vocab.Entry[Term]{Value: Service, Danish: "service", English: "service", Aliases: []string{"service"}},
@@ -32,6 +43,8 @@ var terms = vocab.New("term", newParseError,
 		Aliases: []string{"doa", "dead on arrival", "defekt ved levering"}},
 	vocab.Entry[Term]{Value: Warranty, Danish: "garanti", English: "warranty", Aliases: []string{"garanti"}},
 	vocab.Entry[Term]{Value: Claim, Danish: "reklamation", English: "claim", Aliases: []string{"reklamation"}},
+	vocab.Entry[Term]{Value: Feedback, Danish: "synspunkter og forslag", English: "feedback", Aliases: []string{"synspunkt"}},
+	vocab.Entry[Term]{Value: General, Danish: "generel klage", English: "general complaint", Aliases: []string{"generel klage"}},
 )
 
 // definitions are written in our own words from the retailer's policy.
@@ -55,6 +68,14 @@ var definitions = map[Term][2]string{ // [Danish, English]
 	Claim: {
 		"Kunden gør sælgeren opmærksom på, at der er et problem med den købte vare.",
 		"The customer tells the seller that there is a problem with the product they bought.",
+	},
+	Feedback: {
+		"Kundens synspunkter og forslag om virksomheden, som Klageafdelingen bruger i sit arbejde med at forbedre procedurerne.",
+		"The customer's views and suggestions about the company, which the Complaints Department uses to improve procedures.",
+	},
+	General: {
+		"En klage over andet end en vare, fx levering, fakturering eller personalets optræden.",
+		"A complaint about something other than a product, such as delivery, billing or how staff behaved.",
 	},
 }
 
