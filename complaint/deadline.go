@@ -123,8 +123,20 @@ type ClaimAssessment struct {
 	DefectNoticedAt time.Time `json:"defect_noticed_at,omitzero"`
 	// ReceivedAt is when the complaint reached the retailer.
 	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// Warranty reports that the period is the manufacturer's warranty
+	// (a warranty case whose manufacturer's terms the policy has), not the
+	// law's claim period.
+	Warranty bool `json:"warranty,omitempty"`
+	// DOAWindowEnds is the end of the manufacturer's DOA window after
+	// delivery, for a DOA case; WithinDOAWindow reports whether the
+	// complaint came before it. DOAProcedure is the manufacturer's
+	// procedure.
+	DOAWindowEnds   time.Time `json:"doa_window_ends,omitzero"`
+	WithinDOAWindow bool      `json:"within_doa_window,omitempty"`
+	DOAProcedure    string    `json:"doa_procedure,omitempty"`
 	// Missing lists the facts the assessment lacked: "delivered_at",
-	// "purchased_at", "defect_noticed_at".
+	// "purchased_at", "defect_noticed_at", and "manufacturer_terms" for a
+	// warranty or DOA case whose manufacturer the policy has no terms for.
 	Missing []string `json:"missing,omitempty"`
 	// Policy names the policy that assessed the claim.
 	Policy string `json:"policy"`
@@ -363,6 +375,8 @@ func notifiesCustomer(r *Rule) bool {
 // claimFacts are what a claim's timing is judged from.
 type claimFacts struct {
 	purchased, delivered, noticed, received time.Time
+	kind                                    glossary.Term
+	manufacturer                            string
 }
 
 // assessClaim judges the claim's timing against p from the facts f (see
@@ -386,12 +400,27 @@ func assessClaim(p *Policy, f claimFacts) ClaimAssessment {
 	if f.noticed.IsZero() {
 		a.Missing = append(a.Missing, "defect_noticed_at")
 	}
+	terms, haveTerms := p.terms(f.manufacturer)
+	if (f.kind == glossary.Warranty || f.kind == glossary.DOA) && !haveTerms {
+		a.Missing = append(a.Missing, "manufacturer_terms")
+	}
+	if f.kind == glossary.DOA && haveTerms {
+		a.DOAProcedure = terms.DOAProcedure
+	}
 	if f.delivered.IsZero() {
 		return a
 	}
 	a.Known = true
-	a.PeriodEnds = endOfDay(p.ClaimPeriod.AddTo(f.delivered, loc), loc)
+	period := p.ClaimPeriod
+	if f.kind == glossary.Warranty && haveTerms && !terms.Warranty.IsZero() {
+		period, a.Warranty = terms.Warranty, true
+	}
+	a.PeriodEnds = endOfDay(period.AddTo(f.delivered, loc), loc)
 	a.WithinPeriod = f.received.Before(a.PeriodEnds)
+	if f.kind == glossary.DOA && haveTerms && !terms.DOAWindow.IsZero() {
+		a.DOAWindowEnds = endOfDay(terms.DOAWindow.AddTo(f.delivered, loc), loc)
+		a.WithinDOAWindow = f.received.Before(a.DOAWindowEnds)
+	}
 	bought := f.purchased
 	if bought.IsZero() {
 		bought = f.delivered // bought no later than delivered

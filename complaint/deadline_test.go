@@ -1,6 +1,7 @@
 package complaint_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -359,6 +360,7 @@ func TestPresumption(t *testing.T) {
 func TestClaimUnknownDelivery(t *testing.T) {
 	f := newFixture(t, complaint.Options{})
 	in := complainttest.Intake()
+	in.Kind = glossary.Claim
 	in.Product.DeliveredAt = time.Time{}
 	c, err := f.w.Open(ctx, in)
 	require.NoError(t, err)
@@ -400,6 +402,7 @@ func TestClaimTimingFacts(t *testing.T) {
 			f := newFixture(t, complaint.Options{})
 			f.clock.Set(tc.received.Add(72 * time.Hour)) // registered later than it was received
 			in := complainttest.Intake()
+			in.Kind = glossary.Claim
 			in.Product.PurchasedAt, in.Product.DeliveredAt, in.DefectNoticedAt, in.ReceivedAt = tc.bought, tc.delivered, tc.noticed, tc.received
 			c, err := f.w.Open(ctx, in)
 			require.NoError(t, err)
@@ -607,4 +610,46 @@ func TestNotAboutAProduct(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "product", ie.Field)
 	assert.Contains(t, ie.Problem, "feedback and general")
+}
+
+// TestManufacturerTerms: a warranty case is assessed against the
+// manufacturer's warranty, a DOA case against its DOA window, and a case
+// whose manufacturer the policy has no terms for says so.
+func TestManufacturerTerms(t *testing.T) {
+	p := complaint.DanishConsumerPolicy()
+	p.Manufacturers = map[string]complaint.ManufacturerTerms{
+		"Lenovo": {Warranty: complaint.Years(3), DOAWindow: complaint.Days(15), DOAProcedure: "Call Lenovo Premier Support with the serial number."},
+	}
+	f := newFixture(t, complaint.Options{ConsumerPolicy: &p})
+	delivered := local(2026, 2, 1, 12, 0)
+	for _, tc := range []struct {
+		name         string
+		kind         glossary.Term
+		manufacturer string
+		periodEnds   time.Time
+		warranty     bool
+		doaEnds      time.Time
+		missing      bool
+	}{
+		{"warranty: the manufacturer's three years", glossary.Warranty, "LENOVO", local(2029, 2, 2, 0, 0), true, time.Time{}, false},
+		{"claim: the law's two years", glossary.Claim, "Lenovo", local(2028, 2, 2, 0, 0), false, time.Time{}, false},
+		{"DOA: the manufacturer's window", glossary.DOA, "Lenovo", local(2028, 2, 2, 0, 0), false, local(2026, 2, 17, 0, 0), false},
+		{"warranty of a manufacturer without terms", glossary.Warranty, "Acme", local(2028, 2, 2, 0, 0), false, time.Time{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := complainttest.Intake()
+			in.Kind, in.Product.Manufacturer, in.Product.DeliveredAt, in.Product.PurchasedAt = tc.kind, tc.manufacturer, delivered, delivered
+			in.DefectNoticedAt = delivered.Add(24 * time.Hour)
+			c, err := f.w.Open(ctx, in)
+			require.NoError(t, err)
+			a := c.ClaimAssessment()
+			assert.Equal(t, tc.periodEnds, a.PeriodEnds.In(cph))
+			assert.Equal(t, tc.warranty, a.Warranty)
+			assert.True(t, tc.doaEnds.Equal(a.DOAWindowEnds), "DOA window ends %s, want %s", a.DOAWindowEnds, tc.doaEnds)
+			assert.Equal(t, tc.missing, slices.Contains(a.Missing, "manufacturer_terms"))
+			if tc.kind == glossary.DOA {
+				assert.Contains(t, a.DOAProcedure, "serial number")
+			}
+		})
+	}
 }

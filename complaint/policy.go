@@ -8,6 +8,8 @@ import (
 
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/dk"
+
+	"github.com/klageflow/klage/glossary"
 )
 
 // Period is a length of time in a Policy. Years, months and days are
@@ -247,6 +249,39 @@ type Policy struct {
 	EarlierPresumption Period
 	// PresumptionChange is when Presumption replaced EarlierPresumption.
 	PresumptionChange time.Time
+
+	// Manufacturers holds each manufacturer's own terms, by name (matched
+	// as glossary.SameID matches ids): a warranty case is assessed against
+	// its warranty period, a DOA case against its DOA window.
+	Manufacturers map[string]ManufacturerTerms
+}
+
+// ManufacturerTerms are a manufacturer's own terms, which differ from one
+// manufacturer to the next.
+type ManufacturerTerms struct {
+	// Warranty is how long after delivery the manufacturer's warranty runs.
+	Warranty Period
+	// DOAWindow is how long after delivery the manufacturer accepts an item
+	// as dead on arrival; DOAProcedure says what to do (notes for customer
+	// service: "call Lenovo Premier Support with the serial number").
+	DOAWindow    Period
+	DOAProcedure string
+}
+
+// terms returns the terms of manufacturer m, if p has them.
+func (p *Policy) terms(m string) (ManufacturerTerms, bool) {
+	if m == "" {
+		return ManufacturerTerms{}, false
+	}
+	if t, ok := p.Manufacturers[m]; ok {
+		return t, true
+	}
+	for name, t := range p.Manufacturers {
+		if glossary.SameID(name, m) {
+			return t, true
+		}
+	}
+	return ManufacturerTerms{}, false
 }
 
 // copenhagen is Europe/Copenhagen; the tzdata package is embedded so that
@@ -377,6 +412,18 @@ func (p Policy) Validate() error {
 	}
 	if !p.EarlierPresumption.IsZero() && p.PresumptionChange.IsZero() {
 		return &ConfigError{Field: "PresumptionChange", Problem: "required with EarlierPresumption"}
+	}
+	for name, t := range p.Manufacturers {
+		field := fmt.Sprintf("Manufacturers[%q]", name)
+		if strings.TrimSpace(name) == "" {
+			return &ConfigError{Field: "Manufacturers", Problem: "a manufacturer without a name"}
+		}
+		if t.Warranty.negative() || t.DOAWindow.negative() || t.Warranty.Working || t.DOAWindow.Working {
+			return &ConfigError{Field: field, Problem: "negative or working-day period"}
+		}
+		if len(t.DOAProcedure) > MaxTextLen {
+			return &ConfigError{Field: field + ".DOAProcedure", Problem: "too long"}
+		}
 	}
 	return nil
 }

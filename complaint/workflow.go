@@ -438,7 +438,8 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		claim: ClaimAssessment{Policy: w.policyFor(in.Customer.Type).Name, ReceivedAt: received}}
 	if in.Kind.AboutProduct() {
 		c.claim = assessClaim(w.policyFor(in.Customer.Type), claimFacts{purchased: in.Product.PurchasedAt,
-			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received})
+			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received,
+			kind: in.Kind, manufacturer: in.Product.Manufacturer})
 	}
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
