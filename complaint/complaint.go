@@ -15,6 +15,7 @@ type Customer struct {
 	ID       string            `json:"id"`
 	Name     string            `json:"name,omitempty"`
 	Email    string            `json:"email,omitempty"`
+	Address  string            `json:"address,omitempty"` // postal address, one line
 	Type     CustomerType      `json:"type"`
 	Language glossary.Language `json:"language,omitempty"` // of notifications; Open sets Danish when empty
 }
@@ -94,7 +95,9 @@ type Snapshot struct {
 	Referral     *Referral            `json:"referral"`
 	Decision     *escalation.Decision `json:"decision"`
 	Fulfilments  []Fulfilment         `json:"fulfilments,omitempty"`
-	Pending      []Notification       `json:"pending,omitempty"` // notifications not yet delivered
+	Safety       bool                 `json:"safety,omitempty"`             // a product-safety matter
+	NoContact    bool                 `json:"no_written_contact,omitempty"` // a consumer with no e-mail or postal address
+	Pending      []Notification       `json:"pending,omitempty"`            // notifications not yet delivered
 }
 
 // copyPayloads gives s its own copies of the decision and pending
@@ -147,8 +150,20 @@ type Complaint struct {
 	referral    *Referral
 	decision    *escalation.Decision
 	fulfilments []Fulfilment
+	safety      bool
+	noContact   bool
 	pending     []Notification
 }
+
+// Safety reports whether the complaint is flagged as a product-safety
+// matter: at intake (Intake.Safety) or later (EventFlagSafety).
+func (c *Complaint) Safety() bool { return c.safety }
+
+// NoWrittenContact reports that a consumer's complaint has neither an
+// e-mail nor a postal address: the written answers the law requires (which
+// complaint body to turn to) have nowhere to go. It is accepted, and
+// flagged, so that someone asks for one.
+func (c *Complaint) NoWrittenContact() bool { return c.noContact }
 
 // ID returns the complaint's id.
 func (c *Complaint) ID() string { return c.id }
@@ -307,6 +322,8 @@ func (c *Complaint) Snapshot() Snapshot {
 		History:      c.History(),
 		Decision:     c.decision,
 		Fulfilments:  slices.Clone(c.fulfilments),
+		Safety:       c.safety,
+		NoContact:    c.noContact,
 		Pending:      c.pending,
 	}
 	s.copyPayloads()

@@ -119,7 +119,7 @@ func ExampleWorkflow_Available() {
 	fmt.Println(w.Available(ctx, c, customer))
 	fmt.Println(w.Can(ctx, c, complaint.EventReview, reviewer))
 	// Output:
-	// [start answer withdraw internal_note reclassify]
+	// [start answer withdraw internal_note reclassify flag_safety]
 	// [withdraw]
 	// false
 }

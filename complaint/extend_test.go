@@ -333,7 +333,7 @@ func TestZeroWorkflow(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, w.Can(ctx, c, complaint.EventStart, complainttest.ActorFor(c, glossary.CustomerService)))
 			assert.Equal(t, []complaint.Event{complaint.EventStart, complaint.EventAnswer, complaint.EventWithdraw,
-				complaint.EventInternalNote, complaint.EventReclassify}, w.Available(ctx, c, complainttest.ActorFor(c, glossary.CustomerService)))
+				complaint.EventInternalNote, complaint.EventReclassify, complaint.EventFlagSafety}, w.Available(ctx, c, complainttest.ActorFor(c, glossary.CustomerService)))
 			_, err = w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService))
 			require.NoError(t, err)
 			back, err := w.Restore(c.Snapshot())
@@ -359,4 +359,50 @@ func TestCheckAndCanAgree(t *testing.T) {
 			assert.Equal(t, err == nil, slices.Contains(f.w.Available(ctx, c, complainttest.ActorFor(c, r)), p.Event), "Available(%s) in %s", r, p.From)
 		}
 	}
+}
+
+// TestSafetyAndContact: a complaint flagged as a safety matter, at intake
+// or later (once), tells the Complaints Department at once; a consumer
+// with no e-mail or postal address is accepted and flagged.
+func TestSafetyAndContact(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	in := complainttest.Intake()
+	in.Safety = true
+	c, err := f.w.Open(ctx, in)
+	require.NoError(t, err)
+	assert.True(t, c.Safety())
+	ns := f.rec.Notifications()
+	require.Len(t, ns, 2)
+	assert.Equal(t, complaint.TopicSafety, ns[1].Topic)
+	assert.Equal(t, glossary.ComplaintsDepartment, ns[1].Recipient)
+
+	d := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	assert.False(t, d.Safety())
+	f.rec.Reset()
+	flag := complaint.Input{Event: complaint.EventFlagSafety, Actor: complainttest.Agent, Note: "The charger overheats."}
+	_, err = f.w.Fire(ctx, d, flag)
+	require.NoError(t, err)
+	assert.True(t, d.Safety())
+	require.Len(t, f.rec.Notifications(), 1)
+	assert.Equal(t, glossary.ComplaintsDepartment, f.rec.Notifications()[0].Recipient)
+	_, err = f.w.Fire(ctx, d, flag)
+	assert.ErrorIs(t, err, complaint.ErrInvalidInput, "flagged once")
+	back, err := f.w.Restore(d.Snapshot())
+	require.NoError(t, err)
+	assert.True(t, back.Safety(), "the flag is kept")
+
+	phone := complainttest.Intake()
+	phone.Channel, phone.Customer.Email = glossary.Phone, ""
+	p, err := f.w.Open(ctx, phone)
+	require.NoError(t, err, "accepted")
+	assert.True(t, p.NoWrittenContact(), "but flagged")
+	phone.Customer.Address = "Strandvejen 1, 2900 Hellerup"
+	p, err = f.w.Open(ctx, phone)
+	require.NoError(t, err)
+	assert.False(t, p.NoWrittenContact())
+	business := complainttest.Intake()
+	business.Customer.Type, business.Customer.Email = complaint.Business, ""
+	p, err = f.w.Open(ctx, business)
+	require.NoError(t, err)
+	assert.False(t, p.NoWrittenContact(), "the written duty is to consumers")
 }

@@ -190,6 +190,10 @@ func Reference() Lifecycle {
 			{Event: EventReclassify, From: []State{StateReceived, StateInProgress, StateAwaitingCustomer, StateWithManufacturer},
 				Roles: customerService, Needs: NeedsKind},
 			{Event: EventReclassify, From: []State{StateEscalated}, Roles: department, Needs: NeedsKind},
+			{Event: EventFlagSafety, From: beforeEscalation, Roles: customerService, Needs: NeedsNote,
+				Notify: []Notice{{Topic: TopicSafety, To: cd}}},
+			{Event: EventFlagSafety, From: []State{StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed}, Roles: department,
+				Needs: NeedsNote, Notify: []Notice{{Topic: TopicSafety, To: cd}}},
 			// A fulfilment of a replacement or a refund meets the DOA clock
 			// (see updateDeadlines).
 			{Event: EventFulfil, From: []State{StateInProgress, StateWithManufacturer, StateFinalAnswer, StateReviewed},

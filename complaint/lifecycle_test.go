@@ -63,6 +63,8 @@ var designTable = []designRow{
 	{"reclassify", []string{"escalated"}, "", []string{"complaints_department"}},
 	{"fulfil", fulfilStates, "", []string{"customer_service", "system", "manufacturer"}},
 	{"fulfil", []string{"escalated"}, "", []string{"complaints_department", "system", "manufacturer"}},
+	{"flag_safety", beforeEscalation, "", []string{"customer_service"}},
+	{"flag_safety", append(slices.Clone(escalatedStates), "reviewed"), "", []string{"complaints_department"}},
 }
 
 // designExpect returns, for a (state, event, role) triple on a complaint
@@ -93,7 +95,7 @@ func TestWireNames(t *testing.T) {
 	wantStates := []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated",
 		"escalated_awaiting_customer", "reviewed", "closed"}
 	wantEvents := []string{"open", "start", "request_info", "provide_info", "refer", "resume", "answer", "accept", "escalate",
-		"review", "close", "withdraw", "update", "internal_note", "reclassify", "fulfil"}
+		"review", "close", "withdraw", "update", "internal_note", "reclassify", "fulfil", "flag_safety"}
 	var gotStates, gotEvents []string
 	for _, s := range complaint.States() {
 		gotStates = append(gotStates, string(s))
@@ -180,7 +182,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 9*15*5, n, "every (state, event, role) of DESIGN §2 v2")
+	assert.Equal(t, 9*16*5, n, "every (state, event, role) of DESIGN §2 v2")
 }
 
 func TestCanMatchesMatrix(t *testing.T) {
@@ -303,6 +305,12 @@ func TestExploreInvariants(t *testing.T) {
 // nothing), its decision grants a repair, which owed tracks until a
 // fulfilment carries it out.
 func countDesignPaths(state complaint.State, depth int, owed bool) int {
+	return countPaths(state, depth, owed, false)
+}
+
+// countPaths is countDesignPaths that also tracks whether the complaint is
+// flagged as a safety matter, which can happen once.
+func countPaths(state complaint.State, depth int, owed, flagged bool) int {
 	n := 1
 	if depth == 0 {
 		return n
@@ -317,6 +325,9 @@ func countDesignPaths(state complaint.State, depth int, owed bool) int {
 		if (row.event == "close" || row.event == "accept") && owed {
 			continue // no case closes owing a remedy
 		}
+		if row.event == "flag_safety" && flagged {
+			continue // flagged once
+		}
 		to := complaint.State(row.to)
 		if row.to == "" {
 			to = state
@@ -328,7 +339,7 @@ func countDesignPaths(state complaint.State, depth int, owed bool) int {
 		case "fulfil":
 			next = false
 		}
-		n += countDesignPaths(to, depth-1, next)
+		n += countPaths(to, depth-1, next, flagged || row.event == "flag_safety")
 	}
 	return n
 }

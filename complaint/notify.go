@@ -186,6 +186,9 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 	case c.kind == glossary.Feedback:
 		notices = feedbackNotices // routed to the Complaints Department's improvement work
 	}
+	if r == nil && c.safety {
+		notices = append(slices.Clone(notices), Notice{Topic: TopicSafety, To: glossary.ComplaintsDepartment})
+	}
 	consumer := c.customer.Type == Consumer
 	for _, notice := range notices {
 		if len(notice.From) > 0 && !slices.Contains(notice.From, e.From) {

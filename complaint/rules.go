@@ -163,7 +163,7 @@ func (w *Workflow) validateIntake(in *Intake) error {
 		return &InputError{Field: "received_at", Problem: "before the defect was noticed"}
 	}
 	lines := [...]struct{ name, v string }{
-		{"customer.name", cu.Name}, {"customer.email", cu.Email},
+		{"customer.name", cu.Name}, {"customer.email", cu.Email}, {"customer.address", cu.Address},
 		{"product.sku", in.Product.SKU}, {"product.name", in.Product.Name}, {"product.manufacturer", in.Product.Manufacturer},
 	}
 	texts := [...]struct{ name, v string }{
@@ -303,6 +303,9 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in Input) (*Rule, er
 		if err := escalation.CheckImpartial(in.Actor, actors(c.history)); err != nil {
 			return nil, err
 		}
+	}
+	if in.Event == EventFlagSafety && c.safety {
+		return nil, &InputError{Field: "event", Problem: "the complaint is already flagged as a safety matter"}
 	}
 	if in.Event == EventEscalate && in.Actor.Role != glossary.Customer && strings.TrimSpace(in.Note) == "" {
 		if _, limited, lapsed := w.window(c); limited && lapsed {

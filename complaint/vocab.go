@@ -116,6 +116,9 @@ const (
 	// EventFulfil records that a granted remedy was carried out; it keeps
 	// the state.
 	EventFulfil Event = "fulfil"
+	// EventFlagSafety marks the complaint as a product-safety matter and
+	// tells the Complaints Department at once; it keeps the state.
+	EventFlagSafety Event = "flag_safety"
 )
 
 var events = vocab.New("event", parseError,
@@ -135,6 +138,7 @@ var events = vocab.New("event", parseError,
 	vocab.Entry[Event]{Value: EventInternalNote, Danish: "intern note", English: "internal note"},
 	vocab.Entry[Event]{Value: EventReclassify, Danish: "omklassificer", English: "reclassify"},
 	vocab.Entry[Event]{Value: EventFulfil, Danish: "afhjælpning udført", English: "remedy fulfilled"},
+	vocab.Entry[Event]{Value: EventFlagSafety, Danish: "marker som sikkerhedssag", English: "flag as a safety matter"},
 )
 
 // ParseEvent parses an event's wire name, as a service receives it. Unknown
@@ -231,6 +235,7 @@ const (
 	TopicEscalated     Topic = "escalated"      // the Complaints Department took the case over
 	TopicReviewed      Topic = "reviewed"       // the Complaints Department decided
 	TopicFulfilled     Topic = "fulfilled"      // a granted remedy was carried out
+	TopicSafety        Topic = "safety"         // the complaint is a product-safety matter (to the Complaints Department)
 	TopicClosed        Topic = "closed"         // the case is closed
 	TopicReminder      Topic = "reminder"       // a deadline is overdue (addressed to whoever owns it)
 )
@@ -245,6 +250,7 @@ var topics = vocab.New("topic", parseError,
 	vocab.Entry[Topic]{Value: TopicEscalated, Danish: "sendt til Klageafdelingen", English: "escalated"},
 	vocab.Entry[Topic]{Value: TopicReviewed, Danish: "Klageafdelingens afgørelse", English: "reviewed"},
 	vocab.Entry[Topic]{Value: TopicFulfilled, Danish: "afhjælpning udført", English: "remedy carried out"},
+	vocab.Entry[Topic]{Value: TopicSafety, Danish: "sikkerhedssag", English: "safety matter"},
 	vocab.Entry[Topic]{Value: TopicClosed, Danish: "sagen er lukket", English: "closed"},
 	vocab.Entry[Topic]{Value: TopicReminder, Danish: "påmindelse om frist", English: "deadline reminder"},
 )

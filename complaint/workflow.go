@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -380,6 +381,9 @@ type Intake struct {
 	// RequestID, optional, is the idempotency key of the request that
 	// registers the complaint, kept in the opening entry.
 	RequestID string
+	// Safety flags the complaint as a product-safety matter from the start:
+	// the Complaints Department is told at once.
+	Safety bool
 	// DefectNoticedAt, optional, is when the customer noticed the defect:
 	// the §81 notice period runs from it, and the presumption covers a
 	// defect noticed within its period after delivery.
@@ -436,6 +440,8 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	c := &Complaint{id: in.ID, state: StateReceived, kind: in.Kind, channel: in.Channel, customer: in.Customer,
 		product: in.Product, description: in.Description, remedy: in.RemedySought,
 		claim: ClaimAssessment{Policy: w.policyFor(in.Customer.Type).Name, ReceivedAt: received}}
+	c.safety = in.Safety
+	c.noContact = in.Customer.Type == Consumer && in.Customer.Email == "" && strings.TrimSpace(in.Customer.Address) == ""
 	if in.Kind.AboutProduct() {
 		c.claim = assessClaim(w.policyFor(in.Customer.Type), claimFacts{purchased: in.Product.PurchasedAt,
 			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received,
@@ -578,6 +584,9 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 	case NeedsFulfilment:
 		f := Fulfilment{Remedy: in.Fulfilment.Remedy, Reference: in.Fulfilment.Reference, At: e.At, Seq: e.Seq}
 		c.fulfilments = append(c.fulfilments, f)
+	}
+	if e.Event == EventFlagSafety {
+		c.safety = true
 	}
 	c.state = e.To
 	c.history = append(c.history, *e)
