@@ -250,3 +250,49 @@ func TestImpartialityOverHTTP(t *testing.T) {
 	status, _ = s.do(iss.sign(t, nil, "mette", testAudience, clock.Now().Add(time.Hour), cd), "POST", "/complaints/"+c.ID+"/events", review, nil)
 	assert.Equal(t, http.StatusOK, status, "an impartial reviewer does")
 }
+
+// TestRemediesOverHTTP: the claim facts, the remedy sought and granted, the
+// fulfilment and the safety flag go through the API; closing a case that
+// owes its remedy is refused.
+func TestRemediesOverHTTP(t *testing.T) {
+	s := start(t, t.TempDir()+"/klage.db", complainttest.NewClock(time.Time{}))
+	body := intake()
+	body["remedy_sought"] = map[string]any{"kind": "replacement", "text": "A new laptop."}
+	body["product"].(map[string]any)["purchased_at"] = "2026-02-18T12:00:00Z"
+	body["defect_noticed_at"] = "2026-02-21T09:00:00Z"
+	body["received_at"] = "2026-02-28T10:00:00Z"
+	body["safety"] = true
+	var c map[string]any
+	status, _ := s.do(tokAgent, "POST", "/complaints", body, &c)
+	require.Equal(t, http.StatusCreated, status)
+	claim := c["claim"].(map[string]any)
+	assert.Equal(t, "2026-02-28T10:00:00Z", claim["received_at"])
+	assert.Equal(t, true, claim["notice_timely"])
+	assert.Equal(t, map[string]any{"kind": "replacement", "text": "A new laptop."}, c["remedy_sought"])
+	assert.Equal(t, true, c["safety"])
+	id := c["id"].(string)
+	ev := "/complaints/" + id + "/events"
+
+	status, _ = s.do(tokAgent, "POST", ev, map[string]any{"event": "answer",
+		"answer": map[string]any{"outcome": "upheld", "text": "We replace it.", "remedy": map[string]any{"kind": "repair"}}}, nil)
+	assert.Equal(t, http.StatusBadRequest, status, "upheld grants the remedy sought")
+	status, _ = s.do(tokAgent, "POST", ev, map[string]any{"event": "answer",
+		"answer": map[string]any{"outcome": "upheld", "text": "We replace it.", "remedy": map[string]any{"kind": "replacement"}}}, nil)
+	require.Equal(t, http.StatusOK, status)
+	consent := map[string]any{"channel": "phone", "at": "2026-03-02T08:00:00Z"}
+	status, _ = s.do(tokAgent, "POST", ev, map[string]any{"event": "accept", "consent": consent}, nil)
+	assert.Equal(t, http.StatusConflict, status, "the replacement is owed")
+	status, _ = s.do(tokAgent, "POST", ev, map[string]any{"event": "fulfil",
+		"fulfilment": map[string]any{"remedy": "replacement", "reference": "GLS 1234"}}, nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = s.do(tokAgent, "POST", ev, map[string]any{"event": "accept", "consent": consent}, nil)
+	require.Equal(t, http.StatusOK, status)
+	s.do(tokAgent, "GET", "/complaints/"+id, nil, &c)
+	assert.Equal(t, "closed", c["state"])
+	require.Len(t, c["fulfilments"], 1)
+	for _, d := range c["deadlines"].([]any) {
+		if d := d.(map[string]any); d["name"] == "doa_replacement" {
+			assert.NotEmpty(t, d["met_at"], "the replacement kept the DOA promise")
+		}
+	}
+}

@@ -333,6 +333,8 @@ type intakeRequest struct {
 	// DefectNoticedAt and ReceivedAt are claim timing facts, each optional.
 	DefectNoticedAt time.Time `json:"defect_noticed_at"`
 	ReceivedAt      time.Time `json:"received_at"`
+	// Safety flags a product-safety matter from the start.
+	Safety bool `json:"safety"`
 }
 
 // created is the 201 body of POST /complaints: the complaint and, this
@@ -375,7 +377,7 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	in := complaint.Intake{
 		Customer: *req.Customer, Channel: req.Channel, Kind: req.Kind, Product: *req.Product,
 		Description: req.Description, RemedySought: req.RemedySought, Note: req.Note,
-		DefectNoticedAt: req.DefectNoticedAt, ReceivedAt: req.ReceivedAt,
+		DefectNoticedAt: req.DefectNoticedAt, ReceivedAt: req.ReceivedAt, Safety: req.Safety,
 	}
 	if p == nil {
 		if in.Customer.ID != "" {
