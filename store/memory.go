@@ -34,6 +34,8 @@ type memMessage struct {
 	leasedUntil time.Time // zero when no claim holds it
 }
 
+func (msg *memMessage) dead() bool { return msg.Dead() }
+
 var (
 	_ Store  = (*Memory)(nil)
 	_ Outbox = (*Memory)(nil)
@@ -201,6 +203,11 @@ func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error
 
 // Pending implements Outbox.
 func (m *Memory) Pending(ctx context.Context, limit int) ([]Message, error) {
+	return m.messages(ctx, limit, func(msg *memMessage) bool { return !msg.Delivered() && !msg.Dead() })
+}
+
+// messages returns up to limit messages that keep selects, oldest first.
+func (m *Memory) messages(ctx context.Context, limit int, keep func(*memMessage) bool) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -211,7 +218,7 @@ func (m *Memory) Pending(ctx context.Context, limit int) ([]Message, error) {
 		if len(out) == limit {
 			break
 		}
-		if !msg.Delivered() && !msg.Dead() {
+		if keep(msg) {
 			out = append(out, msg.Message)
 		}
 	}
@@ -299,21 +306,7 @@ func (m *Memory) DeadLetter(ctx context.Context, key, reason string, at time.Tim
 
 // DeadLetters implements Outbox.
 func (m *Memory) DeadLetters(ctx context.Context, limit int) ([]Message, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []Message
-	for _, msg := range m.outbox {
-		if len(out) == limit {
-			break
-		}
-		if msg.Dead() {
-			out = append(out, msg.Message)
-		}
-	}
-	return out, nil
+	return m.messages(ctx, limit, (*memMessage).dead)
 }
 
 // Close implements Store; it does nothing.
