@@ -100,9 +100,8 @@ func workingBetween(t, u time.Time, c Calendar, loc *time.Location) time.Duratio
 // difference of two walls is a calendar difference that daylight saving
 // time does not change.
 func wall(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	h, mi, s := t.In(loc).Clock()
-	return time.Date(y, m, d, h, mi, s, t.Nanosecond(), time.UTC)
+	_, offset := t.In(loc).Zone()
+	return time.Unix(t.Unix()+int64(offset), int64(t.Nanosecond())).UTC()
 }
 
 // unwall is the inverse of wall.
