@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -77,8 +78,11 @@ func (r Remedy) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads {"kind", "text"} or, as klage v1 wrote it, a string.
 func (r *Remedy) UnmarshalJSON(b []byte) error {
-	var text string
-	if err := json.Unmarshal(b, &text); err == nil {
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '"' {
+		var text string
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
 		*r = Remedy{Text: text}
 		return nil
 	}
