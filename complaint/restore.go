@@ -150,7 +150,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		return bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, needed[NeedsAnswer])
 	}
 	if s.FinalAnswer != nil {
-		if err := checkPayload(Input{Event: EventAnswer, Answer: s.FinalAnswer}, NeedsAnswer); err != nil {
+		if err := checkPayload(&Input{Event: EventAnswer, Answer: s.FinalAnswer}, NeedsAnswer); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
@@ -158,7 +158,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		return bad(0, "referral present is %t, referred is %t", s.Referral != nil, needed[NeedsReferral])
 	}
 	if s.Referral != nil {
-		if err := checkPayload(Input{Event: EventRefer, Referral: s.Referral}, NeedsReferral); err != nil {
+		if err := checkPayload(&Input{Event: EventRefer, Referral: s.Referral}, NeedsReferral); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}

@@ -262,15 +262,12 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 
 // check applies every rule to in on c and returns the lifecycle rule that
 // allows it.
-func (w *Workflow) check(ctx context.Context, c *Complaint, in Input) (*Rule, error) {
+func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, error) {
 	if c == nil || len(c.history) == 0 {
 		return nil, &InputError{Field: "complaint", Problem: "no complaint (use Workflow.Open or Workflow.Restore)"}
 	}
 	if in.Event == EventOpen {
 		return nil, &InputError{Field: "event", Problem: "open is not fired: use Workflow.Open"}
-	}
-	if !w.m.known(in.Event) {
-		return nil, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: parseError("event", string(in.Event))}
 	}
 	if err := w.checkActor("actor", in.Actor); err != nil {
 		return nil, err
@@ -287,6 +284,9 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in Input) (*Rule, er
 		}
 	}
 	r, f := w.allowed(ctx, c, in.Event, in.Actor)
+	if f.why == refusedState && !w.m.known(in.Event) {
+		return nil, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: parseError("event", string(in.Event))}
+	}
 	if f.why != allowedOK {
 		return nil, f.err(c, in.Event, in.Actor, r)
 	}
@@ -401,7 +401,7 @@ func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossar
 
 // checkConsent requires the customer's consent when someone else fires an
 // event that is the customer's decision, and refuses it otherwise.
-func (w *Workflow) checkConsent(c *Complaint, r *Rule, in Input) error {
+func (w *Workflow) checkConsent(c *Complaint, r *Rule, in *Input) error {
 	needed := r.Consent && in.Actor.Role != glossary.Customer
 	switch {
 	case !needed && in.Consent != nil:
@@ -420,7 +420,7 @@ func (w *Workflow) checkConsent(c *Complaint, r *Rule, in Input) error {
 
 // checkPayload requires the payload that needs names and refuses every
 // other, so that a misrouted answer or decision is never dropped silently.
-func checkPayload(in Input, needs Payload) error {
+func checkPayload(in *Input, needs Payload) error {
 	if (in.Answer != nil) != (needs == NeedsAnswer) {
 		return payloadErr("answer", in.Event, needs)
 	}
@@ -526,7 +526,7 @@ func (w *Workflow) windowRefusal(c *Complaint, e Event, r glossary.Role) refusal
 // upheld or partly upheld one grants a remedy, a rejection none, and an
 // upheld one grants the kind the customer sought; and to a fulfilment:
 // once a remedy is granted, what is carried out is that remedy.
-func checkGranted(c *Complaint, in Input) error {
+func checkGranted(c *Complaint, in *Input) error {
 	var (
 		outcome escalation.Outcome
 		remedy  *escalation.Remedy

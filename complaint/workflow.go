@@ -482,7 +482,7 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	if err := ctx.Err(); err != nil {
 		return Transition{}, err
 	}
-	r, err := w.check(ctx, c, in)
+	r, err := w.check(ctx, c, &in)
 	if err != nil {
 		return Transition{}, err
 	}
@@ -543,11 +543,14 @@ func (w *Workflow) Available(ctx context.Context, c *Complaint, a glossary.Actor
 // return, or nil.
 func (w *Workflow) Check(ctx context.Context, c *Complaint, in Input) error {
 	w = w.orDefault()
-	_, err := w.check(ctx, c, in)
+	_, err := w.check(ctx, c, &in)
 	return err
 }
 
 func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to State) error {
+	if len(w.before) == 0 {
+		return nil
+	}
 	for _, h := range w.before[in.Event] {
 		if err := h.Before(ctx, View{c}, in, to); err != nil {
 			return &VetoError{Hook: h.Name, Event: in.Event, Err: err}
@@ -595,11 +598,13 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 	// The notifications are built on the stack. When nothing older is
 	// pending they go straight to the Notifier, and only those it does not
 	// accept are kept; otherwise they queue behind the older ones.
-	var buf [3]Notification // no reference event produces more than three
+	var buf [2]Notification // most transitions produce one or two; more grow the slice
 	ns := w.notifications(buf[:0], c, e, r)
 	t := Transition{Entry: *e, Produced: len(ns)}
-	for _, h := range w.after[e.Event] {
-		h.After(ctx, View{c}, t)
+	if len(w.after) > 0 {
+		for _, h := range w.after[e.Event] {
+			h.After(ctx, View{c}, t)
+		}
 	}
 	if w.notifier == nil || len(c.pending) > 0 {
 		c.pending = append(c.pending, ns...)
