@@ -276,14 +276,22 @@ func (m *Memory) MarkDelivered(ctx context.Context, key string, at time.Time) er
 // MarkFailed implements Outbox.
 func (m *Memory) MarkFailed(ctx context.Context, key, reason string, retryAt time.Time) error {
 	return m.settle(ctx, key, func(msg *memMessage) {
-		if msg.Delivered() {
-			return
+		if msg.failedAttempt(reason) {
+			msg.NextAttempt = retryAt
 		}
-		msg.Attempts++
-		msg.LastError = reason
-		msg.NextAttempt = retryAt
-		msg.leasedUntil = time.Time{}
 	})
+}
+
+// failedAttempt records a failed attempt with its reason and ends the
+// claim, unless msg was delivered meanwhile; it reports whether it did.
+func (msg *memMessage) failedAttempt(reason string) bool {
+	if msg.Delivered() {
+		return false
+	}
+	msg.Attempts++
+	msg.LastError = reason
+	msg.leasedUntil = time.Time{}
+	return true
 }
 
 // Release implements Outbox.
@@ -294,13 +302,9 @@ func (m *Memory) Release(ctx context.Context, key string) error {
 // DeadLetter implements Outbox.
 func (m *Memory) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
 	return m.settle(ctx, key, func(msg *memMessage) {
-		if msg.Delivered() {
-			return
+		if msg.failedAttempt(reason) {
+			msg.DeadLettered = at
 		}
-		msg.Attempts++
-		msg.LastError = reason
-		msg.DeadLettered = at
-		msg.leasedUntil = time.Time{}
 	})
 }
 

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -185,6 +189,37 @@ func TestHeldConnections(t *testing.T) {
 	require.NoError(t, err, "healthz answers once the idle connections time out")
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	// The server closed the connections that sent nothing: reading one
+	// ends, where without the short timeouts it would wait.
+	require.NoError(t, held[0].SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = held[0].Read(make([]byte, 1))
+	var ne net.Error
+	assert.False(t, errors.As(err, &ne) && ne.Timeout(), "the server closed the idle connection: %v", err)
+	assert.Error(t, err)
+}
+
+// TestLoadTokensRefusesBadFiles: a -tokens file that could let the wrong
+// actor in is refused when the service starts.
+func TestLoadTokensRefusesBadFiles(t *testing.T) {
+	sum := "d2bb2da0742816234b70e1e9552efd7290494d808362b940f4835e6641663ccd"
+	for name, body := range map[string]string{
+		"not JSON":                     `{`,
+		"short hash":                   `[{"sha256": "abc", "id": "anna", "role": "customer_service"}]`,
+		"unknown role":                 `[{"sha256": "` + sum + `", "id": "anna", "role": "boss"}]`,
+		"a customer token":             `[{"sha256": "` + sum + `", "id": "c-1", "role": "customer"}]`,
+		"a manufacturer without name":  `[{"sha256": "` + sum + `", "id": "m-1", "role": "manufacturer"}]`,
+		"a name for another role":      `[{"sha256": "` + sum + `", "id": "anna", "role": "customer_service", "manufacturer": "Lenovo"}]`,
+		"an id with hidden characters": `[{"sha256": "` + sum + `", "id": "an\u200bna", "role": "customer_service"}]`,
+	} {
+		path := filepath.Join(t.TempDir(), "tokens.json")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		_, err := loadTokens(path)
+		assert.Error(t, err, name)
+	}
+	_, err := loadTokens(filepath.Join(t.TempDir(), "missing.json"))
+	assert.Error(t, err)
+	_, err = loadTokens("demo-tokens.json")
+	assert.NoError(t, err, "the demo's file loads")
 }
 
 // TestIdempotencyKey: a POST retried with the same Idempotency-Key returns
