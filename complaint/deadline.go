@@ -262,7 +262,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	p := w.policyFor(c.customer.Type)
 	loc := p.location()
 	now := e.At
-	from, to := w.m.states[e.From], w.m.states[e.To] // from is nil for the opening
+	from, to := w.m.state(e.From), w.m.state(e.To) // from is nil for the opening
 	pausing := to.Pauses && (from == nil || !from.Pauses)
 	resuming := from != nil && from.Pauses && !to.Pauses
 
@@ -282,6 +282,10 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		}
 		c.start(DeadlineDOAReplacement, clockOwner[DeadlineDOAReplacement], p.Due(p.DOAReplacement, received))
 	}
+	var nowWall time.Time // now on the wall clock, computed once when a calendar clock needs it
+	if pausing || resuming {
+		nowWall = wall(now, loc)
+	}
 	for i := range c.deadlines {
 		d := &c.deadlines[i]
 		running := d.Running()
@@ -289,23 +293,26 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		if running && d.Name != DeadlineEscalationWindow && d.Due.Before(now) {
 			d.Breached = true
 		}
+		if !(pausing && running) && !(resuming && d.Paused()) {
+			continue
+		}
 		// While paused, Remaining is what is left in the clock's own
 		// terms: wall-clock time for a clock in calendar days (so the due
 		// time of day survives a daylight-saving change), working time for
 		// one in working hours, elapsed time otherwise.
 		period := p.period(d.Name)
 		switch {
-		case pausing && running && period.calendar():
-			d.Remaining, d.Due = max(wall(d.Due, loc).Sub(wall(now, loc)), 0), time.Time{}
-		case pausing && running && period.Working:
+		case pausing && period.calendar():
+			d.Remaining, d.Due = max(wall(d.Due, loc).Sub(nowWall), 0), time.Time{}
+		case pausing && period.Working:
 			d.Remaining, d.Due = workingBetween(now, d.Due, p.calendar(), loc), time.Time{}
-		case pausing && running:
+		case pausing:
 			d.Remaining, d.Due = max(d.Due.Sub(now), 0), time.Time{}
-		case resuming && d.Paused() && period.calendar():
-			d.Due, d.Remaining = unwall(wall(now, loc).Add(d.Remaining), loc), 0
-		case resuming && d.Paused() && period.Working:
+		case period.calendar():
+			d.Due, d.Remaining = unwall(nowWall.Add(d.Remaining), loc), 0
+		case period.Working:
 			d.Due, d.Remaining = addWorking(now, d.Remaining, p.calendar(), loc), 0
-		case resuming && d.Paused():
+		default:
 			d.Due, d.Remaining = now.Add(d.Remaining), 0
 		}
 	}

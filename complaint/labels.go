@@ -83,7 +83,7 @@ func newLabels(m *machine, ts []Translation) (*labels, error) {
 		}
 		seen[t.Language] = true
 		for s := range t.States {
-			if m.states[s] == nil {
+			if m.state(s) == nil {
 				return nil, &ConfigError{Field: field + ".States", Problem: fmt.Sprintf("%q is not a state of the lifecycle", s)}
 			}
 		}
@@ -93,7 +93,7 @@ func newLabels(m *machine, ts []Translation) (*labels, error) {
 			}
 		}
 		for r := range t.Roles {
-			if !m.roles[r] {
+			if !m.role(r) {
 				return nil, &ConfigError{Field: field + ".Roles", Problem: fmt.Sprintf("%q is not a role of the lifecycle", r)}
 			}
 		}

@@ -24,9 +24,7 @@ type cellKey struct {
 // complaint.
 type machine struct {
 	lc     Lifecycle
-	states map[State]*StateSpec
 	rules  map[cellKey]*Rule
-	roles  map[glossary.Role]bool
 	events []Event // every event with a rule, in the order of first appearance
 	labels map[Event]map[glossary.Language]string
 
@@ -43,14 +41,7 @@ func newMachine(lc Lifecycle) (*machine, error) {
 	if err := lc.validate(); err != nil {
 		return nil, err
 	}
-	m := &machine{lc: lc, states: map[State]*StateSpec{}, rules: map[cellKey]*Rule{}, roles: map[glossary.Role]bool{},
-		labels: map[Event]map[glossary.Language]string{}}
-	for i := range m.lc.States {
-		m.states[m.lc.States[i].State] = &m.lc.States[i]
-	}
-	for _, r := range m.lc.Roles {
-		m.roles[r] = true
-	}
+	m := &machine{lc: lc, rules: map[cellKey]*Rule{}, labels: map[Event]map[glossary.Language]string{}}
 	for _, e := range m.lc.Events {
 		m.labels[e.Event] = e.Labels
 	}
@@ -111,6 +102,20 @@ func (m *machine) agree() error {
 
 // known reports whether some rule of m fires e.
 func (m *machine) known(e Event) bool { return slices.Contains(m.events, e) }
+
+// state returns the spec of state s, or nil when m has no such state. A
+// lifecycle has a handful of states: a scan is cheaper than a map.
+func (m *machine) state(s State) *StateSpec {
+	for i := range m.lc.States {
+		if m.lc.States[i].State == s {
+			return &m.lc.States[i]
+		}
+	}
+	return nil
+}
+
+// role reports whether r is one of m's roles.
+func (m *machine) role(r glossary.Role) bool { return slices.Contains(m.lc.Roles, r) }
 
 // rule returns the rule for e in s, or nil.
 func (m *machine) rule(s State, e Event) *Rule { return m.rules[cellKey{s, e}] }

@@ -104,8 +104,14 @@ func wall(t time.Time, loc *time.Location) time.Time {
 	return time.Unix(t.Unix()+int64(offset), int64(t.Nanosecond())).UTC()
 }
 
-// unwall is the inverse of wall.
+// unwall is the inverse of wall. Away from a change of offset, the offset
+// at w is the one to take off; near one, time.Date decides.
 func unwall(w time.Time, loc *time.Location) time.Time {
+	_, offset := w.In(loc).Zone()
+	t := w.Add(-time.Duration(offset) * time.Second)
+	if _, at := t.In(loc).Zone(); at == offset {
+		return t.UTC()
+	}
 	y, m, d := w.Date()
 	h, mi, s := w.Clock()
 	return time.Date(y, m, d, h, mi, s, w.Nanosecond(), loc).UTC()

@@ -96,7 +96,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if e.At.IsZero() {
 			return bad(e.Seq, "no time")
 		}
-		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || !w.m.roles[e.Actor.Role] {
+		if e.Actor.ID == "" || len(e.Actor.ID) > MaxIDLen || !w.m.role(e.Actor.Role) {
 			return bad(e.Seq, "invalid actor %q", e.Actor)
 		}
 		if len(e.Note) > MaxTextLen {
@@ -189,7 +189,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	seen := map[DeadlineName]bool{}
 	for i := range s.Deadlines {
 		d := &s.Deadlines[i]
-		if !d.Name.Valid() || seen[d.Name] || !w.m.roles[d.Owner] || d.Remaining < 0 || (!d.Paused() && d.Remaining != 0) ||
+		if !d.Name.Valid() || seen[d.Name] || !w.m.role(d.Owner) || d.Remaining < 0 || (!d.Paused() && d.Remaining != 0) ||
 			!inRange(d.Due) || !inRange(d.MetAt) {
 			return bad(0, "deadline %d (%q) is invalid", i, d.Name)
 		}
@@ -197,7 +197,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	}
 	for i := range s.Pending {
 		n := &s.Pending[i]
-		if !n.Topic.Valid() || !w.m.roles[n.Recipient] || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
+		if !n.Topic.Valid() || !w.m.role(n.Recipient) || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
 			return bad(0, "pending notification %d is invalid", i)
 		}
 		// Its data must be writable too, or it could never be delivered or

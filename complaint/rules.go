@@ -105,7 +105,7 @@ func requireText(field, s string, max int) error {
 }
 
 func (w *Workflow) checkActor(field string, a glossary.Actor) error {
-	if !w.m.roles[a.Role] {
+	if !w.m.role(a.Role) {
 		return &InputError{Field: field + ".role", Problem: fmt.Sprintf("unknown role %q", a.Role), Err: parseError("role", string(a.Role))}
 	}
 	if problem := idProblem(a.ID); problem != "" {
