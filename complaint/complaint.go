@@ -73,6 +73,34 @@ type Entry struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// Checkpoint stands in a [Snapshot] for the first Seq entries of the
+// history, so that a store can load a complaint with a long history
+// without reading all of it: [Workflow.Restore] replays only the entries
+// after it, from its State, and checks the Complaints Department's
+// impartiality against its Actors. A store keeps the whole history
+// elsewhere (store.Store.History).
+type Checkpoint struct {
+	Seq   int       `json:"seq"`   // the entries it stands for: 1 to Seq
+	State State     `json:"state"` // the state after entry Seq
+	At    time.Time `json:"at"`    // the time of entry Seq
+	// Actors are everyone who made one of those entries, once each.
+	Actors []glossary.Actor `json:"actors"`
+	// Recorded are the payloads those entries recorded (an answer, a
+	// referral, a decision, a fulfilment, a kind): what the snapshot must
+	// hold although History does not show the entry.
+	Recorded []Payload `json:"recorded,omitempty"`
+}
+
+// clone copies cp so that the copy shares no memory with it.
+func (cp *Checkpoint) clone() *Checkpoint {
+	if cp == nil {
+		return nil
+	}
+	out := *cp
+	out.Actors, out.Recorded = slices.Clone(cp.Actors), slices.Clone(cp.Recorded)
+	return &out
+}
+
 // Snapshot is the plain data of a complaint, as it is stored and sent over
 // the wire. Its JSON form is klage's public complaint format. A Snapshot is
 // turned back into a live Complaint only by Workflow.Restore, which checks
@@ -91,6 +119,9 @@ type Snapshot struct {
 	Deadlines    []Deadline           `json:"deadlines"`
 	Claim        ClaimAssessment      `json:"claim"`
 	History      []Entry              `json:"history"`
+	// Checkpoint, when set, stands for the history entries before History,
+	// which then starts at Checkpoint.Seq+1 (see [Complaint.SnapshotTail]).
+	Checkpoint   *Checkpoint          `json:"checkpoint,omitempty"`
 	FinalAnswer  *Answer              `json:"final_answer"`
 	Referral     *Referral            `json:"referral"`
 	Decision     *escalation.Decision `json:"decision"`
@@ -143,7 +174,9 @@ type Complaint struct {
 	product     Product
 	description string
 	remedy      escalation.Remedy
-	history     []Entry    // the version is its length
+	history     []Entry    // the entries held: all of them, or those after base
+	base        *Checkpoint // the entries not held, when restored from a checkpoint; nil otherwise
+	created     time.Time
 	deadlines   []Deadline // the clocks started so far, in the order of the DeadlineName constants
 	claim       ClaimAssessment
 	answer      *Answer
@@ -173,7 +206,15 @@ func (c *Complaint) State() State { return c.state }
 
 // Version returns the version, which is the number of history entries:
 // every transition, progress updates included, adds one.
-func (c *Complaint) Version() int { return len(c.history) }
+func (c *Complaint) Version() int { return c.baseSeq() + len(c.history) }
+
+// baseSeq is the number of entries c does not hold.
+func (c *Complaint) baseSeq() int {
+	if c.base == nil {
+		return 0
+	}
+	return c.base.Seq
+}
 
 // Kind returns what kind of complaint this is.
 func (c *Complaint) Kind() glossary.Term { return c.kind }
@@ -227,15 +268,55 @@ func (c *Complaint) Owes() bool {
 
 // CreatedAt returns when the complaint was opened: the time of the first
 // history entry.
-func (c *Complaint) CreatedAt() time.Time {
-	if len(c.history) == 0 {
-		return time.Time{}
+func (c *Complaint) CreatedAt() time.Time { return c.created }
+
+// History returns a copy of the history, oldest first: the whole of it,
+// or, for a complaint restored from a snapshot with a [Checkpoint] (as the
+// SQL store loads them), the entries after the checkpoint; the store's
+// History has the rest.
+func (c *Complaint) History() []Entry { return slices.Clone(c.history) }
+
+// Checkpoint returns the checkpoint c was restored from, if it was.
+func (c *Complaint) Checkpoint() (Checkpoint, bool) {
+	if c.base == nil {
+		return Checkpoint{}, false
 	}
-	return c.history[0].At
+	return *c.base.clone(), true
 }
 
-// History returns a copy of the history, oldest first.
-func (c *Complaint) History() []Entry { return slices.Clone(c.history) }
+// SnapshotTail is [Complaint.Snapshot] with only the newest keep entries
+// of c's history (at least one) and a [Checkpoint] for the others: what a
+// store that keeps the history in its own table saves, so that the cost of
+// saving and loading does not grow with the history. [Workflow.Restore]
+// takes it back.
+func (w *Workflow) SnapshotTail(c *Complaint, keep int) Snapshot {
+	w = w.orDefault()
+	s := c.Snapshot()
+	keep = max(keep, 1)
+	if len(c.history) <= keep {
+		return s
+	}
+	cut := len(c.history) - keep
+	cp := Checkpoint{Seq: c.baseSeq() + cut, State: c.history[cut-1].To, At: c.history[cut-1].At}
+	if c.base != nil {
+		cp.Actors, cp.Recorded = slices.Clone(c.base.Actors), slices.Clone(c.base.Recorded)
+	}
+	for i := range c.history[:cut] {
+		e := &c.history[i]
+		if !slices.Contains(cp.Actors, e.Actor) {
+			cp.Actors = append(cp.Actors, e.Actor)
+		}
+		if e.Event == EventOpen {
+			continue
+		}
+		if r := w.m.rule(e.From, e.Event); r != nil && r.Needs != NeedsNothing && r.Needs != NeedsNote && !slices.Contains(cp.Recorded, r.Needs) {
+			cp.Recorded = append(cp.Recorded, r.Needs)
+		}
+	}
+	s.Checkpoint = &cp
+	s.History = s.History[cut:]
+	return s
+}
 
 // Last returns the newest history entry.
 func (c *Complaint) Last() Entry {
@@ -320,6 +401,7 @@ func (c *Complaint) Snapshot() Snapshot {
 		Deadlines:    c.Deadlines(),
 		Claim:        c.claim,
 		History:      c.History(),
+		Checkpoint:   c.base.clone(),
 		Decision:     c.decision,
 		Fulfilments:  slices.Clone(c.fulfilments),
 		Safety:       c.safety,
@@ -345,10 +427,13 @@ func (c *Complaint) MarshalJSON() ([]byte, error) {
 }
 
 // actors lists everyone who acted in history h, oldest first.
-func actors(h []Entry) []glossary.Actor {
-	out := make([]glossary.Actor, len(h))
+func actors(base *Checkpoint, h []Entry) []glossary.Actor {
+	var out []glossary.Actor
+	if base != nil {
+		out = slices.Clone(base.Actors)
+	}
 	for i := range h {
-		out[i] = h[i].Actor
+		out = append(out, h[i].Actor)
 	}
 	return out
 }

@@ -16,14 +16,15 @@ import (
 // start with the opening, has gaps, takes a step the lifecycle does not
 // allow or by a role that may not, or does not end in the snapshot's state
 // and version; and one whose intake data, final answer, referral or
-// decision is missing or invalid. The complaint shares no memory with s.
+// decision is missing or invalid. A snapshot with a [Checkpoint] replays
+// from the checkpoint's state. The complaint shares no memory with s.
 func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	w = w.orDefault()
 	if err := w.validateSnapshot(&s); err != nil {
 		return nil, err
 	}
 	s.copyPayloads()
-	c := &Complaint{id: s.ID, state: s.State, kind: s.Kind, channel: s.Channel, customer: s.Customer, product: s.Product,
+	c := &Complaint{id: s.ID, state: s.State, created: s.CreatedAt, base: s.Checkpoint.clone(), kind: s.Kind, channel: s.Channel, customer: s.Customer, product: s.Product,
 		description: s.Description, remedy: s.RemedySought, claim: s.Claim, decision: s.Decision, pending: s.Pending,
 		fulfilments: slices.Clone(s.Fulfilments), safety: s.Safety, noContact: s.NoContact,
 		// Room for one more entry, so that the next transition does not
@@ -75,23 +76,34 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	if len(h) == 0 {
 		return bad(0, "no history")
 	}
-	if first := &h[0]; first.Event != EventOpen || first.From != "" || first.To != StateReceived {
-		return bad(1, "history does not start with open into received")
-	}
-	if !h[0].At.Equal(s.CreatedAt) {
-		return bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
-	}
-	if s.Version != len(h) {
-		return bad(0, "version %d, but the history has %d entries", s.Version, len(h))
-	}
 	var (
 		state  State // before the entry
 		needed = map[Payload]bool{}
+		base   = 0 // the entries before h
 	)
+	if cp := s.Checkpoint; cp != nil {
+		if err := w.validateCheckpoint(s); err != nil {
+			return err
+		}
+		base, state = cp.Seq, cp.State
+		for _, p := range cp.Recorded {
+			needed[p] = true
+		}
+	} else {
+		if first := &h[0]; first.Event != EventOpen || first.From != "" || first.To != StateReceived {
+			return bad(1, "history does not start with open into received")
+		}
+		if !h[0].At.Equal(s.CreatedAt) {
+			return bad(1, "opening time %s is not created_at %s", h[0].At, s.CreatedAt)
+		}
+	}
+	if s.Version != base+len(h) {
+		return bad(0, "version %d, but the history has %d entries", s.Version, base+len(h))
+	}
 	for i := range h {
 		e := &h[i]
-		if e.Seq != i+1 {
-			return bad(i+1, "sequence number %d, want %d", e.Seq, i+1)
+		if e.Seq != base+i+1 {
+			return bad(base+i+1, "sequence number %d, want %d", e.Seq, base+i+1)
 		}
 		if e.At.IsZero() {
 			return bad(e.Seq, "no time")
@@ -108,7 +120,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if e.Actor.Role == glossary.Customer && !glossary.SameID(e.Actor.ID, s.Customer.ID) {
 			return bad(e.Seq, "customer %q acted on the complaint of customer %q", e.Actor.ID, s.Customer.ID)
 		}
-		if i == 0 {
+		if base == 0 && i == 0 {
 			if !slices.Contains(w.m.lc.Openers, e.Actor.Role) {
 				return bad(1, "%s may not open a complaint", e.Actor.Role)
 			}
@@ -136,7 +148,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 			return bad(e.Seq, "invalid consent")
 		}
 		if e.Event == EventReview {
-			if err := escalation.CheckImpartial(e.Actor, actors(h[:i])); err != nil {
+			if err := escalation.CheckImpartial(e.Actor, actors(s.Checkpoint, h[:i])); err != nil {
 				return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
 			}
 		}
@@ -162,9 +174,18 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
+	// Fulfilments before the checkpoint are taken as they are, in order;
+	// each entry after it that fulfils must have its own.
 	fulfils := 0
+	for fulfils < len(s.Fulfilments) && s.Fulfilments[fulfils].Seq <= base {
+		f := &s.Fulfilments[fulfils]
+		if !f.Remedy.Valid() || f.Seq < 2 || (fulfils > 0 && f.Seq <= s.Fulfilments[fulfils-1].Seq) || !inRange(f.At) {
+			return bad(f.Seq, "the fulfilment before the checkpoint is invalid")
+		}
+		fulfils++
+	}
 	for i := range h {
-		if r := w.m.rule(h[i].From, h[i].Event); i > 0 && r != nil && r.Needs == NeedsFulfilment {
+		if r := w.m.rule(h[i].From, h[i].Event); base+i > 0 && r != nil && r.Needs == NeedsFulfilment {
 			if fulfils >= len(s.Fulfilments) || s.Fulfilments[fulfils].Seq != h[i].Seq || !s.Fulfilments[fulfils].Remedy.Valid() ||
 				!s.Fulfilments[fulfils].At.Equal(h[i].At) {
 				return bad(h[i].Seq, "the fulfilment this entry records is missing or does not match")
@@ -197,13 +218,46 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 	}
 	for i := range s.Pending {
 		n := &s.Pending[i]
-		if !n.Topic.Valid() || !w.m.role(n.Recipient) || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > len(h) {
+		if !n.Topic.Valid() || !w.m.role(n.Recipient) || n.ComplaintID != s.ID || n.Seq < 1 || n.Seq > s.Version {
 			return bad(0, "pending notification %d is invalid", i)
 		}
 		// Its data must be writable too, or it could never be delivered or
 		// stored. Pending notifications are few, so encoding is the check.
 		if _, err := json.Marshal(n); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: fmt.Sprintf("pending notification %d cannot be encoded: %v", i, err), Err: err}
+		}
+	}
+	return nil
+}
+
+// validateCheckpoint checks s's checkpoint on its own; the replay from it
+// checks the rest.
+func (w *Workflow) validateCheckpoint(s *Snapshot) error {
+	cp := s.Checkpoint
+	bad := func(format string, args ...any) error {
+		return &SnapshotError{ID: s.ID, Reason: "checkpoint: " + fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case cp.Seq < 1:
+		return bad("sequence number %d", cp.Seq)
+	case w.m.state(cp.State) == nil:
+		return bad("unknown state %q", cp.State)
+	case cp.At.IsZero() || !inRange(cp.At) || cp.At.Before(s.CreatedAt):
+		return bad("invalid time")
+	case len(cp.Actors) == 0:
+		return bad("no actors")
+	}
+	for i, a := range cp.Actors {
+		if a.ID == "" || len(a.ID) > MaxIDLen || !w.m.role(a.Role) || slices.Contains(cp.Actors[:i], a) {
+			return bad("invalid actor %q", a)
+		}
+	}
+	for i, p := range cp.Recorded {
+		switch {
+		case p != NeedsAnswer && p != NeedsReferral && p != NeedsDecision && p != NeedsKind && p != NeedsFulfilment:
+			return bad("unknown payload %q", p)
+		case slices.Contains(cp.Recorded[:i], p):
+			return bad("payload %q twice", p)
 		}
 	}
 	return nil

@@ -300,7 +300,7 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, e
 		return nil, err
 	}
 	if in.Event == EventReview {
-		if err := escalation.CheckImpartial(in.Actor, actors(c.history)); err != nil {
+		if err := escalation.CheckImpartial(in.Actor, actors(c.base, c.history)); err != nil {
 			return nil, err
 		}
 	}

@@ -437,7 +437,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	}
 	// In received with no history yet: the opening entry that apply adds
 	// makes the version 1.
-	c := &Complaint{id: in.ID, state: StateReceived, kind: in.Kind, channel: in.Channel, customer: in.Customer,
+	c := &Complaint{id: in.ID, state: StateReceived, created: now, kind: in.Kind, channel: in.Channel, customer: in.Customer,
 		product: in.Product, description: in.Description, remedy: in.RemedySought,
 		claim: ClaimAssessment{Policy: w.policyFor(in.Customer.Type).Name, ReceivedAt: received}}
 	c.safety = in.Safety
@@ -501,7 +501,7 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 			return Transition{}, fmt.Errorf("complaint: state machine refused %s from %s: %w", in.Event, from, err)
 		}
 	}
-	e := Entry{Seq: len(c.history) + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note,
+	e := Entry{Seq: c.Version() + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note,
 		RequestID: in.RequestID}
 	if in.Consent != nil {
 		consent := Consent{Channel: in.Consent.Channel, At: stamp(in.Consent.At)}

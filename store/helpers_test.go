@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint"
@@ -126,4 +127,17 @@ func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.C
 func notificationKey(id string, seq int, topic complaint.Topic, recipient glossary.Role) string {
 	n := complaint.Notification{ComplaintID: id, Seq: seq, Topic: topic, Recipient: recipient}
 	return n.Key()
+}
+
+// assertHistoryEnds asserts that h, a store's whole history of c, has one
+// entry per version, in order, and ends with the entries c holds (all of
+// them, or those after its checkpoint).
+func assertHistoryEnds(t *testing.T, c *complaint.Complaint, h []complaint.Entry) {
+	t.Helper()
+	require.Len(t, h, c.Version())
+	for i, e := range h {
+		require.Equal(t, i+1, e.Seq)
+	}
+	held := c.History()
+	assert.Equal(t, held, h[len(h)-len(held):], "the history table matches the complaint")
 }

@@ -50,7 +50,7 @@ func migrations(dir string) ([]migration, error) {
 // start together are serialised (an advisory lock on PostgreSQL, the write
 // lock on SQLite), so each migration runs once. A database whose schema is
 // newer than this code knows is refused.
-func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
+func migrate(ctx context.Context, db *sql.DB, d *dialect, now func() time.Time) error {
 	ms, err := migrations(d.name)
 	if err != nil {
 		return err
@@ -90,11 +90,65 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 			return fmt.Errorf("store: migration %d (%s): %w", m.version, m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO klage_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-			m.version, m.name, time.Now().UnixNano()); err != nil {
+			m.version, m.name, now().UnixNano()); err != nil {
 			return fmt.Errorf("store: record migration %d: %w", m.version, err)
 		}
 	}
 	return tx.Commit()
+}
+
+// compactV1 rewrites the complaint rows that klage v1 wrote, with the
+// whole history embedded, as a checkpoint and the newest entry (schema 5),
+// a batch at a time. klage_history already holds every entry: a v1 save
+// wrote both. A row that does not decode is left as it is, for Get and List
+// to report; a row that changed meanwhile is left for the next open.
+func (s *SQL) compactV1(ctx context.Context) error {
+	after := ""
+	for {
+		var batch []stored
+		err := func() error {
+			rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+complaintColumns+` FROM `+complaintFrom+
+				` WHERE c.data_format = 1 AND c.id > ? ORDER BY c.id LIMIT 100`), after)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var r stored
+				if err := r.scan(rows); err != nil {
+					return err
+				}
+				batch = append(batch, r)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return fmt.Errorf("store: rewrite v1 rows: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, r := range batch {
+			after = r.id
+			c, err := s.decode(r)
+			if err != nil {
+				continue
+			}
+			row, err := s.encode(c, c.Version())
+			if err != nil {
+				return err
+			}
+			err = func() error {
+				defer s.lockWrites()()
+				_, err := s.db.ExecContext(ctx, s.d.rebind(`UPDATE klage_complaints SET data = ?, data_format = 2 WHERE id = ? AND version = ? AND data_format = 1`),
+					row.data, c.ID(), c.Version())
+				return err
+			}()
+			if err != nil {
+				return fmt.Errorf("store: rewrite v1 row %q: %w", c.ID(), err)
+			}
+		}
+	}
 }
 
 // SchemaVersion returns the version of the schema the store's database is

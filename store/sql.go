@@ -123,13 +123,17 @@ func newSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, d *dialect) 
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
 	}
-	if err := migrate(ctx, db, d); err != nil {
+	if err := migrate(ctx, db, d, w.Now); err != nil {
 		db.Close()
 		return nil, err
 	}
 	s := &SQL{w: w, db: db, d: d, q: newQueries(d)}
 	if d == sqlite {
 		s.writes = new(sync.Mutex)
+	}
+	if err := s.compactV1(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -200,6 +204,7 @@ func exec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (sql.Resul
 
 type queries struct {
 	insertComplaint, updateComplaint, complaintVersion, getComplaint string
+	byRequest                                                        string
 	insertHistory, insertOutbox                                      string
 	history, notifications, pending, deadLetters, claim              string
 	delivered, failed, release, dead, poison, messageExists          string
@@ -208,13 +213,14 @@ type queries struct {
 func newQueries(d *dialect) queries {
 	r := d.rebind
 	return queries{
-		insertComplaint:  r(`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-		updateComplaint:  r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ? WHERE id = ? AND version = ?`),
+		insertComplaint:  r(`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data, data_format) VALUES (?, ?, ?, ?, ?, ?, ?, 2) ON CONFLICT (id) DO NOTHING`),
+		updateComplaint:  r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ?, data_format = 2 WHERE id = ? AND version = ?`),
 		complaintVersion: r(`SELECT version FROM klage_complaints WHERE id = ?`),
-		getComplaint:     r(`SELECT data FROM klage_complaints WHERE id = ?`),
+		getComplaint:     r(`SELECT ` + complaintColumns + ` FROM ` + complaintFrom + ` WHERE c.id = ?`),
+		byRequest:        r(`SELECT ` + historySelect + ` FROM klage_history WHERE complaint_id = ? AND request_id = ? AND request_id <> ''`),
 		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id) VALUES `,
 		insertOutbox:     `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES `,
-		history:          r(`SELECT seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
+		history:          r(`SELECT ` + historySelect + ` FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
 		notifications:    r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE complaint_id = ? ORDER BY seq, position`),
 		pending: r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE delivered_at IS NULL AND dead_at IS NULL
 			ORDER BY created_at, complaint_id, seq, position LIMIT ?`),
@@ -278,18 +284,27 @@ type row struct {
 	entries []complaint.Entry // the history entries after the stored version
 }
 
+// encode returns what c's row and its new rows hold: the complaint as a
+// checkpoint and its newest entry (complaint.Workflow.SnapshotTail), the
+// history entries after version after, and the pending notifications.
 func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
-	snap := c.Snapshot()
+	snap := s.w.SnapshotTail(c, 1)
 	pending := snap.Pending
 	snap.Pending = nil
 	data, err := json.Marshal(&snap)
 	if err != nil {
 		return row{}, fmt.Errorf("store: encode complaint %q: %w", c.ID(), err)
 	}
+	var entries []complaint.Entry
+	for _, e := range c.History() {
+		if e.Seq > after {
+			entries = append(entries, e)
+		}
+	}
 	next, ok := c.NextDue()
 	return row{
 		state: string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
-		pending: pending, entries: snap.History[after:],
+		pending: pending, entries: entries,
 	}, nil
 }
 
@@ -517,29 +532,56 @@ func (s *SQL) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// complaintColumns are what Get and List read of a complaint: its row and,
+// from klage_history, the entry its version names, which the row's newest
+// entry must match.
+const (
+	complaintColumns = `c.id, c.data, h.seq, h.at, h.event, h.to_state`
+	complaintFrom    = `klage_complaints c LEFT JOIN klage_history h ON h.complaint_id = c.id AND h.seq = c.version`
+)
+
+// stored is a scanned complaint row.
+type stored struct {
+	id, data  string
+	seq, at   sql.NullInt64
+	event, to sql.NullString
+}
+
+func (st *stored) scan(r scanner) error {
+	return r.Scan(&st.id, &st.data, &st.seq, &st.at, &st.event, &st.to)
+}
+
 // Get implements Store.
 func (s *SQL) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
 	st, err := s.stmt(ctx, s.q.getComplaint)
 	if err != nil {
 		return nil, fmt.Errorf("store: get %q: %w", id, err)
 	}
-	var data []byte
-	switch err := st.QueryRowContext(ctx, id).Scan(&data); {
+	var row stored
+	switch err := row.scan(st.QueryRowContext(ctx, id)); {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, &NotFoundError{ID: id}
 	case err != nil:
 		return nil, fmt.Errorf("store: get %q: %w", id, err)
 	}
-	return s.decode(id, data)
+	return s.decode(row)
 }
 
-func (s *SQL) decode(id string, data []byte) (*complaint.Complaint, error) {
-	c, err := s.w.RestoreJSON(data)
+// decode restores a complaint row and checks it against the history
+// table: its newest entry must be the one klage_history holds at its
+// version, so that a row and its history cannot drift apart unseen.
+func (s *SQL) decode(row stored) (*complaint.Complaint, error) {
+	c, err := s.w.RestoreJSON([]byte(row.data))
 	if err != nil {
-		return nil, &DecodeError{ID: id, Err: err}
+		return nil, &DecodeError{ID: row.id, Err: err}
 	}
-	if c.ID() != id {
-		return nil, &DecodeError{ID: id, Err: fmt.Errorf("the row holds complaint %q", c.ID())}
+	if c.ID() != row.id {
+		return nil, &DecodeError{ID: row.id, Err: fmt.Errorf("the row holds complaint %q", c.ID())}
+	}
+	last := c.Last()
+	if !row.seq.Valid || int(row.seq.Int64) != last.Seq || row.at.Int64 != nanos(last.At) ||
+		row.event.String != string(last.Event) || row.to.String != string(last.To) {
+		return nil, &DecodeError{ID: row.id, Err: fmt.Errorf("the history table has no entry %d %s into %s", last.Seq, last.Event, last.To)}
 	}
 	return c, nil
 }
@@ -551,16 +593,16 @@ func (s *SQL) List(ctx context.Context, f Filter) ([]*complaint.Complaint, error
 		args  []any
 	)
 	if f.State != "" {
-		where = append(where, "state = ?")
+		where = append(where, "c.state = ?")
 		args = append(args, string(f.State))
 	}
-	order := "id"
+	order := "c.id"
 	if !f.OverdueAt.IsZero() {
-		where = append(where, "next_due IS NOT NULL AND next_due <= ?")
+		where = append(where, "c.next_due IS NOT NULL AND c.next_due <= ?")
 		args = append(args, nanos(f.OverdueAt))
-		order = "next_due, id"
+		order = "c.next_due, c.id"
 	}
-	q := `SELECT id, data FROM klage_complaints`
+	q := `SELECT ` + complaintColumns + ` FROM ` + complaintFrom
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -573,20 +615,45 @@ func (s *SQL) List(ctx context.Context, f Filter) ([]*complaint.Complaint, error
 	defer rows.Close()
 	var out []*complaint.Complaint
 	for rows.Next() {
-		var (
-			id   string
-			data []byte
-		)
-		if err := rows.Scan(&id, &data); err != nil {
+		var row stored
+		if err := row.scan(rows); err != nil {
 			return nil, fmt.Errorf("store: list: %w", err)
 		}
-		c, err := s.decode(id, data)
+		c, err := s.decode(row)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// historySelect are the klage_history columns scanEntry reads.
+const historySelect = `seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id`
+
+// scanEntry reads one history row of complaint id.
+func scanEntry(id string, r scanner) (complaint.Entry, error) {
+	var (
+		e                     complaint.Entry
+		at                    int64
+		event, from, to, role string
+		channel               sql.NullString
+		consentAt             sql.NullInt64
+	)
+	if err := r.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note, &e.Actor.Manufacturer, &channel, &consentAt, &e.RequestID); err != nil {
+		return e, err
+	}
+	e.At = fromNanos(at)
+	err := errors.Join(e.Event.UnmarshalText([]byte(event)), e.From.UnmarshalText([]byte(from)),
+		e.To.UnmarshalText([]byte(to)), e.Actor.Role.UnmarshalText([]byte(role)))
+	if channel.Valid {
+		e.Consent = &complaint.Consent{At: fromNanos(consentAt.Int64)}
+		err = errors.Join(err, e.Consent.Channel.UnmarshalText([]byte(channel.String)))
+	}
+	if err != nil {
+		return e, &DecodeError{ID: id, Err: fmt.Errorf("history entry %d: %w", e.Seq, err)}
+	}
+	return e, nil
 }
 
 // History implements Store.
@@ -598,25 +665,9 @@ func (s *SQL) History(ctx context.Context, id string) ([]complaint.Entry, error)
 	defer rows.Close()
 	var out []complaint.Entry
 	for rows.Next() {
-		var (
-			e                     complaint.Entry
-			at                    int64
-			event, from, to, role string
-			channel               sql.NullString
-			consentAt             sql.NullInt64
-		)
-		if err := rows.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note, &e.Actor.Manufacturer, &channel, &consentAt, &e.RequestID); err != nil {
-			return nil, fmt.Errorf("store: history of %q: %w", id, err)
-		}
-		e.At = fromNanos(at)
-		err := errors.Join(e.Event.UnmarshalText([]byte(event)), e.From.UnmarshalText([]byte(from)),
-			e.To.UnmarshalText([]byte(to)), e.Actor.Role.UnmarshalText([]byte(role)))
-		if channel.Valid {
-			e.Consent = &complaint.Consent{At: fromNanos(consentAt.Int64)}
-			err = errors.Join(err, e.Consent.Channel.UnmarshalText([]byte(channel.String)))
-		}
+		e, err := scanEntry(id, rows)
 		if err != nil {
-			return nil, &DecodeError{ID: id, Err: fmt.Errorf("history entry %d: %w", e.Seq, err)}
+			return nil, fmt.Errorf("store: history of %q: %w", id, err)
 		}
 		out = append(out, e)
 	}
@@ -627,6 +678,24 @@ func (s *SQL) History(ctx context.Context, id string) ([]complaint.Entry, error)
 		return nil, s.exists(ctx, id)
 	}
 	return out, nil
+}
+
+// entryByRequest finds the entry of complaint id that the request with
+// idempotency key requestID made, in the whole history: a complaint loaded
+// from its checkpoint holds only its newest entries.
+func (s *SQL) entryByRequest(ctx context.Context, id, requestID string) (complaint.Entry, bool, error) {
+	st, err := s.stmt(ctx, s.q.byRequest)
+	if err != nil {
+		return complaint.Entry{}, false, fmt.Errorf("store: request %q: %w", requestID, err)
+	}
+	e, err := scanEntry(id, st.QueryRowContext(ctx, id, requestID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return complaint.Entry{}, false, nil
+	case err != nil:
+		return complaint.Entry{}, false, fmt.Errorf("store: request %q: %w", requestID, err)
+	}
+	return e, true, nil
 }
 
 // exists returns nil if complaint id exists, or a *NotFoundError.

@@ -247,7 +247,13 @@ func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in com
 		if err != nil {
 			return nil, complaint.Transition{}, err
 		}
-		if e, done := c.ByRequest(in.RequestID); done {
+		e, done := c.ByRequest(in.RequestID)
+		if rf, ok := s.(requestFinder); ok && !done && in.RequestID != "" {
+			if e, done, err = rf.entryByRequest(ctx, id, in.RequestID); err != nil {
+				return nil, complaint.Transition{}, err
+			}
+		}
+		if done {
 			if e.Event != in.Event || e.Actor.Role != in.Actor.Role || !glossary.SameID(e.Actor.ID, in.Actor.ID) {
 				return nil, complaint.Transition{}, &complaint.InputError{Field: "request_id", Problem: "already used for another request on this complaint"}
 			}
@@ -297,6 +303,12 @@ func DefaultRetryAfter(attempts int) time.Duration {
 		d *= 2
 	}
 	return min(d, 10*time.Minute)
+}
+
+// requestFinder is a store whose complaints may hold only their newest
+// entries, which can look a request up in the whole history.
+type requestFinder interface {
+	entryByRequest(ctx context.Context, id, requestID string) (complaint.Entry, bool, error)
 }
 
 // takePending and notifies are what package complaint lets only a store

@@ -430,7 +430,11 @@ func (srv *Server) receiveOnce(r *http.Request, in complaint.Intake, key string)
 	if err != nil {
 		return nil, err
 	}
-	first, got := c.History()[0], c.Product()
+	h, err := srv.s.History(r.Context(), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	first, got := h[0], c.Product()
 	sameProduct := got.SKU == in.Product.SKU && got.Name == in.Product.Name && got.Manufacturer == in.Product.Manufacturer &&
 		got.DeliveredAt.Equal(in.Product.DeliveredAt)
 	if first.RequestID != key || c.Description() != in.Description || !sameProduct ||
