@@ -43,7 +43,7 @@ func benchStore(b *testing.B, dsn string, n int) (*fixture, *store.SQL, []*compl
 
 func benchFloor(b *testing.B, dsn string) {
 	n := min(b.N, benchComplaints)
-	_, s, cs := benchStore(b, dsn, n)
+	f, s, cs := benchStore(b, dsn, n)
 	db, rebind := s.DB(), func(q string) string { return q }
 	if s.Dialect() == "postgres" {
 		rebind = func(q string) string {
@@ -62,7 +62,7 @@ func benchFloor(b *testing.B, dsn string) {
 	data := make([]string, n)
 	for i, c := range cs {
 		versions[i] = c.Version()
-		snap := c.Snapshot()
+		snap := f.w.SnapshotTail(c, 1) // what the store writes
 		snap.Pending = nil
 		raw, err := json.Marshal(&snap)
 		require.NoError(b, err)
@@ -123,3 +123,68 @@ func BenchmarkSQLiteTransition(b *testing.B) { benchTransition(b, sqliteBenchDSN
 
 func BenchmarkPostgresFloor(b *testing.B)      { benchFloor(b, postgresDSN(b)) }
 func BenchmarkPostgresTransition(b *testing.B) { benchTransition(b, postgresDSN(b)) }
+
+// benchAtHistory measures a transition on complaints whose history already
+// has n entries: with the history kept apart from the complaint row, the
+// cost must not grow with n. The complaints are built in memory and
+// created with their whole history, then fired on round-robin.
+func benchAtHistory(b *testing.B, dsn string) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			f := newFixture(b)
+			s, err := store.Open(ctx, f.w, dsn)
+			require.NoError(b, err)
+			b.Cleanup(func() { s.Close() })
+			const complaints = 32
+			ids := make([]string, complaints)
+			mem, err := complaint.New(complaint.Options{Now: f.clock.Now})
+			require.NoError(b, err)
+			for i := range ids {
+				c := complainttest.InState(b, mem, complaint.StateInProgress, nil)
+				for c.Version() < n {
+					e := complaint.EventRequestInfo
+					r := glossary.CustomerService
+					if c.State() == complaint.StateAwaitingCustomer {
+						e, r = complaint.EventProvideInfo, glossary.Customer
+					}
+					_, err := mem.Fire(ctx, c, complainttest.InputFor(c, e, r))
+					require.NoError(b, err)
+				}
+				// Unique per run, for the PostgreSQL database the runs share.
+				snap := c.Snapshot()
+				snap.ID = fmt.Sprintf("AH-%d-%d-%d", n, i, b.N)
+				for j := range snap.Pending {
+					snap.Pending[j].ComplaintID = snap.ID
+				}
+				c, err = mem.Restore(snap)
+				require.NoError(b, err)
+				require.NoError(b, s.Create(ctx, c))
+				ids[i] = c.ID()
+			}
+			inputs := map[complaint.State]complaint.Input{}
+			probe := complainttest.InState(b, mem, complaint.StateInProgress, nil)
+			inputs[complaint.StateInProgress] = complainttest.InputFor(probe, complaint.EventRequestInfo, glossary.CustomerService)
+			inputs[complaint.StateAwaitingCustomer] = complainttest.InputFor(probe, complaint.EventProvideInfo, glossary.Customer)
+			states := make([]complaint.State, complaints)
+			for i := range states {
+				states[i] = complaint.StateInProgress
+				if n%2 == 1 {
+					states[i] = complaint.StateAwaitingCustomer
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				j := i % complaints
+				c, _, err := store.Fire(ctx, s, f.w, ids[j], inputs[states[j]], store.FireOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				states[j] = c.State()
+			}
+		})
+	}
+}
+
+func BenchmarkSQLiteTransitionAtHistory(b *testing.B)   { benchAtHistory(b, sqliteBenchDSN(b)) }
+func BenchmarkPostgresTransitionAtHistory(b *testing.B) { benchAtHistory(b, postgresDSN(b)) }
