@@ -15,6 +15,7 @@ type Customer struct {
 	ID       string            `json:"id"`
 	Name     string            `json:"name,omitempty"`
 	Email    string            `json:"email,omitempty"`
+	Phone    string            `json:"phone,omitempty"`
 	Address  string            `json:"address,omitempty"` // postal address, one line
 	Type     CustomerType      `json:"type"`
 	Language glossary.Language `json:"language,omitempty"` // of notifications; Open sets Danish when empty
@@ -128,6 +129,7 @@ type Snapshot struct {
 	Fulfilments  []Fulfilment         `json:"fulfilments,omitempty"`
 	Safety       bool                 `json:"safety,omitempty"`             // a product-safety matter
 	NoContact    bool                 `json:"no_written_contact,omitempty"` // a consumer with no e-mail or postal address
+	ErasedAt     time.Time            `json:"erased_at,omitzero"`           // when the customer's personal data was erased (Snapshot.Erase)
 	Pending      []Notification       `json:"pending,omitempty"`            // notifications not yet delivered
 }
 
@@ -185,8 +187,13 @@ type Complaint struct {
 	fulfilments []Fulfilment
 	safety      bool
 	noContact   bool
+	erasedAt    time.Time
 	pending     []Notification
 }
+
+// ErasedAt returns when the customer's personal data and free texts were
+// erased from the complaint ([Snapshot.Erase]), if they were.
+func (c *Complaint) ErasedAt() (time.Time, bool) { return c.erasedAt, !c.erasedAt.IsZero() }
 
 // Safety reports whether the complaint is flagged as a product-safety
 // matter: at intake (Intake.Safety) or later (EventFlagSafety).
@@ -406,6 +413,7 @@ func (c *Complaint) Snapshot() Snapshot {
 		Fulfilments:  slices.Clone(c.fulfilments),
 		Safety:       c.safety,
 		NoContact:    c.noContact,
+		ErasedAt:     c.erasedAt,
 		Pending:      c.pending,
 	}
 	s.copyPayloads()

@@ -392,7 +392,7 @@ func TestSafetyAndContact(t *testing.T) {
 	assert.True(t, back.Safety(), "the flag is kept")
 
 	phone := complainttest.Intake()
-	phone.Channel, phone.Customer.Email = glossary.Phone, ""
+	phone.Channel, phone.Customer.Email, phone.Customer.Address = glossary.Phone, "", ""
 	p, err := f.w.Open(ctx, phone)
 	require.NoError(t, err, "accepted")
 	assert.True(t, p.NoWrittenContact(), "but flagged")

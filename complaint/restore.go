@@ -26,7 +26,7 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	s.copyPayloads()
 	c := &Complaint{id: s.ID, state: s.State, created: s.CreatedAt, base: s.Checkpoint.clone(), kind: s.Kind, channel: s.Channel, customer: s.Customer, product: s.Product,
 		description: s.Description, remedy: s.RemedySought, claim: s.Claim, decision: s.Decision, pending: s.Pending,
-		fulfilments: slices.Clone(s.Fulfilments), safety: s.Safety, noContact: s.NoContact,
+		fulfilments: slices.Clone(s.Fulfilments), safety: s.Safety, noContact: s.NoContact, erasedAt: s.ErasedAt,
 		// Room for one more entry, so that the next transition does not
 		// copy the history again.
 		history:   append(make([]Entry, 0, len(s.History)+1), s.History...),

@@ -163,7 +163,7 @@ func (w *Workflow) validateIntake(in *Intake) error {
 		return &InputError{Field: "received_at", Problem: "before the defect was noticed"}
 	}
 	lines := [...]struct{ name, v string }{
-		{"customer.name", cu.Name}, {"customer.email", cu.Email}, {"customer.address", cu.Address},
+		{"customer.name", cu.Name}, {"customer.email", cu.Email}, {"customer.phone", cu.Phone}, {"customer.address", cu.Address},
 		{"product.sku", in.Product.SKU}, {"product.name", in.Product.Name}, {"product.manufacturer", in.Product.Manufacturer},
 	}
 	texts := [...]struct{ name, v string }{
@@ -244,11 +244,15 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 		return &InputError{Field: "product", Problem: "a sku or a name is required"}
 	case s.Description == "":
 		return &InputError{Field: "description", Problem: "required"}
-	case len(s.Customer.Name) > maxLineLen || len(s.Customer.Email) > maxLineLen || len(s.Product.SKU) > maxLineLen ||
+	case len(s.Customer.Name) > maxLineLen || len(s.Customer.Email) > maxLineLen || len(s.Customer.Phone) > maxLineLen ||
+		len(s.Customer.Address) > maxLineLen || len(s.Product.SKU) > maxLineLen ||
 		len(s.Product.Name) > maxLineLen || len(s.Product.Manufacturer) > maxLineLen:
 		return &InputError{Field: "customer or product", Problem: fmt.Sprintf("a field is longer than %d bytes", maxLineLen)}
 	case len(s.Description) > MaxTextLen || len(s.RemedySought.Text) > MaxTextLen:
 		return &InputError{Field: "description", Problem: fmt.Sprintf("longer than %d bytes", MaxTextLen)}
+	}
+	if !inRange(s.ErasedAt) {
+		return &InputError{Field: "erased_at", Problem: "out of range"}
 	}
 	if !deliveryInRange(s.Product.DeliveredAt) || !deliveryInRange(s.Product.PurchasedAt) {
 		return &InputError{Field: "product", Problem: "a date is out of range"}

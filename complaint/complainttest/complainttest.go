@@ -78,7 +78,8 @@ func (c *Clock) Set(t time.Time) {
 // delivered the day before Start, by e-mail.
 func Intake() complaint.Intake {
 	return complaint.Intake{
-		Customer: complaint.Customer{ID: Customer.ID, Name: "Karen Jensen", Email: "karen@example.dk", Type: complaint.Consumer, Language: glossary.Danish},
+		Customer: complaint.Customer{ID: Customer.ID, Name: "Karen Jensen", Email: "karen@example.dk", Phone: "+45 20 30 40 50",
+			Address: "Nørregade 1, 1165 København K", Type: complaint.Consumer, Language: glossary.Danish},
 		Channel:  glossary.Email,
 		Kind:     glossary.DOA,
 		Product: complaint.Product{SKU: "NB-1042", Name: "UltraBook 14", Manufacturer: "Lenovo",

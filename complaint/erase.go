@@ -1,0 +1,98 @@
+package complaint
+
+import "time"
+
+// Erased is what erasure leaves in place of a free text that may not be
+// empty (a description, an answer's text, a required note).
+const Erased = "[erased]"
+
+// erase returns Erased for a text that had something, "" for one that did
+// not.
+func erase(s string) string {
+	if s == "" {
+		return ""
+	}
+	return Erased
+}
+
+// Erase returns s without its customer's personal data and free texts, as
+// a data subject's erasure (GDPR art. 17) requires, erased at at: the
+// customer's name, e-mail, phone and address; the description and the
+// texts of the remedy sought, the final answer, the decision's
+// explanation and every history note. What remains is the audit trail:
+// events, states, times, staff actors, outcomes, remedies, the Complaints
+// Department's findings, deadlines, and the customer's id. The result
+// restores and replays like s; ErasedAt records the erasure.
+func (s Snapshot) Erase(at time.Time) Snapshot {
+	s.copyPayloads()
+	s.Customer = Customer{ID: s.Customer.ID, Type: s.Customer.Type, Language: s.Customer.Language}
+	s.Description = erase(s.Description)
+	s.RemedySought.Text = erase(s.RemedySought.Text)
+	if s.FinalAnswer != nil {
+		a := s.FinalAnswer.erase()
+		s.FinalAnswer = &a
+	}
+	if s.Decision != nil {
+		s.Decision.Explanation = erase(s.Decision.Explanation)
+		if s.Decision.Remedy != nil {
+			r := *s.Decision.Remedy
+			r.Text = erase(r.Text)
+			s.Decision.Remedy = &r
+		}
+	}
+	h := make([]Entry, len(s.History))
+	for i, e := range s.History {
+		e.Note = erase(e.Note)
+		h[i] = e
+	}
+	s.History = h
+	for i := range s.Pending {
+		s.Pending[i] = s.Pending[i].Erase()
+	}
+	s.ErasedAt = stamp(at)
+	return s
+}
+
+func (a Answer) erase() Answer {
+	a.Text = erase(a.Text)
+	if a.Remedy != nil {
+		r := *a.Remedy
+		r.Text = erase(r.Text)
+		a.Remedy = &r
+	}
+	return a
+}
+
+// Erase returns n without the customer's personal data and free texts
+// (see [Snapshot.Erase]): what a delivered or erased notification keeps.
+func (n Notification) Erase() Notification {
+	d := &n.Data
+	d.Customer = Customer{ID: d.Customer.ID, Type: d.Customer.Type, Language: d.Customer.Language}
+	d.Note, d.Description = erase(d.Note), erase(d.Description)
+	d.RemedySought.Text = erase(d.RemedySought.Text)
+	if d.Answer != nil {
+		a := d.Answer.erase()
+		d.Answer = &a
+	}
+	if d.Decision != nil {
+		dec := d.Decision.Clone()
+		dec.Explanation = erase(dec.Explanation)
+		if dec.Remedy != nil {
+			r := *dec.Remedy
+			r.Text = erase(r.Text)
+			dec.Remedy = &r
+		}
+		d.Decision = &dec
+	}
+	return n
+}
+
+// WithoutContact returns n with the customer's contact details (name,
+// e-mail, phone, address) taken out and the customer's id kept: what a
+// store writes to its outbox, resolving the details again from its
+// customer records when it delivers.
+func (n Notification) WithoutContact() Notification {
+	c := n.Data.Customer
+	n.Data.Customer = Customer{ID: c.ID, Type: c.Type, Language: c.Language}
+	return n
+}
