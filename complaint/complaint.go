@@ -107,30 +107,30 @@ func (cp *Checkpoint) clone() *Checkpoint {
 // turned back into a live Complaint only by Workflow.Restore, which checks
 // that the history replays to the state.
 type Snapshot struct {
-	ID           string               `json:"id"`
-	State        State                `json:"state"`
-	Version      int                  `json:"version"`
-	Kind         glossary.Term        `json:"kind"`
-	Channel      glossary.Channel     `json:"channel"`
-	Customer     Customer             `json:"customer"`
-	Product      Product              `json:"product"`
-	Description  string               `json:"description"`
-	RemedySought escalation.Remedy    `json:"remedy_sought,omitzero"`
-	CreatedAt    time.Time            `json:"created_at"`
-	Deadlines    []Deadline           `json:"deadlines"`
-	Claim        ClaimAssessment      `json:"claim"`
-	History      []Entry              `json:"history"`
+	ID           string            `json:"id"`
+	State        State             `json:"state"`
+	Version      int               `json:"version"`
+	Kind         glossary.Term     `json:"kind"`
+	Channel      glossary.Channel  `json:"channel"`
+	Customer     Customer          `json:"customer"`
+	Product      Product           `json:"product"`
+	Description  string            `json:"description"`
+	RemedySought escalation.Remedy `json:"remedy_sought,omitzero"`
+	CreatedAt    time.Time         `json:"created_at"`
+	Deadlines    []Deadline        `json:"deadlines"`
+	Claim        ClaimAssessment   `json:"claim"`
+	History      []Entry           `json:"history"`
 	// Checkpoint, when set, stands for the history entries before History,
 	// which then starts at Checkpoint.Seq+1 (see [Complaint.SnapshotTail]).
-	Checkpoint   *Checkpoint          `json:"checkpoint,omitempty"`
-	FinalAnswer  *Answer              `json:"final_answer"`
-	Referral     *Referral            `json:"referral"`
-	Decision     *escalation.Decision `json:"decision"`
-	Fulfilments  []Fulfilment         `json:"fulfilments,omitempty"`
-	Safety       bool                 `json:"safety,omitempty"`             // a product-safety matter
-	NoContact    bool                 `json:"no_written_contact,omitempty"` // a consumer with no e-mail or postal address
-	ErasedAt     time.Time            `json:"erased_at,omitzero"`           // when the customer's personal data was erased (Snapshot.Erase)
-	Pending      []Notification       `json:"pending,omitempty"`            // notifications not yet delivered
+	Checkpoint  *Checkpoint          `json:"checkpoint,omitempty"`
+	FinalAnswer *Answer              `json:"final_answer"`
+	Referral    *Referral            `json:"referral"`
+	Decision    *escalation.Decision `json:"decision"`
+	Fulfilments []Fulfilment         `json:"fulfilments,omitempty"`
+	Safety      bool                 `json:"safety,omitempty"`             // a product-safety matter
+	NoContact   bool                 `json:"no_written_contact,omitempty"` // a consumer with no e-mail or postal address
+	ErasedAt    time.Time            `json:"erased_at,omitzero"`           // when the customer's personal data was erased (Snapshot.Erase)
+	Pending     []Notification       `json:"pending,omitempty"`            // notifications not yet delivered
 }
 
 // copyPayloads gives s its own copies of the decision and pending
@@ -176,7 +176,7 @@ type Complaint struct {
 	product     Product
 	description string
 	remedy      escalation.Remedy
-	history     []Entry    // the entries held: all of them, or those after base
+	history     []Entry     // the entries held: all of them, or those after base
 	base        *Checkpoint // the entries not held, when restored from a checkpoint; nil otherwise
 	created     time.Time
 	deadlines   []Deadline // the clocks started so far, in the order of the DeadlineName constants

@@ -239,6 +239,10 @@ type Policy struct {
 	// escalate; the case can be closed by the Complaints Department only
 	// after it. Zero means no limit (only the system actor closes).
 	EscalationWindow Period
+	// Retention: how long a closed complaint keeps its customer's
+	// personal data and free texts; a store's purge sweep erases them
+	// after it (store.PersonalData.Purge). Zero keeps them.
+	Retention Period
 
 	// ClaimPeriod: how long after delivery a claim can be made.
 	ClaimPeriod Period
@@ -308,6 +312,7 @@ var copenhagen = func() *time.Location {
 //	DOAReplacement      14 days     the retailer's goal: DOA items replaced within 14 days
 //	ReviewDecision      30 days     our default for the Complaints Department
 //	EscalationWindow    2 months    our default, matching the two-month notice rule
+//	Retention           3 years     Forældelsesloven §3: the limitation period of a claim
 //	ClaimPeriod         2 years     Købeloven §83; cannot be shortened by agreement
 //	NoticePeriod        2 months    Købeloven §81: notice within two months is always timely
 //	Presumption         1 year      Købeloven §77 a, stk. 3, goods bought from 1 January 2022
@@ -325,6 +330,7 @@ func DanishConsumerPolicy() Policy {
 		DOAReplacement:     Days(14),
 		ReviewDecision:     Days(30),
 		EscalationWindow:   Months(2),
+		Retention:          Years(3),
 		ClaimPeriod:        Years(2),
 		NoticePeriod:       Months(2),
 		Presumption:        Years(1),
@@ -393,6 +399,7 @@ func (p Policy) Validate() error {
 		{"DOAReplacement", p.DOAReplacement},
 		{"ReviewDecision", p.ReviewDecision},
 		{"EscalationWindow", p.EscalationWindow},
+		{"Retention", p.Retention},
 		{"ClaimPeriod", p.ClaimPeriod},
 		{"NoticePeriod", p.NoticePeriod},
 		{"Presumption", p.Presumption},

@@ -48,16 +48,28 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 // writes it) and restores it. Unknown fields are refused.
 func (w *Workflow) RestoreJSON(data []byte) (*Complaint, error) {
 	w = w.orDefault()
+	s, err := UnmarshalSnapshot(data)
+	if err != nil {
+		return nil, err
+	}
+	return w.Restore(s)
+}
+
+// UnmarshalSnapshot decodes a complaint's JSON form as RestoreJSON does,
+// without restoring it: for a store that completes the snapshot (the
+// customer's contact details, kept apart) before [Workflow.Restore].
+// Unknown fields and trailing data are a *SnapshotError.
+func UnmarshalSnapshot(data []byte) (Snapshot, error) {
 	var s Snapshot
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, &SnapshotError{Reason: "cannot decode: " + err.Error(), Err: err}
+		return Snapshot{}, &SnapshotError{Reason: "cannot decode: " + err.Error(), Err: err}
 	}
 	if dec.More() {
-		return nil, &SnapshotError{ID: s.ID, Reason: "trailing data after the complaint"}
+		return Snapshot{}, &SnapshotError{ID: s.ID, Reason: "trailing data after the complaint"}
 	}
-	return w.Restore(s)
+	return s, nil
 }
 
 // validateSnapshot replays s's history through the workflow's lifecycle

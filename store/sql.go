@@ -109,7 +109,7 @@ func OpenSQLite(ctx context.Context, w *complaint.Workflow, path string) (*SQL, 
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	dsn := "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	dsn := "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
 	db, err := sql.Open(sqlite.driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -204,7 +204,7 @@ func exec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (sql.Resul
 
 type queries struct {
 	insertComplaint, updateComplaint, complaintVersion, getComplaint string
-	byRequest                                                        string
+	byRequest, upsertCustomer                                        string
 	insertHistory, insertOutbox                                      string
 	history, notifications, pending, deadLetters, claim              string
 	delivered, failed, release, dead, poison, messageExists          string
@@ -213,8 +213,13 @@ type queries struct {
 func newQueries(d *dialect) queries {
 	r := d.rebind
 	return queries{
-		insertComplaint:  r(`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data, data_format) VALUES (?, ?, ?, ?, ?, ?, ?, 2) ON CONFLICT (id) DO NOTHING`),
-		updateComplaint:  r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ?, data_format = 2 WHERE id = ? AND version = ?`),
+		insertComplaint: r(`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data, data_format, customer_id, kind, manufacturer, closed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 2, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		// A copy loaded before an erasure is a conflict: saving it would
+		// write the erased texts back.
+		updateComplaint: r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ?, data_format = 2, kind = ?, manufacturer = ?, closed_at = ?
+			WHERE id = ? AND version = ? AND erased_at IS NOT DISTINCT FROM ?`),
+		upsertCustomer:   `INSERT INTO klage_customers (id, name, email, phone, address, updated_at) VALUES `,
 		complaintVersion: r(`SELECT version FROM klage_complaints WHERE id = ?`),
 		getComplaint:     r(`SELECT ` + complaintColumns + ` FROM ` + complaintFrom + ` WHERE c.id = ?`),
 		byRequest:        r(`SELECT ` + historySelect + ` FROM klage_history WHERE complaint_id = ? AND request_id = ? AND request_id <> ''`),
@@ -276,21 +281,56 @@ func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // row is what a complaint's row holds, encoded.
 type row struct {
-	state   string
-	version int
-	nextDue sql.NullInt64
-	data    string
-	pending []complaint.Notification
-	entries []complaint.Entry // the history entries after the stored version
+	state        string
+	version      int
+	nextDue      sql.NullInt64
+	data         string // the checkpoint snapshot, without the customer's contact details
+	kind         string
+	manufacturer string
+	closedAt     sql.NullInt64
+	erasedAt     sql.NullInt64
+	customer     complaint.Customer       // whose contact details go to klage_customers
+	pending      []complaint.Notification // without contact details
+	entries      []complaint.Entry        // the history entries after the stored version
 }
+
+// head returns the arguments of insertComplaint for r.
+func (r row) insertArgs(c *complaint.Complaint, now time.Time) []any {
+	return []any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(now), r.nextDue, r.data,
+		r.customer.ID, r.kind, r.manufacturer, r.closedAt}
+}
+
+// updateArgs returns the arguments of updateComplaint for r.
+func (r row) updateArgs(c *complaint.Complaint, now time.Time, expectedVersion int) []any {
+	return []any{r.state, r.version, nanos(now), r.nextDue, r.data, r.kind, r.manufacturer, r.closedAt,
+		c.ID(), expectedVersion, r.erasedAt}
+}
+
+// customerArgs are the values of r's klage_customers row.
+func (r row) customerArgs(now time.Time) []any {
+	cu := r.customer
+	return []any{cu.ID, cu.Name, cu.Email, cu.Phone, cu.Address, nanos(now)}
+}
+
+// customerColumns are klage_customers' columns that a create writes; an
+// existing customer takes the newest details.
+var customerColumns = [...][2]string{{"id", "text"}, {"name", "text"}, {"email", "text"}, {"phone", "text"}, {"address", "text"}, {"updated_at", "bigint"}}
+
+const customerConflict = ` ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, phone = excluded.phone,
+	address = excluded.address, updated_at = excluded.updated_at, erased_at = NULL`
 
 // encode returns what c's row and its new rows hold: the complaint as a
 // checkpoint and its newest entry (complaint.Workflow.SnapshotTail), the
 // history entries after version after, and the pending notifications.
 func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 	snap := s.w.SnapshotTail(c, 1)
-	pending := snap.Pending
+	pending := make([]complaint.Notification, len(snap.Pending))
+	for i, n := range snap.Pending {
+		pending[i] = n.WithoutContact()
+	}
 	snap.Pending = nil
+	customer := snap.Customer
+	snap.Customer = complaint.Customer{ID: customer.ID, Type: customer.Type, Language: customer.Language}
 	data, err := json.Marshal(&snap)
 	if err != nil {
 		return row{}, fmt.Errorf("store: encode complaint %q: %w", c.ID(), err)
@@ -302,25 +342,35 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 		}
 	}
 	next, ok := c.NextDue()
+	manufacturer := snap.Product.Manufacturer
+	if snap.Referral != nil {
+		manufacturer = snap.Referral.Manufacturer
+	}
+	last := c.Last()
+	closed := snap.State == complaint.StateClosed
 	return row{
 		state: string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
-		pending: pending, entries: entries,
+		kind: string(snap.Kind), manufacturer: glossary.NormalID(manufacturer),
+		closedAt: nullNanos(last.At, closed), erasedAt: nullNanos(snap.ErasedAt, !snap.ErasedAt.IsZero()),
+		customer: customer, pending: pending, entries: entries,
 	}, nil
 }
 
-// Create implements Store.
+// Create implements Store. The customer's contact details go to the
+// customer's record, where the newest complaint's details replace older
+// ones.
 func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 	r, err := s.encode(c, 0)
 	if err != nil {
 		return err
 	}
+	now := s.w.Now()
 	if s.d.dollar {
 		history, outbox, err := appendArgs(c.ID(), r)
 		if err != nil {
 			return err
 		}
-		q, args := pgWrite(s.q.insertComplaint+" RETURNING id",
-			[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(s.w.Now()), r.nextDue, r.data}, history, outbox)
+		q, args := pgWrite(s.q.insertComplaint+" RETURNING id", r.insertArgs(c, now), history, outbox, r.customerArgs(now))
 		var n int
 		if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 			return fmt.Errorf("store: create %q: %w", c.ID(), err)
@@ -331,8 +381,7 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 		takePending(c)
 		return nil
 	}
-	err = s.sqliteWrite(ctx, c.ID(), r, "create", s.q.insertComplaint,
-		[]any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(s.w.Now()), r.nextDue, r.data},
+	err = s.sqliteWrite(ctx, c.ID(), r, "create", s.q.insertComplaint, r.insertArgs(c, now), true,
 		func(*sql.Tx) error { return ErrExists })
 	if err == nil {
 		takePending(c)
@@ -352,8 +401,7 @@ func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 	if s.d.dollar {
 		return s.pgSave(ctx, c, r, expectedVersion)
 	}
-	err = s.sqliteWrite(ctx, c.ID(), r, "save", s.q.updateComplaint,
-		[]any{r.state, r.version, nanos(s.w.Now()), r.nextDue, r.data, c.ID(), expectedVersion},
+	err = s.sqliteWrite(ctx, c.ID(), r, "save", s.q.updateComplaint, r.updateArgs(c, s.w.Now(), expectedVersion), false,
 		func(tx *sql.Tx) error {
 			var actual int
 			switch err := tx.QueryRowContext(ctx, s.q.complaintVersion, c.ID()).Scan(&actual); {
@@ -410,11 +458,11 @@ func appendArgs(id string, r row) (history, outbox []any, err error) {
 // own, so a save is one round trip rather than a five-step transaction.
 // head is the data-modifying statement on klage_complaints, with its
 // placeholders numbered from 1 and a RETURNING clause.
-func pgWrite(head string, headArgs []any, history, outbox []any) (string, []any) {
+func pgWrite(head string, headArgs []any, history, outbox, customer []any) (string, []any) {
 	var b strings.Builder
 	args := headArgs
 	b.WriteString("WITH c AS (" + head + ")")
-	rows := func(table string, cols [][2]string, vals []any) {
+	rows := func(table string, cols [][2]string, vals []any, conflict string) {
 		if len(vals) == 0 {
 			return
 		}
@@ -437,10 +485,11 @@ func pgWrite(head string, headArgs []any, history, outbox []any) (string, []any)
 			}
 			b.WriteByte(')')
 		}
-		b.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM c))")
+		b.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM c)" + conflict + ")")
 	}
-	rows("klage_history", historyColumns[:], history)
-	rows("klage_outbox", outboxInsertColumns[:], outbox)
+	rows("klage_history", historyColumns[:], history, "")
+	rows("klage_outbox", outboxInsertColumns[:], outbox, "")
+	rows("klage_customers", customerColumns[:], customer, customerConflict)
 	b.WriteString(" SELECT COUNT(*) FROM c")
 	return b.String(), args
 }
@@ -451,8 +500,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 	if err != nil {
 		return err
 	}
-	q, args := pgWrite(s.q.updateComplaint+" RETURNING id",
-		[]any{r.state, r.version, nanos(s.w.Now()), r.nextDue, r.data, c.ID(), expectedVersion}, history, outbox)
+	q, args := pgWrite(s.q.updateComplaint+" RETURNING id", r.updateArgs(c, s.w.Now(), expectedVersion), history, outbox, nil)
 	var n int
 	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return fmt.Errorf("store: save %q: %w", c.ID(), err)
@@ -477,7 +525,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 // matches no row, miss returns the error, in the transaction. The
 // statements are prepared before the transaction begins, and the
 // transaction waits for this process's other writers in Go.
-func (s *SQL) sqliteWrite(ctx context.Context, id string, r row, op, head string, headArgs []any, miss func(*sql.Tx) error) error {
+func (s *SQL) sqliteWrite(ctx context.Context, id string, r row, op, head string, headArgs []any, withCustomer bool, miss func(*sql.Tx) error) error {
 	history, outbox, err := appendArgs(id, r)
 	if err != nil {
 		return err
@@ -491,6 +539,10 @@ func (s *SQL) sqliteWrite(ctx context.Context, id string, r row, op, head string
 	if len(outbox) > 0 {
 		qs = append(qs, s.q.insertOutbox+s.values(len(r.pending), len(outboxInsertColumns)))
 		rows = append(rows, outbox)
+	}
+	if withCustomer {
+		qs = append(qs, s.q.upsertCustomer+s.values(1, len(customerColumns))+customerConflict)
+		rows = append(rows, r.customerArgs(s.w.Now()))
 	}
 	sts, err := s.prepare(ctx, qs...)
 	if err != nil {
@@ -535,20 +587,24 @@ func (s *SQL) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // complaintColumns are what Get and List read of a complaint: its row and,
 // from klage_history, the entry its version names, which the row's newest
 // entry must match.
+// The customer's contact details come from klage_customers.
 const (
-	complaintColumns = `c.id, c.data, h.seq, h.at, h.event, h.to_state`
-	complaintFrom    = `klage_complaints c LEFT JOIN klage_history h ON h.complaint_id = c.id AND h.seq = c.version`
+	complaintColumns = `c.id, c.data, h.seq, h.at, h.event, h.to_state, p.id, p.name, p.email, p.phone, p.address`
+	complaintFrom    = `klage_complaints c LEFT JOIN klage_history h ON h.complaint_id = c.id AND h.seq = c.version
+		LEFT JOIN klage_customers p ON p.id = c.customer_id`
 )
 
 // stored is a scanned complaint row.
 type stored struct {
-	id, data  string
-	seq, at   sql.NullInt64
-	event, to sql.NullString
+	id, data                    string
+	seq, at                     sql.NullInt64
+	event, to                   sql.NullString
+	customer                    sql.NullString
+	name, email, phone, address sql.NullString
 }
 
 func (st *stored) scan(r scanner) error {
-	return r.Scan(&st.id, &st.data, &st.seq, &st.at, &st.event, &st.to)
+	return r.Scan(&st.id, &st.data, &st.seq, &st.at, &st.event, &st.to, &st.customer, &st.name, &st.email, &st.phone, &st.address)
 }
 
 // Get implements Store.
@@ -571,7 +627,15 @@ func (s *SQL) Get(ctx context.Context, id string) (*complaint.Complaint, error) 
 // table: its newest entry must be the one klage_history holds at its
 // version, so that a row and its history cannot drift apart unseen.
 func (s *SQL) decode(row stored) (*complaint.Complaint, error) {
-	c, err := s.w.RestoreJSON([]byte(row.data))
+	snap, err := complaint.UnmarshalSnapshot([]byte(row.data))
+	if err != nil {
+		return nil, &DecodeError{ID: row.id, Err: err}
+	}
+	if row.customer.Valid && row.customer.String == snap.Customer.ID {
+		cu := &snap.Customer
+		cu.Name, cu.Email, cu.Phone, cu.Address = row.name.String, row.email.String, row.phone.String, row.address.String
+	}
+	c, err := s.w.Restore(snap)
 	if err != nil {
 		return nil, &DecodeError{ID: row.id, Err: err}
 	}
@@ -796,7 +860,7 @@ func (s *SQL) messages(ctx context.Context, q string, args ...any) ([]Message, e
 	for i := range rows {
 		out[i] = rows[i].msg
 	}
-	return out, nil
+	return out, s.fillContacts(ctx, out)
 }
 
 // Notifications implements Outbox.
@@ -850,7 +914,7 @@ func (s *SQL) Claim(ctx context.Context, now time.Time, limit int, leaseUntil ti
 		}
 		out[i] = o.msg
 	}
-	return out, nil
+	return out, s.fillContacts(ctx, out)
 }
 
 // settle runs one of the outbox's single-row updates, whose last argument

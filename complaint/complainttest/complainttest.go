@@ -80,8 +80,8 @@ func Intake() complaint.Intake {
 	return complaint.Intake{
 		Customer: complaint.Customer{ID: Customer.ID, Name: "Karen Jensen", Email: "karen@example.dk", Phone: "+45 20 30 40 50",
 			Address: "Nørregade 1, 1165 København K", Type: complaint.Consumer, Language: glossary.Danish},
-		Channel:  glossary.Email,
-		Kind:     glossary.DOA,
+		Channel: glossary.Email,
+		Kind:    glossary.DOA,
 		Product: complaint.Product{SKU: "NB-1042", Name: "UltraBook 14", Manufacturer: "Lenovo",
 			DeliveredAt: Start.Add(-24 * time.Hour)},
 		Description:  "The laptop does not power on.",
