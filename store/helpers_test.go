@@ -99,6 +99,20 @@ func (f *fixture) open(tb testing.TB, state complaint.State) *complaint.Complain
 	return c
 }
 
+// openFor is open for another customer, with other details and words.
+func (f *fixture) openFor(tb testing.TB, customerID string, state complaint.State) *complaint.Complaint {
+	tb.Helper()
+	in := complainttest.Intake()
+	in.Customer = complaint.Customer{ID: customerID, Name: "Ole Hansen", Email: "ole@example.dk", Type: complaint.Consumer, Language: glossary.Danish}
+	in.Description, in.RemedySought.Text = "The screen flickers.", "A new screen."
+	c, err := store.Receive(ctx, f.s, f.w, in)
+	require.NoError(tb, err)
+	for _, e := range complainttest.PathTo(f.w, state) {
+		c = f.fire(tb, c.ID(), e)
+	}
+	return c
+}
+
 // fire fires e by the first role that may, through store.Fire.
 func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.Complaint {
 	tb.Helper()

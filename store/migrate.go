@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klageflow/klage/complaint"
 )
 
 //go:embed migrations
@@ -138,17 +141,65 @@ func (s *SQL) compactV1(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			err = func() error {
-				defer s.lockWrites()()
-				_, err := s.db.ExecContext(ctx, s.d.rebind(`UPDATE klage_complaints SET data = ?, data_format = 2 WHERE id = ? AND version = ? AND data_format = 1`),
-					row.data, c.ID(), c.Version())
-				return err
-			}()
+			err = s.inTx(ctx, func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_complaints SET data = ?, data_format = 2, customer_id = ?, kind = ?, manufacturer = ?, closed_at = ?
+					WHERE id = ? AND version = ? AND data_format = 1`),
+					row.data, row.customer.ID, row.kind, row.manufacturer, row.closedAt, c.ID(), c.Version())
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					return nil // changed meanwhile: the next open takes it
+				}
+				// An older complaint's details do not replace newer ones.
+				if _, err := tx.ExecContext(ctx, s.d.rebind(s.q.upsertCustomer+s.values(1, len(customerColumns))+` ON CONFLICT (id) DO NOTHING`),
+					row.customerArgs(s.w.Now())...); err != nil {
+					return err
+				}
+				return s.rewritePayloads(ctx, tx, c.ID(), complaint.Notification.WithoutContact)
+			})
 			if err != nil {
 				return fmt.Errorf("store: rewrite v1 row %q: %w", c.ID(), err)
 			}
 		}
 	}
+}
+
+// rewritePayloads rewrites the outbox payloads of complaint id with f, in
+// tx. A payload that does not decode is left for the relay to dead-letter.
+func (s *SQL) rewritePayloads(ctx context.Context, tx *sql.Tx, id string, f func(complaint.Notification) complaint.Notification) error {
+	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT key, payload FROM klage_outbox WHERE complaint_id = ?`), id)
+	if err != nil {
+		return err
+	}
+	updates := map[string]string{}
+	for rows.Next() {
+		var key, payload string
+		if err := rows.Scan(&key, &payload); err != nil {
+			rows.Close()
+			return err
+		}
+		var n complaint.Notification
+		if json.Unmarshal([]byte(payload), &n) != nil {
+			continue
+		}
+		raw, err := json.Marshal(f(n))
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		updates[key] = string(raw)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for key, payload := range updates {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_outbox SET payload = ? WHERE key = ?`), payload, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion returns the version of the schema the store's database is
