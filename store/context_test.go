@@ -59,7 +59,7 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 				require.NoError(t, err)
 				return f.s.Save(ctx, c, v)
 			}},
-			{"Store.List", func(ctx context.Context) error { _, err := f.s.List(ctx, store.Filter{}); return err }},
+			{"Store.List", func(ctx context.Context) error { _, err := listAll(ctx, f.s, store.Filter{}); return err }},
 			{"Store.History", func(ctx context.Context) error { _, err := f.s.History(ctx, c.ID()); return err }},
 			{"Outbox.Notifications", func(ctx context.Context) error { _, err := f.s.Notifications(ctx, c.ID()); return err }},
 			{"Outbox.Pending", func(ctx context.Context) error { _, err := f.s.Pending(ctx, 10); return err }},
@@ -95,7 +95,7 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 			}{{"cancelled", cancelled, context.Canceled}, {"expired", expired, context.DeadlineExceeded}} {
 				t.Run(ep.name+"/"+cc.name, func(t *testing.T) {
 					before := live()
-					beforeCount, err := f.s.List(ctx, store.Filter{Limit: store.MaxLimit})
+					beforeCount, err := listAll(ctx, f.s, store.Filter{Limit: store.MaxLimit})
 					require.NoError(t, err)
 					err = ep.call(cc.ctx)
 					require.Error(t, err)
@@ -103,7 +103,7 @@ func TestCancelledContextsEveryEntryPoint(t *testing.T) {
 
 					after := live()
 					assert.Equal(t, before.Snapshot(), after.Snapshot(), "the complaint is unchanged")
-					afterCount, err := f.s.List(ctx, store.Filter{Limit: store.MaxLimit})
+					afterCount, err := listAll(ctx, f.s, store.Filter{Limit: store.MaxLimit})
 					require.NoError(t, err)
 					assert.Len(t, afterCount, len(beforeCount), "nothing was created")
 				})

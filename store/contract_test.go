@@ -247,32 +247,70 @@ func TestList(t *testing.T) {
 			}
 			return out
 		}
-		all, err := f.s.List(ctx, store.Filter{})
+		all, err := listAll(ctx, f.s, store.Filter{})
 		require.NoError(t, err)
 		assert.Equal(t, []string{received.ID(), working.ID(), working2.ID(), closed.ID()}, ids(all))
 
-		inProgress, err := f.s.List(ctx, store.Filter{State: complaint.StateInProgress})
+		inProgress, err := listAll(ctx, f.s, store.Filter{State: complaint.StateInProgress})
 		require.NoError(t, err)
 		assert.Equal(t, []string{working.ID(), working2.ID()}, ids(inProgress))
 
-		limited, err := f.s.List(ctx, store.Filter{Limit: 1})
+		// Pages of one, each after the last.
+		var paged []string
+		pf := store.Filter{Limit: 1}
+		for {
+			page, err := f.s.List(ctx, pf)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page.Complaints), 1)
+			paged = append(paged, ids(page.Complaints)...)
+			if page.Next == "" {
+				break
+			}
+			pf.Cursor = page.Next
+		}
+		assert.Equal(t, ids(all), paged)
+		// A cursor belongs to its query.
+		first, err := f.s.List(ctx, store.Filter{Limit: 1})
 		require.NoError(t, err)
-		assert.Len(t, limited, 1)
+		_, err = f.s.List(ctx, store.Filter{Limit: 1, State: complaint.StateClosed, Cursor: first.Next})
+		assert.ErrorIs(t, err, store.ErrInvalidCursor)
+		_, err = f.s.List(ctx, store.Filter{Cursor: "not-a-cursor"})
+		assert.ErrorIs(t, err, store.ErrInvalidCursor)
 
 		// first response is due 24h after Start; progress 72h after each start.
 		at := complainttest.Start.Add(25 * time.Hour)
-		overdue, err := f.s.List(ctx, store.Filter{OverdueAt: at})
+		overdue, err := listAll(ctx, f.s, store.Filter{OverdueAt: at})
 		require.NoError(t, err)
 		assert.Equal(t, []string{received.ID()}, ids(overdue))
 
 		at = complainttest.Start.Add(80 * time.Hour)
-		overdue, err = f.s.List(ctx, store.Filter{OverdueAt: at})
+		overdue, err = listAll(ctx, f.s, store.Filter{OverdueAt: at})
 		require.NoError(t, err)
 		assert.Equal(t, []string{received.ID(), working.ID(), working2.ID()}, ids(overdue), "earliest due first; closed complaints have no clock")
 		for _, c := range overdue {
 			assert.NotEmpty(t, c.Overdue(at))
 		}
 		assert.Len(t, f.w.Sweep(at, overdue), 3)
+		// Filters.
+		other := f.openFor(t, "customer-2", complaint.StateReceived)
+		for name, tc := range map[string]struct {
+			f    store.Filter
+			want []string
+		}{
+			"customer":        {store.Filter{CustomerID: "customer-2"}, []string{other.ID()}},
+			"manufacturer":    {store.Filter{Manufacturer: "LENOVO"}, []string{received.ID(), working.ID(), working2.ID(), closed.ID(), other.ID()}},
+			"no manufacturer": {store.Filter{Manufacturer: "asus"}, nil},
+			"kind":            {store.Filter{Kind: glossary.DOA}, []string{received.ID(), working.ID(), working2.ID(), closed.ID(), other.ID()}},
+			"other kind":      {store.Filter{Kind: glossary.Warranty}, nil},
+			"created from":    {store.Filter{CreatedFrom: complainttest.Start.Add(time.Hour)}, []string{working.ID(), working2.ID(), closed.ID(), other.ID()}},
+			"created before":  {store.Filter{CreatedBefore: complainttest.Start.Add(time.Hour)}, []string{received.ID()}},
+			"both":            {store.Filter{CreatedFrom: complainttest.Start.Add(time.Hour), CreatedBefore: complainttest.Start.Add(2 * time.Hour)}, []string{working.ID()}},
+		} {
+			got, err := listAll(ctx, f.s, tc.f)
+			require.NoError(t, err, name)
+			assert.Equal(t, tc.want, ids(got), name)
+		}
+
 	})
 }
 
@@ -445,7 +483,7 @@ func TestWorkflowWithNotifierRefused(t *testing.T) {
 		assert.ErrorIs(t, err, store.ErrWorkflowNotifies)
 
 		assert.Empty(t, rec.Keys(), "nothing was sent")
-		all, err := f.s.List(ctx, store.Filter{})
+		all, err := listAll(ctx, f.s, store.Filter{})
 		require.NoError(t, err)
 		require.Len(t, all, 1, "nothing was created")
 		assert.Equal(t, 1, all[0].Version(), "nothing was changed")
@@ -480,4 +518,88 @@ func TestZeroMemory(t *testing.T) {
 	pending, err := m.Pending(ctx, 10)
 	require.NoError(t, err)
 	assert.Len(t, pending, 2)
+}
+
+// TestPagingWhileCreating pages through 2,500 complaints while others are
+// being created: each of them comes exactly once.
+func TestPagingWhileCreating(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		const n = 2500
+		before := map[string]bool{}
+		for range n {
+			c, err := store.Receive(ctx, f.s, f.w, complainttest.Intake())
+			require.NoError(t, err)
+			before[c.ID()] = true
+		}
+		stop := make(chan struct{})
+		created := make(chan int)
+		go func() {
+			k := 0
+			defer func() { created <- k }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := store.Receive(ctx, f.s, f.w, complainttest.Intake()); err != nil {
+					t.Error(err)
+					return
+				}
+				k++
+			}
+		}()
+		seen := map[string]int{}
+		pf := store.Filter{Limit: 100}
+		pages := 0
+		for {
+			page, err := f.s.List(ctx, pf)
+			require.NoError(t, err)
+			require.Empty(t, page.Corrupt)
+			for _, c := range page.Complaints {
+				seen[c.ID()]++
+			}
+			pages++
+			if page.Next == "" {
+				break
+			}
+			pf.Cursor = page.Next
+		}
+		close(stop)
+		t.Logf("%d pages; %d complaints created meanwhile", pages, <-created)
+		for id := range before {
+			require.Equal(t, 1, seen[id], "complaint %s", id)
+		}
+		for id, k := range seen {
+			require.Equal(t, 1, k, "complaint %s listed %d times", id, k)
+		}
+	})
+}
+
+func TestHistoryPage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateClosed)
+		all, err := f.s.History(ctx, c.ID())
+		require.NoError(t, err)
+		var got []complaint.Entry
+		cur := ""
+		for {
+			page, err := f.s.HistoryPage(ctx, c.ID(), 5, cur)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page.Entries), 5)
+			got = append(got, page.Entries...)
+			if page.Next == "" {
+				break
+			}
+			cur = page.Next
+		}
+		assert.Equal(t, all, got)
+		_, err = f.s.HistoryPage(ctx, "K-none", 5, "")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		other := f.open(t, complaint.StateReceived)
+		first, err := f.s.HistoryPage(ctx, c.ID(), 1, "")
+		require.NoError(t, err)
+		_, err = f.s.HistoryPage(ctx, other.ID(), 1, first.Next)
+		assert.ErrorIs(t, err, store.ErrInvalidCursor, "a cursor belongs to its complaint")
+	})
 }

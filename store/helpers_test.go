@@ -155,3 +155,23 @@ func assertHistoryEnds(t *testing.T, c *complaint.Complaint, h []complaint.Entry
 	held := c.History()
 	assert.Equal(t, held, h[len(h)-len(held):], "the history table matches the complaint")
 }
+
+// listAll walks every page of s.List(f), for tests that want the whole
+// list: a corrupt row is an error here.
+func listAll(ctx context.Context, s store.Store, f store.Filter) ([]*complaint.Complaint, error) {
+	var out []*complaint.Complaint
+	for {
+		page, err := s.List(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if len(page.Corrupt) > 0 {
+			return nil, page.Corrupt[0]
+		}
+		out = append(out, page.Complaints...)
+		if page.Next == "" {
+			return out, nil
+		}
+		f.Cursor = page.Next
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/glossary"
 )
 
 // Memory is a Store and Outbox in memory, for tests and demos. It keeps
@@ -132,40 +133,86 @@ func (m *Memory) Save(ctx context.Context, c *complaint.Complaint, expectedVersi
 }
 
 // List implements Store.
-func (m *Memory) List(ctx context.Context, f Filter) ([]*complaint.Complaint, error) {
+func (m *Memory) List(ctx context.Context, f Filter) (Page, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return Page{}, err
 	}
+	query := f.query()
+	cur, err := decodeCursor(f.Cursor, query)
+	if err != nil {
+		return Page{}, err
+	}
+	overdue := !f.OverdueAt.IsZero()
 	m.mu.Lock()
 	var recs []*memComplaint
 	for _, rec := range m.complaints {
-		if f.State != "" && rec.snap.State != f.State {
+		snap := &rec.snap
+		manufacturer := snap.Product.Manufacturer
+		if snap.Referral != nil {
+			manufacturer = snap.Referral.Manufacturer
+		}
+		switch {
+		case f.State != "" && snap.State != f.State,
+			overdue && (rec.nextDue.IsZero() || rec.nextDue.After(f.OverdueAt)),
+			f.CustomerID != "" && snap.Customer.ID != f.CustomerID,
+			f.Manufacturer != "" && !glossary.SameID(manufacturer, f.Manufacturer),
+			f.Kind != "" && snap.Kind != f.Kind,
+			!f.CreatedFrom.IsZero() && snap.CreatedAt.Before(f.CreatedFrom),
+			!f.CreatedBefore.IsZero() && !snap.CreatedAt.Before(f.CreatedBefore):
 			continue
 		}
-		if !f.OverdueAt.IsZero() && (rec.nextDue.IsZero() || rec.nextDue.After(f.OverdueAt)) {
-			continue
+		if f.Cursor != "" {
+			due := rec.nextDue.UnixNano()
+			if overdue && (due < cur.Due || (due == cur.Due && snap.ID <= cur.ID)) || !overdue && snap.ID <= cur.ID {
+				continue
+			}
 		}
 		recs = append(recs, rec)
 	}
 	m.mu.Unlock()
 	slices.SortFunc(recs, func(a, b *memComplaint) int {
-		if !f.OverdueAt.IsZero() {
+		if overdue {
 			if c := a.nextDue.Compare(b.nextDue); c != 0 {
 				return c
 			}
 		}
 		return strings.Compare(a.snap.ID, b.snap.ID)
 	})
-	recs = recs[:min(len(recs), f.limit())]
-	out := make([]*complaint.Complaint, 0, len(recs))
+	var page Page
+	if limit := f.limit(); len(recs) > limit {
+		recs = recs[:limit]
+		last := recs[limit-1]
+		page.Next = cursor{Query: query, ID: last.snap.ID, Due: last.nextDue.UnixNano()}.encode()
+	}
 	for _, rec := range recs {
 		c, err := m.w.Restore(rec.snap)
 		if err != nil {
-			return nil, &DecodeError{ID: rec.snap.ID, Err: err}
+			page.Corrupt = append(page.Corrupt, &DecodeError{ID: rec.snap.ID, Err: err})
+			continue
 		}
-		out = append(out, c)
+		page.Complaints = append(page.Complaints, c)
 	}
-	return out, nil
+	return page, nil
+}
+
+// HistoryPage implements Store.
+func (m *Memory) HistoryPage(ctx context.Context, id string, limit int, after string) (HistoryPage, error) {
+	cur, err := decodeCursor(after, historyQuery(id))
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	h, err := m.History(ctx, id)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	h = h[min(cur.Seq, len(h)):]
+	var page HistoryPage
+	if limit = limitOf(limit); len(h) > limit {
+		h = h[:limit]
+		page.Next = cursor{Query: historyQuery(id), Seq: h[limit-1].Seq}.encode()
+	}
+	page.Entries = h
+	return page, nil
 }
 
 // History implements Store.

@@ -67,7 +67,7 @@ func TestSQLiteConcurrentWritersColdStart(t *testing.T) {
 		f.s = s
 		errs := writeConcurrently(f, 8)
 		assert.Empty(t, errs, "trial %d", trial)
-		all, err := s.List(ctx, store.Filter{})
+		all, err := listAll(ctx, s, store.Filter{})
 		require.NoError(t, err)
 		assert.Len(t, all, 8)
 		for _, c := range all {
@@ -103,7 +103,7 @@ func TestSlowNotifierBlocksNoWriter(t *testing.T) {
 		close(release)
 		require.NoError(t, <-done)
 		assert.Empty(t, errs, "no write waited for the notifier")
-		all, err := f.s.List(ctx, store.Filter{State: complaint.StateFinalAnswer})
+		all, err := listAll(ctx, f.s, store.Filter{State: complaint.StateFinalAnswer})
 		require.NoError(t, err)
 		assert.Len(t, all, 8)
 	})

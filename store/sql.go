@@ -650,46 +650,128 @@ func (s *SQL) decode(row stored) (*complaint.Complaint, error) {
 	return c, nil
 }
 
-// List implements Store.
-func (s *SQL) List(ctx context.Context, f Filter) ([]*complaint.Complaint, error) {
+// List implements Store, with keyset pagination: each page starts after
+// the sort key of the last one, so pages neither skip nor repeat a
+// complaint while others are created.
+func (s *SQL) List(ctx context.Context, f Filter) (Page, error) {
+	query := f.query()
+	cur, err := decodeCursor(f.Cursor, query)
+	if err != nil {
+		return Page{}, err
+	}
 	var (
 		where []string
 		args  []any
 	)
+	add := func(cond string, vals ...any) {
+		where = append(where, cond)
+		args = append(args, vals...)
+	}
 	if f.State != "" {
-		where = append(where, "c.state = ?")
-		args = append(args, string(f.State))
+		add("c.state = ?", string(f.State))
+	}
+	if f.CustomerID != "" {
+		add("c.customer_id = ?", f.CustomerID)
+	}
+	if f.Manufacturer != "" {
+		add("c.manufacturer = ?", glossary.NormalID(f.Manufacturer))
+	}
+	if f.Kind != "" {
+		add("c.kind = ?", string(f.Kind))
+	}
+	if !f.CreatedFrom.IsZero() {
+		add("c.created_at >= ?", nanos(f.CreatedFrom))
+	}
+	if !f.CreatedBefore.IsZero() {
+		add("c.created_at < ?", nanos(f.CreatedBefore))
 	}
 	order := "c.id"
-	if !f.OverdueAt.IsZero() {
-		where = append(where, "c.next_due IS NOT NULL AND c.next_due <= ?")
-		args = append(args, nanos(f.OverdueAt))
+	overdue := !f.OverdueAt.IsZero()
+	if overdue {
+		add("c.next_due IS NOT NULL AND c.next_due <= ?", nanos(f.OverdueAt))
 		order = "c.next_due, c.id"
+		if f.Cursor != "" {
+			add("(c.next_due > ? OR (c.next_due = ? AND c.id > ?))", cur.Due, cur.Due, cur.ID)
+		}
+	} else if f.Cursor != "" {
+		add("c.id > ?", cur.ID)
 	}
-	q := `SELECT ` + complaintColumns + ` FROM ` + complaintFrom
+	q := `SELECT ` + complaintColumns + `, c.next_due FROM ` + complaintFrom
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
+	limit := f.limit()
 	q += " ORDER BY " + order + " LIMIT ?"
-	args = append(args, f.limit())
+	args = append(args, limit+1) // one more says whether there is a next page
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
+		return Page{}, fmt.Errorf("store: list: %w", err)
 	}
 	defer rows.Close()
-	var out []*complaint.Complaint
+	var (
+		page Page
+		n    int
+		last cursor
+	)
 	for rows.Next() {
-		var row stored
-		if err := row.scan(rows); err != nil {
-			return nil, fmt.Errorf("store: list: %w", err)
+		var (
+			row stored
+			due sql.NullInt64
+		)
+		if err := rows.Scan(&row.id, &row.data, &row.seq, &row.at, &row.event, &row.to, &row.customer, &row.name, &row.email, &row.phone, &row.address, &due); err != nil {
+			return Page{}, fmt.Errorf("store: list: %w", err)
 		}
+		if n++; n > limit {
+			page.Next = last.encode()
+			break
+		}
+		last = cursor{Query: query, ID: row.id, Due: due.Int64}
 		c, err := s.decode(row)
-		if err != nil {
-			return nil, err
+		var de *DecodeError
+		switch {
+		case errors.As(err, &de):
+			page.Corrupt = append(page.Corrupt, de)
+			continue
+		case err != nil:
+			return Page{}, err
 		}
-		out = append(out, c)
+		page.Complaints = append(page.Complaints, c)
 	}
-	return out, rows.Err()
+	return page, rows.Err()
+}
+
+// HistoryPage implements Store.
+func (s *SQL) HistoryPage(ctx context.Context, id string, limit int, after string) (HistoryPage, error) {
+	cur, err := decodeCursor(after, historyQuery(id))
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	limit = limitOf(limit)
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+historySelect+` FROM klage_history WHERE complaint_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
+		id, cur.Seq, limit+1)
+	if err != nil {
+		return HistoryPage{}, fmt.Errorf("store: history of %q: %w", id, err)
+	}
+	defer rows.Close()
+	var page HistoryPage
+	for rows.Next() {
+		e, err := scanEntry(id, rows)
+		if err != nil {
+			return HistoryPage{}, fmt.Errorf("store: history of %q: %w", id, err)
+		}
+		if len(page.Entries) == limit {
+			page.Next = cursor{Query: historyQuery(id), Seq: page.Entries[limit-1].Seq}.encode()
+			break
+		}
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return HistoryPage{}, err
+	}
+	if len(page.Entries) == 0 && cur.Seq == 0 {
+		return HistoryPage{}, s.exists(ctx, id)
+	}
+	return page, nil
 }
 
 // historySelect are the klage_history columns scanEntry reads.

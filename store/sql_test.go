@@ -67,8 +67,14 @@ func TestSQLDecodeErrors(t *testing.T) {
 		require.ErrorAs(t, err, &de)
 		assert.Equal(t, broken.ID(), de.ID)
 		assert.ErrorIs(t, err, store.ErrCorrupt)
-		_, err = s.List(ctx, store.Filter{})
-		assert.ErrorIs(t, err, store.ErrCorrupt)
+		// A list skips the row and reports it; the others are listed.
+		page, err := s.List(ctx, store.Filter{})
+		require.NoError(t, err)
+		require.Len(t, page.Corrupt, 1)
+		assert.Equal(t, broken.ID(), page.Corrupt[0].ID)
+		assert.ErrorIs(t, page.Corrupt[0], store.ErrCorrupt)
+		require.Len(t, page.Complaints, 1)
+		assert.Equal(t, tampered.ID(), page.Complaints[0].ID())
 
 		// Valid JSON whose history does not replay to its state.
 		snap := tampered.Snapshot()

@@ -85,35 +85,6 @@ func (e *DecodeError) Error() string {
 // Unwrap returns ErrCorrupt and the underlying error.
 func (e *DecodeError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 
-// Filter selects complaints for List. The zero Filter lists every
-// complaint, up to DefaultLimit.
-type Filter struct {
-	// State, when set, keeps complaints in that state.
-	State complaint.State
-	// OverdueAt, when set, keeps complaints with a clock overdue at that
-	// time, earliest due first.
-	OverdueAt time.Time
-	// Limit caps the result; 0 means DefaultLimit, and it is capped at
-	// MaxLimit.
-	Limit int
-}
-
-// Limits of List.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
-func (f Filter) limit() int {
-	switch {
-	case f.Limit <= 0:
-		return DefaultLimit
-	case f.Limit > MaxLimit:
-		return MaxLimit
-	}
-	return f.Limit
-}
-
 // Message is a notification in the outbox.
 type Message struct {
 	complaint.Notification
@@ -157,12 +128,18 @@ type Store interface {
 	// another, *NotFoundError when there is no such complaint; then nothing
 	// is written and c is unchanged.
 	Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error
-	// List returns the complaints that f selects, by id or, with
-	// OverdueAt, by due time.
-	List(ctx context.Context, f Filter) ([]*complaint.Complaint, error)
-	// History returns a complaint's history from the append-only history,
-	// oldest first.
+	// List returns a page of the complaints that f selects, by id or, with
+	// OverdueAt, by due time, and the cursor of the next page. A row that
+	// cannot be decoded is skipped and reported in Page.Corrupt. A cursor
+	// that is not one of List's for the same filter is an *InvalidCursorError.
+	List(ctx context.Context, f Filter) (Page, error)
+	// History returns a complaint's whole history from the append-only
+	// history, oldest first.
 	History(ctx context.Context, id string) ([]complaint.Entry, error)
+	// HistoryPage returns up to limit history entries of a complaint after
+	// cursor (empty for the first page), oldest first, and the cursor of
+	// the next page.
+	HistoryPage(ctx context.Context, id string, limit int, cursor string) (HistoryPage, error)
 	// Close releases the store's resources.
 	Close() error
 }

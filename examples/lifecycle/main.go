@@ -278,7 +278,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 				if err != nil {
 					return err
 				}
-				rems := w.Sweep(clock.Now(), overdue)
+				rems := w.Sweep(clock.Now(), overdue.Complaints)
 				fmt.Fprintf(out, "   %s  sweep: %d overdue\n", clock.Now().In(cph).Format("Mon 02 Jan 15:04"), len(rems))
 				for _, r := range rems {
 					fmt.Fprintf(out, "      -> remind %-21s %s was due %s\n", r.Recipient, r.Data.Deadline.Name, r.Data.Deadline.Due.In(cph).Format("Mon 02 Jan 15:04"))
