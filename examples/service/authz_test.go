@@ -75,7 +75,7 @@ func TestRouteCredentialTable(t *testing.T) {
 			{"not a bearer", "Basic YWRtaW46YWRtaW4=", [6]int{401, 401, 401, 401, 401, 401}},
 		}
 		var before []complaintJSON
-		s.do(tokAgent, "GET", "/complaints", nil, &before)
+		s.getAll(tokAgent, "GET", "/complaints", nil, &before)
 		var beforeA complaintJSON
 		s.do(tokAgent, "GET", "/complaints/"+a.ID, nil, &beforeA)
 		created, events := 0, 0
@@ -114,7 +114,7 @@ func TestRouteCredentialTable(t *testing.T) {
 			})
 		}
 		var after []complaintJSON
-		s.do(tokAgent, "GET", "/complaints", nil, &after)
+		s.getAll(tokAgent, "GET", "/complaints", nil, &after)
 		assert.Len(t, after, len(before)+created, "only the accepted intakes were written")
 		var afterA complaintJSON
 		s.do(tokAgent, "GET", "/complaints/"+a.ID, nil, &afterA)
@@ -123,7 +123,7 @@ func TestRouteCredentialTable(t *testing.T) {
 		// What a customer and a manufacturer see: no internal notes.
 		for _, tok := range []string{a.CustomerToken, tokLenovo} {
 			var h []map[string]any
-			s.do(tok, "GET", "/complaints/"+a.ID+"/history", nil, &h)
+			s.getAll(tok, "GET", "/complaints/"+a.ID+"/history", nil, &h)
 			for _, e := range h {
 				assert.NotEqual(t, "internal_note", e["event"])
 			}
@@ -132,7 +132,7 @@ func TestRouteCredentialTable(t *testing.T) {
 			assert.NotContains(t, fmt.Sprint(c.History), "upset")
 		}
 		var h []map[string]any
-		s.do(tokReviewer, "GET", "/complaints/"+a.ID+"/history", nil, &h)
+		s.getAll(tokReviewer, "GET", "/complaints/"+a.ID+"/history", nil, &h)
 		assert.Contains(t, fmt.Sprint(h), "internal_note", "staff see the notes")
 	})
 }
@@ -164,7 +164,7 @@ func TestWebFormRateLimit(t *testing.T) {
 	status, _ = s.do(tokAgent, "POST", "/complaints", webIntake(), nil)
 	assert.Equal(t, http.StatusCreated, status)
 	var list []complaintJSON
-	s.do(tokAgent, "GET", "/complaints", nil, &list)
+	s.getAll(tokAgent, "GET", "/complaints", nil, &list)
 	assert.Len(t, list, 6)
 }
 
@@ -242,7 +242,7 @@ func TestIdempotencyKey(t *testing.T) {
 		other["description"] = "Something else entirely."
 		assert.Equal(t, http.StatusConflict, post("", "/complaints", "intake-1", other, nil), "the key was used for another complaint")
 		var list []complaintJSON
-		s.do(tokAgent, "GET", "/complaints", nil, &list)
+		s.getAll(tokAgent, "GET", "/complaints", nil, &list)
 		assert.Len(t, list, 1)
 
 		ev := "/complaints/" + first.ID + "/events"
@@ -252,7 +252,7 @@ func TestIdempotencyKey(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, post(tokAgent, ev, "start-1", map[string]any{"event": "update", "note": "x"}, nil),
 			"a key reused for another event")
 		var h []map[string]any
-		s.do(tokAgent, "GET", ev[:len(ev)-len("/events")]+"/history", nil, &h)
+		s.getAll(tokAgent, "GET", ev[:len(ev)-len("/events")]+"/history", nil, &h)
 		require.Len(t, h, 3, "open, start, update: nothing written twice")
 		assert.Equal(t, "start-1", h[1]["request_id"])
 	})

@@ -53,13 +53,13 @@ func TestHostileInput(t *testing.T) {
 			status, _ = s.event(tokAgent, c.ID, map[string]any{"event": "start", "note": meta})
 			require.Equal(t, http.StatusOK, status, "meta %d", i)
 			var history []map[string]any
-			s.do(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &history)
+			s.getAll(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &history)
 			require.Len(t, history, 2)
 			assert.Equal(t, meta, history[1]["note"], "stored verbatim")
 		}
 		// The tables are all still there and whole.
 		var list []complaintJSON
-		status, _ := s.do(tokAgent, "GET", "/complaints", nil, &list)
+		status, _ := s.getAll(tokAgent, "GET", "/complaints", nil, &list)
 		require.Equal(t, http.StatusOK, status)
 		count := len(list)
 		assert.Equal(t, len(sqlMeta)-1, count, "every complaint but the refused one")
@@ -87,7 +87,7 @@ func TestHostileInput(t *testing.T) {
 				assert.Equal(t, tc.code, e.Error.Code)
 			})
 		}
-		s.do(tokAgent, "GET", "/complaints", nil, &list)
+		s.getAll(tokAgent, "GET", "/complaints", nil, &list)
 		assert.Len(t, list, count+1, "nothing written by the refused requests")
 		var got complaintJSON
 		s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &got)

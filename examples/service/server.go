@@ -76,6 +76,8 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	srv.mux.HandleFunc("POST /complaints/{id}/events", srv.fire)
 	srv.mux.HandleFunc("GET /complaints/{id}/history", srv.history)
 	srv.mux.HandleFunc("GET /complaints/{id}/notifications", srv.notifications)
+	srv.mux.HandleFunc("GET /customers/{id}/data", srv.exportCustomer)
+	srv.mux.HandleFunc("POST /customers/{id}/erase", srv.eraseCustomer)
 	srv.mux.HandleFunc("GET /diagram", srv.diagram)
 	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -217,12 +219,20 @@ func visibleHistory(p *principal, h []complaint.Entry) []complaint.Entry {
 	return slices.DeleteFunc(h, func(e complaint.Entry) bool { return e.Event == complaint.EventInternalNote })
 }
 
+// complaintView is a complaint as the API shows it: its snapshot without
+// the history, whose size would grow with it (GET
+// /complaints/{id}/history pages through it), the checkpoint that stands
+// for it, and the notifications pending in the outbox.
+type complaintView struct {
+	complaint.Snapshot
+	History    []complaint.Entry        `json:"history,omitempty"`
+	Checkpoint *complaint.Checkpoint    `json:"checkpoint,omitempty"`
+	Pending    []complaint.Notification `json:"pending,omitempty"`
+}
+
 // view is the complaint as p may read it.
-func view(p *principal, c *complaint.Complaint) complaint.Snapshot {
-	s := c.Snapshot()
-	s.Pending = nil
-	s.History = visibleHistory(p, s.History)
-	return s
+func view(_ *principal, c *complaint.Complaint) complaintView {
+	return complaintView{Snapshot: c.Snapshot()}
 }
 
 type apiError struct {
@@ -256,6 +266,15 @@ func publicMessage(m string) string {
 func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var tooLarge *http.MaxBytesError
 	switch {
+	case errors.Is(err, store.ErrCorrupt):
+		// A server fault, whatever the decoding error wraps; the log gets
+		// the complaint's id and the reason, never its contents.
+		srv.log.ErrorContext(r.Context(), "stored complaint cannot be decoded", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	case errors.Is(err, store.ErrInvalidCursor):
+		writeError(w, http.StatusBadRequest, "invalid_input", err.Error())
+	case errors.Is(err, store.ErrCustomerNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no such customer")
 	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit))
 	case errors.Is(err, errBadRequest), errors.Is(err, complaint.ErrInvalidInput), errors.Is(err, glossary.ErrUnknown),
@@ -479,24 +498,74 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, fmt.Errorf("%w: overdue must be true or false, not %q", errBadRequest, v))
 		return
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxLimit {
-			srv.fail(w, r, fmt.Errorf("%w: limit must be a number from 1 to %d", errBadRequest, store.MaxLimit))
+	f.CustomerID, f.Manufacturer, f.Cursor = q.Get("customer"), q.Get("manufacturer"), q.Get("cursor")
+	if v := q.Get("kind"); v != "" {
+		k, err := glossary.ParseTerm(v)
+		if err != nil {
+			srv.fail(w, r, err)
 			return
 		}
-		f.Limit = n
+		f.Kind = k
 	}
-	cs, err := srv.s.List(r.Context(), f)
+	for _, t := range []struct {
+		name string
+		to   *time.Time
+	}{{"created_from", &f.CreatedFrom}, {"created_before", &f.CreatedBefore}} {
+		if v := q.Get(t.name); v != "" {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				srv.fail(w, r, fmt.Errorf("%w: %s must be an RFC 3339 time", errBadRequest, t.name))
+				return
+			}
+			*t.to = at
+		}
+	}
+	limit, ok := limitParam(w, r, srv)
+	if !ok {
+		return
+	}
+	f.Limit = limit
+	page, err := srv.s.List(r.Context(), f)
 	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
-	out := make([]complaint.Snapshot, len(cs))
-	for i, c := range cs {
-		out[i] = view(p, c)
+	for _, bad := range page.Corrupt {
+		// Skipped, so that one bad row does not hide the others; an
+		// operator needs to know.
+		srv.log.ErrorContext(r.Context(), "list skipped a stored complaint that cannot be decoded", "id", bad.ID, "error", bad.Err)
+	}
+	out := listPage{Complaints: make([]complaintView, len(page.Complaints)), NextCursor: page.Next}
+	for i, c := range page.Complaints {
+		out.Complaints[i] = view(p, c)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listPage is the answer of GET /complaints.
+type listPage struct {
+	Complaints []complaintView `json:"complaints"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+// historyPage is the answer of GET /complaints/{id}/history.
+type historyPage struct {
+	History    []complaint.Entry `json:"history"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+// limitParam reads the limit query parameter: 0 when there is none.
+func limitParam(w http.ResponseWriter, r *http.Request, srv *Server) (int, bool) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > store.MaxLimit {
+		srv.fail(w, r, fmt.Errorf("%w: limit must be a number from 1 to %d", errBadRequest, store.MaxLimit))
+		return 0, false
+	}
+	return n, true
 }
 
 // eventRequest is the body of POST /complaints/{id}/events. The actor is
@@ -547,12 +616,16 @@ func (srv *Server) history(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h, err := srv.s.History(r.Context(), c.ID())
+	limit, ok := limitParam(w, r, srv)
+	if !ok {
+		return
+	}
+	page, err := srv.s.HistoryPage(r.Context(), c.ID(), limit, r.URL.Query().Get("cursor"))
 	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, visibleHistory(p, h))
+	writeJSON(w, http.StatusOK, historyPage{History: visibleHistory(p, page.Entries), NextCursor: page.Next})
 }
 
 // notification is one item of GET /complaints/{id}/notifications.
@@ -594,6 +667,62 @@ func (srv *Server) notifications(w http.ResponseWriter, r *http.Request) {
 		out = append(out, n)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// privacyStore returns the store's personal-data requests, after checking
+// that p may make them: system credentials, or staff whose credential
+// carries the privacy permission. A refusal answers 403.
+func (srv *Server) privacyStore(w http.ResponseWriter, r *http.Request) (store.PersonalData, *principal, bool) {
+	p := needPrincipal(w, r)
+	if p == nil {
+		return nil, nil, false
+	}
+	if p.Actor.Role != glossary.System && !(p.staff() && slices.Contains(p.Permissions, permissionPrivacy)) {
+		srv.fail(w, r, fmt.Errorf("%w: a customer's data needs system credentials or the %q permission", errStaffOnly, permissionPrivacy))
+		return nil, nil, false
+	}
+	pd, ok := srv.s.(store.PersonalData)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, "not_implemented", "this store does not keep personal data apart")
+		return nil, nil, false
+	}
+	return pd, p, true
+}
+
+// permissionPrivacy lets a staff credential export and erase a customer's
+// data.
+const permissionPrivacy = "privacy"
+
+// exportCustomer answers a subject access request: everything held about
+// the customer, as JSON (GDPR art. 15 and 20).
+func (srv *Server) exportCustomer(w http.ResponseWriter, r *http.Request) {
+	pd, _, ok := srv.privacyStore(w, r)
+	if !ok {
+		return
+	}
+	out, err := pd.Export(r.Context(), r.PathValue("id"))
+	if err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="customer-data.json"`)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// eraseCustomer erases a customer's personal data and free texts (GDPR
+// art. 17), keeping the audit trail.
+func (srv *Server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
+	pd, p, ok := srv.privacyStore(w, r)
+	if !ok {
+		return
+	}
+	er, err := pd.Erase(r.Context(), r.PathValue("id"))
+	if err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	srv.log.InfoContext(r.Context(), "customer data erased", "customer", er.CustomerID, "complaints", er.Complaints, "by", p.Actor.ID)
+	writeJSON(w, http.StatusOK, er)
 }
 
 func (srv *Server) diagram(w http.ResponseWriter, r *http.Request) {
