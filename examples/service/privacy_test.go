@@ -58,10 +58,10 @@ func TestListPagesAndFilters(t *testing.T) {
 		slices.Sort(ids)
 
 		for q, want := range map[string][]string{
-			"customer=cust-9":    {o.ID},
-			"kind=warranty":      {o.ID},
-			"manufacturer=asus":  nil,
-			"customer=cust-7":    ids,
+			"customer=cust-9":   {o.ID},
+			"kind=warranty":     {o.ID},
+			"manufacturer=asus": nil,
+			"customer=cust-7":   ids,
 			"created_from=" + url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339)): nil,
 		} {
 			var list []complaintJSON
