@@ -32,6 +32,7 @@ func presetTable() string {
 		{"DOAReplacement", c.DOAReplacement, b.DOAReplacement, "the retailer's goal: DOA items replaced within 14 days of receipt"},
 		{"ReviewDecision", c.ReviewDecision, b.ReviewDecision, "klage's default for the Complaints Department's decision"},
 		{"EscalationWindow", c.EscalationWindow, b.EscalationWindow, "klage's default, matching the two-month notice rule; zero means no limit"},
+		{"Retention", c.Retention, b.Retention, "Forældelsesloven §3: the limitation period; a closed complaint's personal data is erased after it (`store.PersonalData.Purge`)"},
 		{"ClaimPeriod", c.ClaimPeriod, b.ClaimPeriod, "Købeloven §83 (consumers, cannot be shortened); the retailer's B2B terms"},
 		{"NoticePeriod", c.NoticePeriod, b.NoticePeriod, "Købeloven §81: notice within two months of discovery is always timely"},
 		{"Presumption", c.Presumption, b.Presumption, "Købeloven §77 a, stk. 3: a defect that shows within a year of delivery is presumed to have been there (goods bought from 1 January 2022)"},
