@@ -1,6 +1,10 @@
 package complaint
 
-import "time"
+import (
+	"time"
+
+	"github.com/klageflow/klage/escalation"
+)
 
 // Erased is what erasure leaves in place of a free text that may not be
 // empty (a description, an answer's text, a required note).
@@ -33,12 +37,8 @@ func (s Snapshot) Erase(at time.Time) Snapshot {
 		s.FinalAnswer = &a
 	}
 	if s.Decision != nil {
-		s.Decision.Explanation = erase(s.Decision.Explanation)
-		if s.Decision.Remedy != nil {
-			r := *s.Decision.Remedy
-			r.Text = erase(r.Text)
-			s.Decision.Remedy = &r
-		}
+		d := eraseDecision(*s.Decision)
+		s.Decision = &d
 	}
 	h := make([]Entry, len(s.History))
 	for i, e := range s.History {
@@ -55,12 +55,27 @@ func (s Snapshot) Erase(at time.Time) Snapshot {
 
 func (a Answer) erase() Answer {
 	a.Text = erase(a.Text)
-	if a.Remedy != nil {
-		r := *a.Remedy
-		r.Text = erase(r.Text)
-		a.Remedy = &r
-	}
+	a.Remedy = eraseRemedy(a.Remedy)
 	return a
+}
+
+// eraseDecision returns a copy of d without its explanation and remedy
+// text; the outcome and the findings stay.
+func eraseDecision(d escalation.Decision) escalation.Decision {
+	d = d.Clone()
+	d.Explanation = erase(d.Explanation)
+	d.Remedy = eraseRemedy(d.Remedy)
+	return d
+}
+
+// eraseRemedy returns a copy of r without its text, or nil.
+func eraseRemedy(r *escalation.Remedy) *escalation.Remedy {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	out.Text = erase(out.Text)
+	return &out
 }
 
 // Erase returns n without the customer's personal data and free texts
@@ -75,13 +90,7 @@ func (n Notification) Erase() Notification {
 		d.Answer = &a
 	}
 	if d.Decision != nil {
-		dec := d.Decision.Clone()
-		dec.Explanation = erase(dec.Explanation)
-		if dec.Remedy != nil {
-			r := *dec.Remedy
-			r.Text = erase(r.Text)
-			dec.Remedy = &r
-		}
+		dec := eraseDecision(*d.Decision)
 		d.Decision = &dec
 	}
 	return n
