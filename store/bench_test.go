@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -150,9 +151,9 @@ func benchAtHistory(b *testing.B, dsn string) {
 					_, err := mem.Fire(ctx, c, complainttest.InputFor(c, e, r))
 					require.NoError(b, err)
 				}
-				// Unique per run, for the PostgreSQL database the runs share.
+				// Unique per run: the runs of -count share the database.
 				snap := c.Snapshot()
-				snap.ID = fmt.Sprintf("AH-%d-%d-%d", n, i, b.N)
+				snap.ID = fmt.Sprintf("AH-%d-%d-%d", n, i, benchRuns.Add(1))
 				for j := range snap.Pending {
 					snap.Pending[j].ComplaintID = snap.ID
 				}
@@ -185,6 +186,9 @@ func benchAtHistory(b *testing.B, dsn string) {
 		})
 	}
 }
+
+// benchRuns numbers the complaints that benchAtHistory creates.
+var benchRuns atomic.Int64
 
 func BenchmarkSQLiteTransitionAtHistory(b *testing.B)   { benchAtHistory(b, sqliteBenchDSN(b)) }
 func BenchmarkPostgresTransitionAtHistory(b *testing.B) { benchAtHistory(b, postgresDSN(b)) }
