@@ -284,7 +284,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	}
 	var nowWall time.Time // now on the wall clock, computed once when a calendar clock needs it
 	if pausing || resuming {
-		nowWall = wall(now, loc)
+		nowWall = w.zones.wall(now, loc)
 	}
 	for i := range c.deadlines {
 		d := &c.deadlines[i]
@@ -303,13 +303,13 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		period := p.period(d.Name)
 		switch {
 		case pausing && period.calendar():
-			d.Remaining, d.Due = max(wall(d.Due, loc).Sub(nowWall), 0), time.Time{}
+			d.Remaining, d.Due = max(w.zones.wall(d.Due, loc).Sub(nowWall), 0), time.Time{}
 		case pausing && period.Working:
 			d.Remaining, d.Due = workingBetween(now, d.Due, p.calendar(), loc), time.Time{}
 		case pausing:
 			d.Remaining, d.Due = max(d.Due.Sub(now), 0), time.Time{}
 		case period.calendar():
-			d.Due, d.Remaining = unwall(nowWall.Add(d.Remaining), loc), 0
+			d.Due, d.Remaining = w.zones.unwall(nowWall.Add(d.Remaining), loc), 0
 		case period.Working:
 			d.Due, d.Remaining = addWorking(now, d.Remaining, p.calendar(), loc), 0
 		default:

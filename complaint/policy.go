@@ -2,7 +2,9 @@ package complaint
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // Europe/Copenhagen for the presets, on any machine
 
@@ -99,22 +101,55 @@ func workingBetween(t, u time.Time, c Calendar, loc *time.Location) time.Duratio
 // wall is t's reading on a wall clock in loc, as a time in UTC: the
 // difference of two walls is a calendar difference that daylight saving
 // time does not change.
-func wall(t time.Time, loc *time.Location) time.Time {
-	_, offset := t.In(loc).Zone()
-	return time.Unix(t.Unix()+int64(offset), int64(t.Nanosecond())).UTC()
+func (z *zoneMemo) wall(t time.Time, loc *time.Location) time.Time {
+	return time.Unix(t.Unix()+int64(z.offset(t, loc)), int64(t.Nanosecond())).UTC()
 }
 
 // unwall is the inverse of wall. Away from a change of offset, the offset
 // at w is the one to take off; near one, time.Date decides.
-func unwall(w time.Time, loc *time.Location) time.Time {
-	_, offset := w.In(loc).Zone()
+func (z *zoneMemo) unwall(w time.Time, loc *time.Location) time.Time {
+	offset := z.offset(w, loc)
 	t := w.Add(-time.Duration(offset) * time.Second)
-	if _, at := t.In(loc).Zone(); at == offset {
+	if z.offset(t, loc) == offset {
 		return t.UTC()
 	}
 	y, m, d := w.Date()
 	h, mi, s := w.Clock()
 	return time.Date(y, m, d, h, mi, s, w.Nanosecond(), loc).UTC()
+}
+
+// zoneMemo remembers the last period of one offset that a time zone lookup
+// found, so that the clocks of a transition, whose times nearly always
+// fall in the same period, look the zone up once. It is safe for
+// concurrent use; its zero value is empty.
+type zoneMemo struct{ last atomic.Pointer[zoneSpan] }
+
+// zoneSpan is a period [start, end) of loc, in Unix seconds, with one
+// offset from UTC.
+type zoneSpan struct {
+	loc        *time.Location
+	start, end int64
+	offset     int
+}
+
+// offset returns loc's offset from UTC at t, in seconds.
+func (z *zoneMemo) offset(t time.Time, loc *time.Location) int {
+	sec := t.Unix()
+	if s := z.last.Load(); s != nil && s.loc == loc && sec >= s.start && sec < s.end {
+		return s.offset
+	}
+	lt := t.In(loc)
+	_, offset := lt.Zone()
+	start, end := lt.ZoneBounds()
+	s := &zoneSpan{loc: loc, start: math.MinInt64, end: math.MaxInt64, offset: offset}
+	if !start.IsZero() {
+		s.start = start.Unix()
+	}
+	if !end.IsZero() {
+		s.end = end.Unix()
+	}
+	z.last.Store(s)
+	return offset
 }
 
 // Days returns a period of n calendar days.

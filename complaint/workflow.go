@@ -194,6 +194,7 @@ type Workflow struct {
 	after    map[Event][]*Hook
 	bodies   []escalation.Body
 	contact  string
+	zones    zoneMemo
 }
 
 // New returns a Workflow configured by opts. It returns a *ConfigError
