@@ -31,7 +31,7 @@ const benchComplaints = 256
 // benchStore opens a fresh store and opens n complaints in progress in it.
 func benchStore(b *testing.B, dsn string, n int) (*fixture, *store.SQL, []*complaint.Complaint) {
 	f := newFixture(b)
-	s, err := store.Open(ctx, f.w, dsn)
+	s, err := openSQL(ctx, f.w, dsn)
 	require.NoError(b, err)
 	b.Cleanup(func() { s.Close() })
 	f.s = s
@@ -133,7 +133,7 @@ func benchAtHistory(b *testing.B, dsn string) {
 	for _, n := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			f := newFixture(b)
-			s, err := store.Open(ctx, f.w, dsn)
+			s, err := openSQL(ctx, f.w, dsn)
 			require.NoError(b, err)
 			b.Cleanup(func() { s.Close() })
 			const complaints = 32

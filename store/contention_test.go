@@ -14,6 +14,7 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/postgres"
 )
 
 // TestContendMemory sets 64 goroutines on one complaint at every step, each
@@ -121,7 +122,7 @@ func TestConcurrentPostgresReplicas(t *testing.T) {
 	f := newFixture(t)
 	var replicas [2]*store.SQL
 	for i := range replicas {
-		s, err := store.OpenPostgres(ctx, f.w, dsn)
+		s, err := postgres.Open(ctx, f.w, dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		replicas[i] = s

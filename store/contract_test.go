@@ -17,6 +17,7 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 func keys(ms []store.Message) []string {
@@ -494,7 +495,7 @@ func TestWorkflowWithNotifierRefused(t *testing.T) {
 // again, until its context ends.
 func TestRelayRunSurvivesFailingPasses(t *testing.T) {
 	f := newFixture(t)
-	s, err := store.OpenSQLite(ctx, f.w, filepath.Join(t.TempDir(), "klage.db"))
+	s, err := sqlite.Open(ctx, f.w, filepath.Join(t.TempDir(), "klage.db"))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	var logs bytes.Buffer

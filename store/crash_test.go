@@ -63,7 +63,7 @@ func relayChild(dsn, logPath string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	s, err := store.Open(context.Background(), w, dsn)
+	s, err := openSQL(context.Background(), w, dsn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -96,7 +96,7 @@ func TestCrashRelay(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			dsn := b.dsn(t)
 			f := newFixture(t)
-			s, err := store.Open(ctx, f.w, dsn)
+			s, err := openSQL(ctx, f.w, dsn)
 			require.NoError(t, err)
 			t.Cleanup(func() { s.Close() })
 			f.s = s

@@ -1,6 +1,13 @@
 // Package store persists complaints: a Store interface with an in-memory
 // implementation (tests, demos) and a SQL implementation over database/sql
-// for PostgreSQL (the pgx driver) and SQLite (modernc.org/sqlite, no cgo).
+// for PostgreSQL and SQLite, opened by the packages store/postgres (the pgx
+// driver) and store/sqlite (modernc.org/sqlite, no cgo). This package
+// imports no driver: a program links only the one it uses.
+//
+// The SQL store keeps a complaint's history in its own table and the
+// complaint row as a checkpoint, so that a transition costs the same
+// whatever the history's length; it keeps the customer's contact details
+// apart, and answers subject access and erasure requests ([PersonalData]).
 //
 // Every complaint has a version. Save writes a complaint only if the stored
 // version is the one it was loaded at (optimistic concurrency): of two

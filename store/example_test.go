@@ -21,7 +21,7 @@ func exampleClock() func() time.Time {
 func ExampleTransition() {
 	ctx := context.Background()
 	w, _ := complaint.New(complaint.Options{Now: exampleClock(), NewID: func() string { return "K-1" }})
-	s := store.NewMemory(w) // store.Open(ctx, w, "klage.db") for SQLite, a postgres:// URL for PostgreSQL
+	s := store.NewMemory(w) // or sqlite.Open(ctx, w, "klage.db"), or postgres.Open(ctx, w, "postgres://...")
 
 	c, _ := store.Receive(ctx, s, w, complaint.Intake{
 		Customer: complaint.Customer{ID: "cust-7", Type: complaint.Consumer}, Channel: glossary.Phone,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/internal/pgtest"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/postgres"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 var ctx = context.Background()
@@ -39,13 +42,13 @@ type backend struct {
 var backends = []backend{
 	{"Memory", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox { return store.NewMemory(w) }},
 	{"SQLite", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox {
-		s, err := store.OpenSQLite(ctx, w, filepath.Join(tb.TempDir(), "klage.db"))
+		s, err := sqlite.Open(ctx, w, filepath.Join(tb.TempDir(), "klage.db"))
 		require.NoError(tb, err)
 		tb.Cleanup(func() { s.Close() })
 		return s
 	}},
 	{"Postgres", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox {
-		s, err := store.OpenPostgres(ctx, w, postgresDSN(tb))
+		s, err := postgres.Open(ctx, w, postgresDSN(tb))
 		require.NoError(tb, err)
 		tb.Cleanup(func() { s.Close() })
 		return s
@@ -174,4 +177,13 @@ func listAll(ctx context.Context, s store.Store, f store.Filter) ([]*complaint.C
 		}
 		f.Cursor = page.Next
 	}
+}
+
+// openSQL opens the SQL store at dsn: PostgreSQL for a postgres:// URL,
+// else a SQLite file, as a service that takes either would.
+func openSQL(ctx context.Context, w *complaint.Workflow, dsn string) (*store.SQL, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgres.Open(ctx, w, dsn)
+	}
+	return sqlite.Open(ctx, w, dsn)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 // writeConcurrently opens writers complaints at once, each in its own
@@ -62,7 +63,7 @@ func writeConcurrently(f *fixture, writers int) []error {
 func TestSQLiteConcurrentWritersColdStart(t *testing.T) {
 	for trial := range 3 {
 		f := newFixture(t)
-		s, err := store.OpenSQLite(ctx, f.w, filepath.Join(t.TempDir(), "klage.db"))
+		s, err := sqlite.Open(ctx, f.w, filepath.Join(t.TempDir(), "klage.db"))
 		require.NoError(t, err)
 		f.s = s
 		errs := writeConcurrently(f, 8)

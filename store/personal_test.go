@@ -53,7 +53,7 @@ func TestMigrateFromV1(t *testing.T) {
 			require.NoError(t, db.Close())
 
 			f := newFixture(t)
-			s, err := store.Open(ctx, f.w, dsn)
+			s, err := openSQL(ctx, f.w, dsn)
 			require.NoError(t, err)
 			defer s.Close()
 			v, err := s.SchemaVersion(ctx)

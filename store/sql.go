@@ -13,11 +13,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
-
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/sqlopen"
 )
 
 // dialect is what differs between PostgreSQL and SQLite.
@@ -54,8 +52,9 @@ func (d *dialect) rebind(q string) string {
 	return b.String()
 }
 
-// SQL is a Store in a PostgreSQL or SQLite database, through database/sql.
-// Its schema is created or migrated when it is opened. Many processes may
+// SQL is a Store in a PostgreSQL or SQLite database, through database/sql,
+// opened with store/postgres.Open or store/sqlite.Open. Its schema is
+// created or migrated when it is opened. Many processes may
 // share one PostgreSQL database; SQLite serves one process (or a few on one
 // machine). It is safe for concurrent use.
 type SQL struct {
@@ -75,47 +74,42 @@ var (
 	_ Outbox = (*SQL)(nil)
 )
 
-// Open opens the store at dsn: a postgres:// or postgresql:// URL selects
-// PostgreSQL, anything else is the path of a SQLite file (created if it
-// does not exist).
-func Open(ctx context.Context, w *complaint.Workflow, dsn string) (*SQL, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return OpenPostgres(ctx, w, dsn)
+// The SQL stores are opened by packages store/postgres and store/sqlite,
+// which import their drivers: this package imports none, so that a
+// program links only the driver of the database it uses.
+func init() {
+	sqlopen.New = func(ctx context.Context, w *complaint.Workflow, db *sql.DB, name string) (*SQL, error) {
+		d := sqlite
+		switch name {
+		case "postgres":
+			d = postgres
+			db.SetMaxOpenConns(32)
+			db.SetMaxIdleConns(8)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		case "sqlite":
+			db.SetMaxOpenConns(8)
+		default:
+			db.Close()
+			return nil, fmt.Errorf("store: unknown dialect %q", name)
+		}
+		return newSQL(ctx, w, db, d)
 	}
-	return OpenSQLite(ctx, w, dsn)
 }
 
-// OpenPostgres opens a store in the PostgreSQL database at dsn (a URL or
-// key=value connection string, as pgx takes it).
-func OpenPostgres(ctx context.Context, w *complaint.Workflow, dsn string) (*SQL, error) {
-	db, err := sql.Open(postgres.driver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open postgres: %w", err)
-	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(8)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	return newSQL(ctx, w, db, postgres)
-}
-
-// OpenSQLite opens a store in the SQLite file at path, in WAL mode with
-// full synchronisation (a committed transition survives a power cut) and a
-// busy timeout, so that concurrent writers wait for each other.
-func OpenSQLite(ctx context.Context, w *complaint.Workflow, path string) (*SQL, error) {
+// SQLiteDSN is the data source name that store/sqlite opens path with: WAL
+// mode with full synchronisation (a committed transition survives a power
+// cut), a busy timeout so that concurrent writers wait for each other,
+// foreign keys, secure_delete (erased data does not linger in free pages)
+// and immediate write transactions.
+func SQLiteDSN(path string) (string, error) {
 	if path == "" {
-		return nil, errors.New("store: empty SQLite path")
+		return "", errors.New("store: empty SQLite path")
 	}
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	dsn := "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
-	db, err := sql.Open(sqlite.driver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite: %w", err)
-	}
-	db.SetMaxOpenConns(8)
-	return newSQL(ctx, w, db, sqlite)
+	return "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate", nil
 }
 
 func newSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, d *dialect) (*SQL, error) {

@@ -14,6 +14,8 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/postgres"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 // sqlBackend opens a SQL store, and opens it again at the same place.
@@ -32,7 +34,7 @@ func forEachSQL(t *testing.T, test func(t *testing.T, f *fixture, s *store.SQL, 
 		t.Run(b.name, func(t *testing.T) {
 			f := newFixture(t)
 			dsn := b.dsn(t)
-			s, err := store.Open(ctx, f.w, dsn)
+			s, err := openSQL(ctx, f.w, dsn)
 			require.NoError(t, err)
 			t.Cleanup(func() { s.Close() })
 			f.s, f.backend = s, b.name
@@ -153,7 +155,7 @@ func TestSQLMigrations(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				opened[i], errs[i] = store.Open(ctx, f.w, dsn)
+				opened[i], errs[i] = openSQL(ctx, f.w, dsn)
 			}()
 		}
 		wg.Wait()
@@ -172,7 +174,7 @@ func TestSQLMigrations(t *testing.T) {
 		// A schema newer than this code is refused.
 		_, err = again.DB().ExecContext(ctx, `INSERT INTO klage_schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)`)
 		require.NoError(t, err)
-		_, err = store.Open(ctx, f.w, dsn)
+		_, err = openSQL(ctx, f.w, dsn)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "newer")
 	})
@@ -180,8 +182,8 @@ func TestSQLMigrations(t *testing.T) {
 
 func TestOpenSQLiteRefusesEmptyPath(t *testing.T) {
 	f := newFixture(t)
-	_, err := store.OpenSQLite(ctx, f.w, "")
+	_, err := sqlite.Open(ctx, f.w, "")
 	assert.Error(t, err)
-	_, err = store.OpenPostgres(ctx, f.w, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	_, err = postgres.Open(ctx, f.w, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	assert.Error(t, err, "an unreachable server is an error, not a hang")
 }

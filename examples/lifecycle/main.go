@@ -27,6 +27,8 @@ import (
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/postgres"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 func main() {
@@ -245,7 +247,12 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, w, dsn)
+	var s *store.SQL
+	if strings.HasPrefix(dsn, "postgres://") {
+		s, err = postgres.Open(ctx, w, dsn)
+	} else {
+		s, err = sqlite.Open(ctx, w, dsn)
+	}
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
-	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 // TestInternalError: a failure the API has no code for (here, a store whose
@@ -25,7 +25,7 @@ func TestInternalError(t *testing.T) {
 	clock := complainttest.NewClock(time.Time{})
 	w, err := complaint.New(complaint.Options{Now: clock.Now})
 	require.NoError(t, err)
-	s, err := store.OpenSQLite(t.Context(), w, filepath.Join(t.TempDir(), "klage.db"))
+	s, err := sqlite.Open(t.Context(), w, filepath.Join(t.TempDir(), "klage.db"))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	var logs bytes.Buffer

@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,8 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/postgres"
+	"github.com/klageflow/klage/store/sqlite"
 )
 
 func main() {
@@ -85,7 +88,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, w, *dsn)
+	s, err := openStore(ctx, w, *dsn)
 	if err != nil {
 		return err
 	}
@@ -175,4 +178,15 @@ func (n logNotifier) Notify(ctx context.Context, m complaint.Notification) error
 	n.log.InfoContext(ctx, "notification delivered", "key", m.Key(), "complaint", m.ComplaintID,
 		"topic", m.Topic, "recipient", m.Recipient)
 	return nil
+}
+
+// openStore opens the store at dsn: a postgres:// or postgresql:// URL
+// selects PostgreSQL, anything else is the path of a SQLite file. The
+// service links both drivers because it takes either; a program that uses
+// one imports only store/postgres or store/sqlite.
+func openStore(ctx context.Context, w *complaint.Workflow, dsn string) (*store.SQL, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgres.Open(ctx, w, dsn)
+	}
+	return sqlite.Open(ctx, w, dsn)
 }

@@ -1,0 +1,40 @@
+package store_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLeanImports: a program that uses one database links only its
+// driver. go list -deps of each package must not name the other driver.
+func TestLeanImports(t *testing.T) {
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	for pkg, banned := range map[string][]string{
+		"github.com/klageflow/klage/store":          {"modernc.org/", "github.com/jackc/"},
+		"github.com/klageflow/klage/store/postgres": {"modernc.org/"},
+		"github.com/klageflow/klage/store/sqlite":   {"github.com/jackc/"},
+		"github.com/klageflow/klage/complaint":      {"modernc.org/", "github.com/jackc/", "database/sql"},
+	} {
+		out, err := exec.Command(goTool, "list", "-deps", pkg).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		deps := strings.Fields(string(out))
+		require.Contains(t, deps, pkg)
+		switch pkg {
+		case "github.com/klageflow/klage/store/postgres":
+			assert.Contains(t, deps, "github.com/jackc/pgx/v5/stdlib")
+		case "github.com/klageflow/klage/store/sqlite":
+			assert.Contains(t, deps, "modernc.org/sqlite")
+		}
+		for _, d := range deps {
+			for _, b := range banned {
+				assert.False(t, strings.HasPrefix(d, b), "%s depends on %s", pkg, d)
+			}
+		}
+	}
+}
