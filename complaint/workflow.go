@@ -511,6 +511,29 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	return w.apply(ctx, c, &e, &in, r)
 }
 
+// Preview returns what Fire would do with in on c: the transition and the
+// notifications it would produce, in order. It fires on a copy: c is
+// unchanged and nothing is delivered. Before hooks run (they may veto, as
+// with Fire); after hooks do not. It returns the error Fire would return.
+func (w *Workflow) Preview(ctx context.Context, c *Complaint, in Input) (Transition, []Notification, error) {
+	w = w.orDefault()
+	if c == nil || len(c.history) == 0 {
+		_, err := w.check(ctx, c, &in)
+		return Transition{}, nil, err
+	}
+	cp, err := w.Restore(c.Snapshot())
+	if err != nil {
+		return Transition{}, nil, err
+	}
+	quiet := &Workflow{m: w.m, labels: w.labels, consumer: w.consumer, business: w.business, now: w.now, newID: w.newID,
+		authz: w.authz, before: w.before, bodies: w.bodies, contact: w.contact}
+	t, err := quiet.Fire(ctx, cp, in)
+	if err != nil {
+		return Transition{}, nil, err
+	}
+	return t, cp.pending[len(c.pending):], nil
+}
+
 // Can reports whether actor a may fire event e on c now: every rule that
 // needs only the event and the actor holds (the state, the role, the
 // customer's own complaint, the manufacturer a case was referred to, the

@@ -238,16 +238,64 @@ func AssertAllowed(tb testing.TB, w *complaint.Workflow, from complaint.State, e
 		assert.Equal(tb, e, t.Entry.Event)
 }
 
-// AssertRefused asserts that an actor in role r cannot fire e on a
+// AssertRoleRefused asserts that an actor in role r cannot fire e on a
 // complaint in state from, that the error matches target (errors.Is), and
-// that the complaint is unchanged.
-func AssertRefused(tb testing.TB, w *complaint.Workflow, from complaint.State, e complaint.Event, r glossary.Role, target error) bool {
+// that the complaint is unchanged: a check of the lifecycle table. To
+// check your own complaint and actor, use AssertRefused.
+func AssertRoleRefused(tb testing.TB, w *complaint.Workflow, from complaint.State, e complaint.Event, r glossary.Role, target error) bool {
 	tb.Helper()
 	c := InState(tb, w, from, nil)
+	return AssertRefused(tb, w, c, InputFor(c, e, r), target)
+}
+
+// AssertCan asserts that in is allowed on c, the caller's own complaint,
+// for in's own actor: Check accepts it and Can agrees. Nothing is fired;
+// c is unchanged.
+func AssertCan(tb testing.TB, w *complaint.Workflow, c *complaint.Complaint, in complaint.Input) bool {
+	tb.Helper()
+	ctx := context.Background()
+	return assert.NoError(tb, w.Check(ctx, c, in), "Check(%q) by %s in %s", in.Event, in.Actor, c.State()) &&
+		assert.True(tb, w.Can(ctx, c, in.Event, in.Actor), "Can(%q) by %s in %s", in.Event, in.Actor, c.State())
+}
+
+// AssertRefused asserts that Fire refuses in on c, the caller's own
+// complaint, with an error that matches target (errors.Is), that Check
+// gives the same answer, and that c is unchanged.
+func AssertRefused(tb testing.TB, w *complaint.Workflow, c *complaint.Complaint, in complaint.Input, target error) bool {
+	tb.Helper()
+	ctx := context.Background()
 	before := c.Snapshot()
-	_, err := w.Fire(context.Background(), c, InputFor(c, e, r))
-	return assert.ErrorIs(tb, err, target, "Fire(%q) from %q as %q", e, from, r) &&
-		assert.Equal(tb, before, c.Snapshot(), "a refused Fire(%q) changed the complaint", e)
+	checked := w.Check(ctx, c, in)
+	_, err := w.Fire(ctx, c, in)
+	return assert.ErrorIs(tb, err, target, "Fire(%q) by %s in %s", in.Event, in.Actor, before.State) &&
+		assert.Equal(tb, err, checked, "Check and Fire agree on %q", in.Event) &&
+		assert.Equal(tb, before, c.Snapshot(), "a refused Fire(%q) changed the complaint", in.Event)
+}
+
+// Sent is a notification as AssertNotifies compares it: its topic and
+// recipient.
+type Sent struct {
+	Topic complaint.Topic
+	To    glossary.Role
+}
+
+// AssertNotifies asserts that firing in on c would produce exactly the
+// notifications want, in order (Workflow.Preview: c is unchanged and
+// nothing is delivered).
+func AssertNotifies(tb testing.TB, w *complaint.Workflow, c *complaint.Complaint, in complaint.Input, want ...Sent) bool {
+	tb.Helper()
+	_, ns, err := w.Preview(context.Background(), c, in)
+	if !assert.NoError(tb, err, "Preview(%q)", in.Event) {
+		return false
+	}
+	got := make([]Sent, len(ns))
+	for i, n := range ns {
+		got[i] = Sent{Topic: n.Topic, To: n.Recipient}
+	}
+	if len(want) == 0 {
+		want = []Sent{}
+	}
+	return assert.Equal(tb, want, got, "notifications of %q in %s", in.Event, c.State())
 }
 
 func targetOf(w *complaint.Workflow, from complaint.State, e complaint.Event) complaint.State {

@@ -25,6 +25,7 @@ type spy struct {
 func (s *spy) Errorf(string, ...any) { s.failed = true }
 func (s *spy) FailNow()              { s.failed = true }
 func (s *spy) Helper()               {}
+func (s *spy) Name() string          { return "spy" }
 
 func newWorkflow(t *testing.T) *complaint.Workflow {
 	w, err := complaint.New(complaint.Options{Now: complainttest.NewClock(time.Time{}).Now})
@@ -44,16 +45,16 @@ func TestAssertAllowed(t *testing.T) {
 
 func TestAssertRefused(t *testing.T) {
 	w := newWorkflow(t)
-	assert.True(t, complainttest.AssertRefused(t, w, complaint.StateInProgress, complaint.EventAccept, glossary.Customer, complaint.ErrInvalidTransition))
-	assert.True(t, complainttest.AssertRefused(t, w, complaint.StateClosed, complaint.EventStart, glossary.CustomerService, complaint.ErrClosed))
+	assert.True(t, complainttest.AssertRoleRefused(t, w, complaint.StateInProgress, complaint.EventAccept, glossary.Customer, complaint.ErrInvalidTransition))
+	assert.True(t, complainttest.AssertRoleRefused(t, w, complaint.StateClosed, complaint.EventStart, glossary.CustomerService, complaint.ErrClosed))
 
 	s := &spy{TB: t}
-	assert.False(t, complainttest.AssertRefused(s, w, complaint.StateReceived, complaint.EventStart, glossary.CustomerService, complaint.ErrForbidden))
-	assert.True(t, s.failed, "an allowed event fails AssertRefused")
+	assert.False(t, complainttest.AssertRoleRefused(s, w, complaint.StateReceived, complaint.EventStart, glossary.CustomerService, complaint.ErrForbidden))
+	assert.True(t, s.failed, "an allowed event fails AssertRoleRefused")
 
 	s = &spy{TB: t}
-	assert.False(t, complainttest.AssertRefused(s, w, complaint.StateReceived, complaint.EventStart, glossary.Customer, complaint.ErrInvalidTransition))
-	assert.True(t, s.failed, "the wrong error fails AssertRefused")
+	assert.False(t, complainttest.AssertRoleRefused(s, w, complaint.StateReceived, complaint.EventStart, glossary.Customer, complaint.ErrInvalidTransition))
+	assert.True(t, s.failed, "the wrong error fails AssertRoleRefused")
 }
 
 func TestPairs(t *testing.T) {
@@ -150,7 +151,7 @@ func TestHelpersOnExtendedLifecycle(t *testing.T) {
 	c := complainttest.InState(t, w, service, nil)
 	assert.Equal(t, service, c.State())
 	assert.True(t, complainttest.AssertAllowed(t, w, service, "back_from_service", "technician"))
-	assert.True(t, complainttest.AssertRefused(t, w, service, "back_from_service", glossary.CustomerService, complaint.ErrForbidden))
+	assert.True(t, complainttest.AssertRoleRefused(t, w, service, "back_from_service", glossary.CustomerService, complaint.ErrForbidden))
 
 	found := false
 	for _, p := range complainttest.Pairs(w) {
@@ -165,4 +166,47 @@ func TestHelpersOnExtendedLifecycle(t *testing.T) {
 		visited = visited || p.Complaint.State() == service
 	})
 	assert.True(t, visited, "Explore walks into the extension's state")
+}
+
+func TestAssertOnOwnComplaint(t *testing.T) {
+	w := newWorkflow(t)
+	c := complainttest.InState(t, w, complaint.StateInProgress, nil)
+	anna := glossary.Actor{ID: "anna", Role: glossary.CustomerService}
+	ask := complaint.Input{Event: complaint.EventRequestInfo, Actor: anna, Note: "A photo, please."}
+	before := c.Snapshot()
+
+	assert.True(t, complainttest.AssertCan(t, w, c, ask))
+	assert.True(t, complainttest.AssertNotifies(t, w, c, ask, complainttest.Sent{Topic: complaint.TopicInfoRequested, To: glossary.Customer}))
+	assert.Equal(t, before, c.Snapshot(), "AssertCan and AssertNotifies change nothing")
+
+	var s spy
+	assert.False(t, complainttest.AssertNotifies(&s, w, c, ask, complainttest.Sent{Topic: complaint.TopicFinalAnswer, To: glossary.Customer}))
+	assert.True(t, s.failed, "the wrong notifications fail AssertNotifies")
+
+	// Another customer's actor may not act on c: AssertCan fails, AssertRefused holds.
+	other := complaint.Input{Event: complaint.EventProvideInfo, Actor: glossary.Actor{ID: "someone-else", Role: glossary.Customer}, Note: "x"}
+	s = spy{}
+	assert.False(t, complainttest.AssertCan(&s, w, c, other))
+	assert.True(t, s.failed)
+	assert.True(t, complainttest.AssertRefused(t, w, c, complaint.Input{Event: complaint.EventEscalate, Actor: anna}, complaint.ErrInvalidTransition))
+	s = spy{}
+	assert.False(t, complainttest.AssertRefused(&s, w, c, ask, complaint.ErrForbidden))
+	assert.True(t, s.failed, "an allowed input fails AssertRefused")
+	assert.Equal(t, complaint.StateAwaitingCustomer, c.State(), "the allowed input was fired by AssertRefused's Fire")
+}
+
+func TestPreviewDeliversNothing(t *testing.T) {
+	rec := &complainttest.Recorder{}
+	w, err := complaint.New(complaint.Options{Now: complainttest.NewClock(time.Time{}).Now, Notifier: rec})
+	require.NoError(t, err)
+	c := complainttest.InState(t, w, complaint.StateInProgress, nil)
+	rec.Reset()
+	tr, ns, err := w.Preview(context.Background(), c, complainttest.InputFor(c, complaint.EventRefer, glossary.CustomerService))
+	require.NoError(t, err)
+	assert.Equal(t, complaint.StateWithManufacturer, tr.Entry.To)
+	require.Len(t, ns, 2)
+	assert.Empty(t, rec.Keys(), "Preview delivers nothing")
+	assert.Equal(t, complaint.StateInProgress, c.State(), "and changes nothing")
+	_, _, err = w.Preview(context.Background(), nil, complaint.Input{})
+	assert.ErrorIs(t, err, complaint.ErrInvalidInput)
 }
