@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/klageflow/klage/complaint"
@@ -46,6 +47,19 @@ type Relay struct {
 	// Logger receives delivery failures; nil means slog.Default. It logs
 	// keys, topics and errors, never the notification's data.
 	Logger *slog.Logger
+
+	lastPass atomic.Int64 // Unix nanoseconds of the last pass that reached the outbox; 0 before the first
+}
+
+// LastPass returns when a pass of r last reached the outbox (claimed, even
+// nothing), by r's clock, for a readiness check; zero before the first. A
+// relay whose passes fail (the database is gone) stops moving it.
+func (r *Relay) LastPass() time.Time {
+	n := r.lastPass.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // DefaultLease is the lease of a Relay without one.
@@ -95,6 +109,7 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 	if err != nil {
 		return Batch{}, err
 	}
+	r.lastPass.Store(claimedAt.UnixNano())
 	// The lease is also real time: Notify calls end when it does.
 	leaseCtx, cancel := context.WithTimeout(ctx, lease)
 	defer cancel()

@@ -126,15 +126,24 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 	// one client holding thousands of connections cannot keep others out
 	// for long.
 	ln = netutil.LimitListener(ln, *maxConns)
+	relay := &store.Relay{Outbox: s, Notifier: logNotifier{log}, Now: now, Logger: log, Interval: 500 * time.Millisecond}
+	ready := func(ctx context.Context) error {
+		if err := s.DB().PingContext(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		if last := relay.LastPass(); last.IsZero() || now().Sub(last) > 30*time.Second {
+			return errors.New("the relay has not reached the outbox in the last 30 s")
+		}
+		return nil
+	}
 	srv := &http.Server{
 		Handler: NewServer(w, s, serverOptions{Now: now, Log: log, Auth: auth, Customers: customers,
-			IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: 5}),
+			IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: 5, Ready: ready}),
 		ReadHeaderTimeout: min(10*time.Second, *idle),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       *idle,
 	}
-	relay := &store.Relay{Outbox: s, Notifier: logNotifier{log}, Now: now, Logger: log, Interval: 500 * time.Millisecond}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() {

@@ -46,6 +46,7 @@ type Server struct {
 	auth      authenticators
 	customers *customerTokens
 	intake    *limiters
+	ready     readiness
 }
 
 // serverOptions configure NewServer.
@@ -60,6 +61,9 @@ type serverOptions struct {
 	// address; zero means 10 a minute with a burst of 5.
 	IntakeRate  rate.Limit
 	IntakeBurst int
+	// Ready reports whether the service can work, for GET /readyz; nil
+	// means always.
+	Ready readiness
 }
 
 // NewServer returns the API.
@@ -69,7 +73,7 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	}
 	srv := &Server{w: w, s: s, now: opts.Now, log: opts.Log, mux: http.NewServeMux(),
 		auth: append(authenticators{opts.Customers}, opts.Auth...), customers: opts.Customers,
-		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst)}
+		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), ready: opts.Ready}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
 	srv.mux.HandleFunc("GET /complaints/{id}", srv.get)
@@ -82,6 +86,7 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	srv.mux.HandleFunc("GET /readyz", srv.readyz)
 	return srv
 }
 
@@ -89,10 +94,18 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 // routes it. A route the mux does not know answers 404 in the API's error
 // shape, a known path with another method 405 with Allow.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	_, route := srv.mux.Handler(r)
+	defer func() { srv.logRequest(r.Context(), r.Method, route, rec.status, time.Since(start)) }()
+	srv.serve(rec, r)
+}
+
+func (srv *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p, err := srv.authenticate(r)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klage", error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "the credential is missing, malformed, expired or not valid")
+		apiFailure{status: http.StatusUnauthorized, code: "unauthenticated", message: "the credential is missing, malformed, expired or not valid"}.write(w, r)
 		return
 	}
 	if p != nil {
@@ -104,10 +117,10 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(rec, r) // the mux's own 404 or 405, to learn which, and Allow
 		if rec.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", rec.header.Get("Allow"))
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+			apiFailure{status: http.StatusMethodNotAllowed, code: "method_not_allowed", message: r.Method + " is not allowed on " + r.URL.Path}.write(w, r)
 			return
 		}
-		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)
+		apiFailure{status: http.StatusNotFound, code: "not_found", message: "no such route: " + r.Method + " " + r.URL.Path}.write(w, r)
 		return
 	}
 	srv.mux.ServeHTTP(w, r) // which sets the path's values
@@ -146,7 +159,7 @@ func needPrincipal(w http.ResponseWriter, r *http.Request) *principal {
 	p := principalOf(r.Context())
 	if p == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klage"`)
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "this route needs a credential")
+		apiFailure{status: http.StatusUnauthorized, code: "unauthenticated", message: "this route needs a credential"}.write(w, r)
 	}
 	return p
 }
@@ -235,9 +248,11 @@ func view(_ *principal, c *complaint.Complaint) complaintView {
 	return complaintView{Snapshot: c.Snapshot()}
 }
 
+// apiError is the body of every error answer: {"error": {...}}.
 type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Field   string `json:"field,omitempty"` // the input field at fault, when there is one
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -246,10 +261,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: publicMessage(message)}})
 }
 
 // publicMessage drops the Go package prefixes ("store: ", "complaint: ")
@@ -270,35 +281,37 @@ func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// A server fault, whatever the decoding error wraps; the log gets
 		// the complaint's id and the reason, never its contents.
 		srv.log.ErrorContext(r.Context(), "stored complaint cannot be decoded", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		apiFailure{status: http.StatusInternalServerError, code: "internal", message: "internal error"}.write(w, r)
 	case errors.Is(err, store.ErrInvalidCursor):
-		writeError(w, http.StatusBadRequest, "invalid_input", err.Error())
+		apiFailure{status: http.StatusBadRequest, code: "invalid_input", message: err.Error(), field: fieldOf(err)}.write(w, r)
 	case errors.Is(err, store.ErrCustomerNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such customer")
+		apiFailure{status: http.StatusNotFound, code: "not_found", message: "no such customer"}.write(w, r)
 	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit))
+		apiFailure{status: http.StatusRequestEntityTooLarge, code: "too_large", message: fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit)}.write(w, r)
 	case errors.Is(err, errBadRequest), errors.Is(err, complaint.ErrInvalidInput), errors.Is(err, glossary.ErrUnknown),
 		errors.Is(err, escalation.ErrInvalidDecision):
-		writeError(w, http.StatusBadRequest, "invalid_input", err.Error())
+		apiFailure{status: http.StatusBadRequest, code: "invalid_input", message: err.Error(), field: fieldOf(err)}.write(w, r)
 	case errors.Is(err, complaint.ErrForbidden), errors.Is(err, complaint.ErrNotImpartial):
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		apiFailure{status: http.StatusForbidden, code: "forbidden", message: err.Error()}.write(w, r)
 	case errors.Is(err, errUnsupportedMedia):
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
+		apiFailure{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", message: "the body must be application/json"}.write(w, r)
 	case errors.Is(err, errTooMany):
-		writeError(w, http.StatusTooManyRequests, "too_many_requests", "too many complaints from this address; try again later")
+		apiFailure{status: http.StatusTooManyRequests, code: "too_many_requests", message: "too many complaints from this address; try again later"}.write(w, r)
 	case errors.Is(err, errStaffOnly):
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		apiFailure{status: http.StatusForbidden, code: "forbidden", message: err.Error()}.write(w, r)
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errHidden):
-		writeError(w, http.StatusNotFound, "not_found", "no such complaint")
+		apiFailure{status: http.StatusNotFound, code: "not_found", message: "no such complaint"}.write(w, r)
 	case errors.Is(err, complaint.ErrInvalidTransition):
-		writeError(w, http.StatusConflict, "invalid_transition", err.Error())
+		apiFailure{status: http.StatusConflict, code: "invalid_transition", message: err.Error()}.write(w, r)
+	case errors.Is(err, store.ErrConflict) && r.Header.Get("If-Match") != "":
+		apiFailure{status: http.StatusPreconditionFailed, code: "precondition_failed", message: err.Error()}.write(w, r)
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrExists), errors.Is(err, errReused):
-		writeError(w, http.StatusConflict, "conflict", err.Error())
+		apiFailure{status: http.StatusConflict, code: "conflict", message: err.Error()}.write(w, r)
 	case errors.Is(err, complaint.ErrVetoed):
-		writeError(w, http.StatusConflict, "vetoed", err.Error())
+		apiFailure{status: http.StatusConflict, code: "vetoed", message: err.Error()}.write(w, r)
 	default:
 		srv.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		apiFailure{status: http.StatusInternalServerError, code: "internal", message: "internal error"}.write(w, r)
 	}
 }
 
@@ -387,11 +400,14 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case req.Customer == nil:
-		srv.fail(w, r, fmt.Errorf("%w: customer is required", errBadRequest))
+		srv.fail(w, r, badField("customer", "customer is required"))
 		return
 	case req.Product == nil:
-		srv.fail(w, r, fmt.Errorf("%w: product is required", errBadRequest))
+		srv.fail(w, r, badField("product", "product is required"))
 		return
+	}
+	if lang, asked := requestLanguage(r); asked && req.Customer.Language == "" {
+		req.Customer.Language = lang // the language the customer's browser or agent asked for
 	}
 	in := complaint.Intake{
 		Customer: *req.Customer, Channel: req.Channel, Kind: req.Kind, Product: *req.Product,
@@ -400,7 +416,7 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if p == nil {
 		if in.Customer.ID != "" {
-			srv.fail(w, r, fmt.Errorf("%w: customer.id is assigned by the service for a web-form complaint", errBadRequest))
+			srv.fail(w, r, badField("customer.id", "customer.id is assigned by the service for a web-form complaint"))
 			return
 		}
 		in.Customer.ID = "web-" + randomHex(12)
@@ -468,6 +484,7 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	w.Header().Set("ETag", etag(c))
 	writeJSON(w, http.StatusOK, view(p, c))
 }
 
@@ -495,7 +512,7 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 	case "true":
 		f.OverdueAt = srv.now()
 	default:
-		srv.fail(w, r, fmt.Errorf("%w: overdue must be true or false, not %q", errBadRequest, v))
+		srv.fail(w, r, badField("overdue", "overdue must be true or false, not %q", v))
 		return
 	}
 	f.CustomerID, f.Manufacturer, f.Cursor = q.Get("customer"), q.Get("manufacturer"), q.Get("cursor")
@@ -514,7 +531,7 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(t.name); v != "" {
 			at, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				srv.fail(w, r, fmt.Errorf("%w: %s must be an RFC 3339 time", errBadRequest, t.name))
+				srv.fail(w, r, badField(t.name, "%s must be an RFC 3339 time", t.name))
 				return
 			}
 			*t.to = at
@@ -562,7 +579,7 @@ func limitParam(w http.ResponseWriter, r *http.Request, srv *Server) (int, bool)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > store.MaxLimit {
-		srv.fail(w, r, fmt.Errorf("%w: limit must be a number from 1 to %d", errBadRequest, store.MaxLimit))
+		srv.fail(w, r, badField("limit", "limit must be a number from 1 to %d", store.MaxLimit))
 		return 0, false
 	}
 	return n, true
@@ -598,8 +615,22 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.ExpectedVersion < 0 {
-		srv.fail(w, r, fmt.Errorf("%w: expected_version must not be negative", errBadRequest))
+		srv.fail(w, r, badField("expected_version", "expected_version must not be negative"))
 		return
+	}
+	// If-Match, with the ETag of GET /complaints/{id}, is the header form
+	// of expected_version: a stale one answers 412.
+	matched, err := ifMatch(r)
+	if err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	if matched != 0 && req.ExpectedVersion != 0 && matched != req.ExpectedVersion {
+		srv.fail(w, r, badField("expected_version", "expected_version %d and If-Match version %d disagree", req.ExpectedVersion, matched))
+		return
+	}
+	if matched != 0 {
+		req.ExpectedVersion = matched
 	}
 	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
 		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent, Fulfilment: req.Fulfilment, RequestID: r.Header.Get("Idempotency-Key")}
@@ -608,6 +639,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", etag(c))
 	writeJSON(w, http.StatusOK, view(p, c))
 }
 
@@ -683,7 +715,7 @@ func (srv *Server) privacyStore(w http.ResponseWriter, r *http.Request) (store.P
 	}
 	pd, ok := srv.s.(store.PersonalData)
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "not_implemented", "this store does not keep personal data apart")
+		apiFailure{status: http.StatusNotImplemented, code: "not_implemented", message: "this store does not keep personal data apart"}.write(w, r)
 		return nil, nil, false
 	}
 	return pd, p, true
