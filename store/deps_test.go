@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -14,7 +12,8 @@ import (
 // TestLeanImports: a program that uses one database links only its
 // driver. go list -deps of each package must not name the other driver.
 func TestLeanImports(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command, to list the dependencies")
 	for pkg, banned := range map[string][]string{
 		"github.com/klageflow/klage/store":          {"modernc.org/", "github.com/jackc/"},
 		"github.com/klageflow/klage/store/postgres": {"modernc.org/"},
