@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -93,6 +94,28 @@ type Message struct {
 	DeliveredAt  time.Time // zero until delivered
 	DeadLettered time.Time // when it was set aside for good (see [Outbox.DeadLetter]); zero otherwise
 	LastError    string    // what the last failed attempt returned, or why it was dead-lettered
+}
+
+// MarshalJSON writes m as its notification's JSON form with the delivery
+// fields beside it: attempts, next_attempt, delivered_at,
+// dead_lettered_at, last_error.
+func (m Message) MarshalJSON() ([]byte, error) {
+	n, err := json.Marshal(m.Notification)
+	if err != nil {
+		return nil, err
+	}
+	d, err := json.Marshal(struct {
+		Attempts     int       `json:"attempts"`
+		NextAttempt  time.Time `json:"next_attempt,omitzero"`
+		DeliveredAt  time.Time `json:"delivered_at,omitzero"`
+		DeadLettered time.Time `json:"dead_lettered_at,omitzero"`
+		LastError    string    `json:"last_error,omitempty"`
+	}{m.Attempts, m.NextAttempt, m.DeliveredAt, m.DeadLettered, m.LastError})
+	if err != nil {
+		return nil, err
+	}
+	// Both are JSON objects: join their members.
+	return append(append(n[:len(n)-1:len(n)-1], ','), d[1:]...), nil
 }
 
 // Delivered reports whether the message has been delivered.

@@ -83,6 +83,10 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	srv.mux.HandleFunc("GET /customers/{id}/data", srv.exportCustomer)
 	srv.mux.HandleFunc("POST /customers/{id}/erase", srv.eraseCustomer)
 	srv.mux.HandleFunc("GET /diagram", srv.diagram)
+	srv.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPIJSON)
+	})
 	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -372,7 +376,7 @@ type intakeRequest struct {
 // created is the 201 body of POST /complaints: the complaint and, this
 // once, the customer's token for it.
 type created struct {
-	complaint.Snapshot
+	complaintView
 	CustomerToken string `json:"customer_token"`
 }
 
@@ -438,9 +442,8 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/complaints/"+c.ID())
-	snap := c.Snapshot()
-	snap.Pending = nil
-	writeJSON(w, http.StatusCreated, created{Snapshot: snap, CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
+	w.Header().Set("ETag", etag(c))
+	writeJSON(w, http.StatusCreated, created{complaintView: view(p, c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
 }
 
 // receiveOnce registers in under an Idempotency-Key: the complaint's id is

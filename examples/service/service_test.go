@@ -159,17 +159,21 @@ func (s *server) getAll(tok, method, path string, body any, out any) (int, http.
 // doHeaders is do with extra request headers.
 func (s *server) doHeaders(tok, method, path string, body any, out any, headers map[string]string) (int, http.Header) {
 	s.t.Helper()
-	var r io.Reader
+	var reqBody []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		r = strings.NewReader(b)
+		reqBody = []byte(b)
 	case []byte:
-		r = bytes.NewReader(b)
+		reqBody = b
 	default:
 		data, err := json.Marshal(b)
 		require.NoError(s.t, err)
-		r = bytes.NewReader(data)
+		reqBody = data
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(reqBody)
 	}
 	req, err := http.NewRequest(method, s.base+path, r)
 	require.NoError(s.t, err)
@@ -185,6 +189,7 @@ func (s *server) doHeaders(tok, method, path string, body any, out any, headers 
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(s.t, err)
+	checkContract(s.t, req, reqBody, resp, data)
 	if out != nil {
 		require.NoError(s.t, json.Unmarshal(data, out), "response %d: %s", resp.StatusCode, data)
 	}
