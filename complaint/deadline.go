@@ -293,7 +293,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		if running && d.Name != DeadlineEscalationWindow && d.Due.Before(now) {
 			d.Breached = true
 		}
-		if !(pausing && running) && !(resuming && d.Paused()) {
+		if (!pausing || !running) && (!resuming || !d.Paused()) {
 			continue
 		}
 		// While paused, Remaining is what is left in the clock's own

@@ -16,8 +16,8 @@ import (
 
 var cph = complaint.DanishConsumerPolicy().Location
 
-func local(y int, m time.Month, d, h, min int) time.Time {
-	return time.Date(y, m, d, h, min, 0, 0, cph)
+func local(y int, m time.Month, d, h, mi int) time.Time {
+	return time.Date(y, m, d, h, mi, 0, 0, cph)
 }
 
 func deadline(t *testing.T, c *complaint.Complaint, name complaint.DeadlineName) complaint.Deadline {

@@ -148,7 +148,8 @@ func ExampleWorkflow_Restore() {
 // The lifecycle as a Mermaid diagram; the first lines.
 func ExampleDiagram() {
 	d, _ := complaint.Diagram(complaint.Mermaid)
-	fmt.Print(d[:strings.Index(d, "escalated")])
+	before, _, _ := strings.Cut(d, "escalated")
+	fmt.Print(before)
 	// Output:
 	// stateDiagram-v2
 	//     [*] --> received

@@ -93,8 +93,11 @@ func (m *machine) agree() error {
 			continue
 		}
 		f.SetState(string(k.state))
-		if err := f.Event(context.Background(), string(r.Event)); err != nil || State(f.Current()) != r.To {
-			return fmt.Errorf("complaint: lifecycle: looplab takes %s from %s to %s (%v), want %s", k.event, k.state, f.Current(), err, r.To)
+		if err := f.Event(context.Background(), string(r.Event)); err != nil {
+			return fmt.Errorf("complaint: lifecycle: looplab refuses %s from %s: %w", k.event, k.state, err)
+		}
+		if State(f.Current()) != r.To {
+			return fmt.Errorf("complaint: lifecycle: looplab takes %s from %s to %s, want %s", k.event, k.state, f.Current(), r.To)
 		}
 	}
 	return nil

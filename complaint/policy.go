@@ -68,11 +68,11 @@ func addWorking(t time.Time, d time.Duration, c Calendar, loc *time.Location) ti
 		y, m, day := cur.Date()
 		next := time.Date(y, m, day+1, 0, 0, 0, 0, loc)
 		if c.IsWorkday(cur) {
-			if avail := next.Sub(cur); d <= avail {
+			avail := next.Sub(cur)
+			if d <= avail {
 				return cur.Add(d).In(t.Location())
-			} else {
-				d -= avail
 			}
+			d -= avail
 		}
 		cur = next
 	}

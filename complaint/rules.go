@@ -74,9 +74,9 @@ func checkLine(field, s string) error {
 // first). max is the limit in bytes. Control characters other than tab and
 // line breaks are refused: they have no place in a complaint, and some
 // databases cannot store them (PostgreSQL refuses NUL).
-func checkText(field, s string, max int) error {
-	if len(s) > max {
-		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", max)}
+func checkText(field, s string, limit int) error {
+	if len(s) > limit {
+		return &InputError{Field: field, Problem: fmt.Sprintf("longer than %d bytes", limit)}
 	}
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -97,11 +97,11 @@ func checkText(field, s string, max int) error {
 	return nil
 }
 
-func requireText(field, s string, max int) error {
+func requireText(field, s string, limit int) error {
 	if strings.TrimSpace(s) == "" {
 		return &InputError{Field: field, Problem: "required"}
 	}
-	return checkText(field, s, max)
+	return checkText(field, s, limit)
 }
 
 func (w *Workflow) checkActor(field string, a glossary.Actor) error {

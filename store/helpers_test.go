@@ -40,7 +40,7 @@ type backend struct {
 }
 
 var backends = []backend{
-	{"Memory", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox { return store.NewMemory(w) }},
+	{"Memory", func(_ testing.TB, w *complaint.Workflow) storeAndOutbox { return store.NewMemory(w) }},
 	{"SQLite", func(tb testing.TB, w *complaint.Workflow) storeAndOutbox {
 		s, err := sqlite.Open(ctx, w, filepath.Join(tb.TempDir(), "klage.db"))
 		require.NoError(tb, err)

@@ -72,7 +72,7 @@ type HistoryPage struct {
 	Next    string // the cursor of the next page; empty on the last one
 }
 
-// ErrInvalidCursor: a cursor that List or HistoryPage did not make for
+// ErrInvalidCursor is returned for a cursor that List or HistoryPage did not make for
 // the same query (*InvalidCursorError).
 var ErrInvalidCursor = errors.New("store: invalid cursor")
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -68,7 +69,7 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, now func() time.Time) 
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // after Commit a no-op; before it, the error that matters is the one returned
 	if d.lockMigrations != "" {
 		if _, err := tx.ExecContext(ctx, d.lockMigrations); err != nil {
 			return fmt.Errorf("store: lock migrations: %w", err)
@@ -115,7 +116,7 @@ func (s *SQL) compactV1(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			defer rows.Close()
+			defer func() { _ = rows.Close() }() // rows.Err below reports what went wrong
 			for rows.Next() {
 				var r stored
 				if err := r.scan(rows); err != nil {
@@ -176,8 +177,7 @@ func (s *SQL) rewritePayloads(ctx context.Context, tx *sql.Tx, id string, f func
 	for rows.Next() {
 		var key, payload string
 		if err := rows.Scan(&key, &payload); err != nil {
-			rows.Close()
-			return err
+			return errors.Join(err, rows.Close())
 		}
 		var n complaint.Notification
 		if json.Unmarshal([]byte(payload), &n) != nil {
@@ -185,13 +185,11 @@ func (s *SQL) rewritePayloads(ctx context.Context, tx *sql.Tx, id string, f func
 		}
 		raw, err := json.Marshal(f(n))
 		if err != nil {
-			rows.Close()
-			return err
+			return errors.Join(err, rows.Close())
 		}
 		updates[key] = string(raw)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
 	}
 	for key, payload := range updates {

@@ -87,7 +87,7 @@ func TestSlowNotifierBlocksNoWriter(t *testing.T) {
 		f.open(t, complaint.StateInProgress)
 		entered, release := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		relay := &store.Relay{Outbox: f.s, Now: f.clock.Now, Notifier: complaint.NotifierFunc(func(ctx context.Context, n complaint.Notification) error {
+		relay := &store.Relay{Outbox: f.s, Now: f.clock.Now, Notifier: complaint.NotifierFunc(func(context.Context, complaint.Notification) error {
 			once.Do(func() {
 				close(entered)
 				<-release

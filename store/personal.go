@@ -31,7 +31,7 @@ type PersonalData interface {
 
 var _ PersonalData = (*SQL)(nil)
 
-// ErrCustomerNotFound: the store holds nothing about a customer
+// ErrCustomerNotFound means the store holds nothing about a customer
 // (*CustomerNotFoundError).
 var ErrCustomerNotFound = errors.New("store: customer not found")
 
@@ -336,13 +336,11 @@ func (s *SQL) erasePayloads(ctx context.Context, tx *sql.Tx, q string, args ...a
 	for rows.Next() {
 		var p payload
 		if err := rows.Scan(&p.key, &p.data); err != nil {
-			rows.Close()
-			return 0, err
+			return 0, errors.Join(err, rows.Close())
 		}
 		ps = append(ps, p)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
 	changed := 0
@@ -403,13 +401,11 @@ func (s *SQL) Purge(ctx context.Context, opts PurgeOptions) (Purged, error) {
 		for rows.Next() {
 			var c candidate
 			if err := rows.Scan(&c.id, &c.customer, &c.closed); err != nil {
-				rows.Close()
-				return out, fmt.Errorf("store: purge: %w", err)
+				return out, fmt.Errorf("store: purge: %w", errors.Join(err, rows.Close()))
 			}
 			batch = append(batch, c)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return out, fmt.Errorf("store: purge: %w", err)
 		}
 		if len(batch) == 0 {

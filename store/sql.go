@@ -89,8 +89,7 @@ func init() {
 		case "sqlite":
 			db.SetMaxOpenConns(8)
 		default:
-			db.Close()
-			return nil, fmt.Errorf("store: unknown dialect %q", name)
+			return nil, errors.Join(fmt.Errorf("store: unknown dialect %q", name), db.Close())
 		}
 		return newSQL(ctx, w, db, d)
 	}
@@ -114,20 +113,17 @@ func SQLiteDSN(path string) (string, error) {
 
 func newSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, d *dialect) (*SQL, error) {
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
+		return nil, errors.Join(fmt.Errorf("store: connect to %s: %w", d.name, err), db.Close())
 	}
 	if err := migrate(ctx, db, d, w.Now); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	s := &SQL{w: w, db: db, d: d, q: newQueries(d)}
 	if d == sqlite {
 		s.writes = new(sync.Mutex)
 	}
 	if err := s.compactV1(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
@@ -151,11 +147,12 @@ func (s *SQL) Dialect() string { return s.d.name }
 
 // Close implements Store.
 func (s *SQL) Close() error {
+	var errs []error
 	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
+		errs = append(errs, v.(*sql.Stmt).Close())
 		return true
 	})
-	return s.db.Close()
+	return errors.Join(append(errs, s.db.Close())...)
 }
 
 // stmt returns q prepared. Statements are prepared once and reused on every
@@ -169,7 +166,8 @@ func (s *SQL) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 		return nil, err
 	}
 	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
-		st.Close()
+		// Another goroutine prepared it first; this copy was never used.
+		_ = st.Close()
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil

@@ -31,7 +31,7 @@ var (
 	ErrWorkflowNotifies = errors.New("store: the workflow has a Notifier; with a store, notifications go through the outbox")
 )
 
-// ErrMessageNotFound: no outbox message has the key
+// ErrMessageNotFound means no outbox message has the key
 // (*MessageNotFoundError).
 var ErrMessageNotFound = errors.New("store: outbox message not found")
 

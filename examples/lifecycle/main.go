@@ -35,23 +35,28 @@ func main() {
 	pg := flag.String("postgres", "", "run on the PostgreSQL database at this URL instead of SQLite")
 	lite := flag.String("sqlite", "", "run on this SQLite file (default: a new file in a temporary folder)")
 	flag.Parse()
-	dsn := *pg
+	if err := demo(*pg, *lite); err != nil {
+		fmt.Fprintln(os.Stderr, "lifecycle:", err)
+		os.Exit(1)
+	}
+}
+
+// demo runs the scenarios on PostgreSQL at pg, or on SQLite at lite, or on
+// a SQLite file in a temporary folder that it removes after.
+func demo(pg, lite string) (err error) {
+	dsn := pg
 	if dsn == "" {
-		dsn = *lite
+		dsn = lite
 	}
 	if dsn == "" {
 		dir, err := os.MkdirTemp("", "klage-lifecycle-")
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "lifecycle:", err)
-			os.Exit(1)
+			return err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 		dsn = filepath.Join(dir, "klage.db")
 	}
-	if err := run(context.Background(), os.Stdout, dsn); err != nil {
-		fmt.Fprintln(os.Stderr, "lifecycle:", err)
-		os.Exit(1)
-	}
+	return run(context.Background(), os.Stdout, dsn)
 }
 
 var (
@@ -188,42 +193,44 @@ type printer struct{ w io.Writer }
 
 // Notify prints one line per notification, with what its recipient needs.
 func (p printer) Notify(_ context.Context, n complaint.Notification) error {
-	fmt.Fprintf(p.w, "      -> notify %-21s %s", n.Recipient, n.Topic)
+	var b strings.Builder
+	fmt.Fprintf(&b, "      -> notify %-21s %s", n.Recipient, n.Topic)
 	if a := n.Data.Answer; a != nil && n.Topic == complaint.TopicFinalAnswer {
-		fmt.Fprintf(p.w, ": %s, %q", a.Outcome.Label(glossary.English), a.Text)
+		fmt.Fprintf(&b, ": %s, %q", a.Outcome.Label(glossary.English), a.Text)
 	}
 	if d := n.Data.Decision; d != nil {
-		fmt.Fprintf(p.w, ": %s", d.Outcome.Label(glossary.English))
+		fmt.Fprintf(&b, ": %s", d.Outcome.Label(glossary.English))
 	}
 	if a := n.Data.Answer; a != nil && a.Remedy != nil && n.Topic == complaint.TopicFinalAnswer {
-		fmt.Fprintf(p.w, ", grants %s", a.Remedy.Kind.Label(glossary.English))
+		fmt.Fprintf(&b, ", grants %s", a.Remedy.Kind.Label(glossary.English))
 	}
 	if d := n.Data.Decision; d != nil && d.Remedy != nil {
-		fmt.Fprintf(p.w, ", grants %s", d.Remedy.Kind.Label(glossary.English))
+		fmt.Fprintf(&b, ", grants %s", d.Remedy.Kind.Label(glossary.English))
 	}
 	if f := n.Data.Fulfilment; f != nil {
-		fmt.Fprintf(p.w, ": %s carried out, %s", f.Remedy.Label(glossary.English), f.Reference)
+		fmt.Fprintf(&b, ": %s carried out, %s", f.Remedy.Label(glossary.English), f.Reference)
 	}
 	if d := n.Data; d.Escalation != nil {
-		fmt.Fprintf(p.w, " (may escalate")
+		fmt.Fprintf(&b, " (may escalate")
 		if !d.Escalation.Until.IsZero() {
-			fmt.Fprintf(p.w, " until %s", d.Escalation.Until.Format("2 Jan 2006"))
+			fmt.Fprintf(&b, " until %s", d.Escalation.Until.Format("2 Jan 2006"))
 		}
-		fmt.Fprintf(p.w, ")")
+		fmt.Fprintf(&b, ")")
 	}
 	if len(n.Data.ComplaintBodies) > 0 {
-		fmt.Fprintf(p.w, " [complaint body: %s]", n.Data.ComplaintBodies[0].Name)
+		fmt.Fprintf(&b, " [complaint body: %s]", n.Data.ComplaintBodies[0].Name)
 	}
 	if n.Data.Referral != nil && n.Recipient == glossary.Customer {
-		fmt.Fprintf(p.w, " [contact %s]", n.Data.Referral.Contact)
+		fmt.Fprintf(&b, " [contact %s]", n.Data.Referral.Contact)
 	}
-	fmt.Fprintln(p.w)
-	return nil
+	b.WriteByte('\n')
+	_, err := io.WriteString(p.w, b.String()) // a notifier that cannot deliver says so
+	return err
 }
 
 // run plays the scenarios on the store at dsn: a postgres:// URL or the
 // path of a SQLite file.
-func run(ctx context.Context, out io.Writer, dsn string) error {
+func run(ctx context.Context, out io.Writer, dsn string) (err error) {
 	clock := complainttest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	cph := complaint.DanishConsumerPolicy().Location
 	seen := map[string][]complaint.Deadline{} // each complaint's deadlines after its last transition
@@ -256,7 +263,7 @@ func run(ctx context.Context, out io.Writer, dsn string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { err = errors.Join(err, s.Close()) }()
 	relay := &store.Relay{Outbox: s, Notifier: printer{out}, Now: clock.Now}
 	deliver := func() error {
 		_, err := relay.RunOnce(ctx)

@@ -138,7 +138,7 @@ func TestRouteCredentialTable(t *testing.T) {
 }
 
 // raw sends a request with the Authorization header as given.
-func (s *server) raw(method, path string, body any, authorization string) (int, http.Header) {
+func (s *server) raw(method, path string, _ any, authorization string) (int, http.Header) {
 	s.t.Helper()
 	req, err := http.NewRequest(method, s.base+path, nil)
 	require.NoError(s.t, err)

@@ -58,7 +58,7 @@ func strictJSON(data []byte) error {
 		return nil
 	}
 	if err := walk(); err != nil {
-		return fmt.Errorf("malformed JSON body: %v", err)
+		return fmt.Errorf("malformed JSON body: %w", err)
 	}
 	return nil
 }

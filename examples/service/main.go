@@ -42,12 +42,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	if err := serve(); err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		os.Exit(1)
 	}
+}
+
+// serve runs the service until SIGINT or SIGTERM.
+func serve() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stderr, nil)
 }
 
 // config is what run needs besides its flags; tests fill it in.
@@ -57,7 +62,7 @@ type config struct {
 }
 
 // run serves until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) error {
+func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err error) {
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
 	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -92,7 +97,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) erro
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { err = errors.Join(err, s.Close()) }()
 
 	var auth authenticators
 	if *tokensFile != "" {

@@ -83,11 +83,11 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	srv.mux.HandleFunc("GET /customers/{id}/data", srv.exportCustomer)
 	srv.mux.HandleFunc("POST /customers/{id}/erase", srv.eraseCustomer)
 	srv.mux.HandleFunc("GET /diagram", srv.diagram)
-	srv.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	srv.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIJSON)
 	})
-	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	srv.mux.HandleFunc("GET /readyz", srv.readyz)
@@ -339,7 +339,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return err
 	}
 	if err := strictJSON(body); err != nil {
-		return fmt.Errorf("%w: %v", errBadRequest, err)
+		return fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -348,7 +348,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooLarge) {
 			return err
 		}
-		return fmt.Errorf("%w: malformed JSON body: %v", errBadRequest, err)
+		return fmt.Errorf("%w: malformed JSON body: %w", errBadRequest, err)
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data after the JSON body", errBadRequest)
@@ -712,7 +712,7 @@ func (srv *Server) privacyStore(w http.ResponseWriter, r *http.Request) (store.P
 	if p == nil {
 		return nil, nil, false
 	}
-	if p.Actor.Role != glossary.System && !(p.staff() && slices.Contains(p.Permissions, permissionPrivacy)) {
+	if privileged := p.Actor.Role == glossary.System || p.staff() && slices.Contains(p.Permissions, permissionPrivacy); !privileged {
 		srv.fail(w, r, fmt.Errorf("%w: a customer's data needs system credentials or the %q permission", errStaffOnly, permissionPrivacy))
 		return nil, nil, false
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -38,9 +39,8 @@ func DSN(tb testing.TB) string {
 		if err != nil {
 			return err
 		}
-		defer db.Close()
 		_, err = db.ExecContext(context.Background(), q)
-		return err
+		return errors.Join(err, db.Close())
 	}
 	if err := exec("CREATE SCHEMA " + schema); err != nil {
 		tb.Fatalf("pgtest: create schema: %v", err)

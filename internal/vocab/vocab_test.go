@@ -11,7 +11,7 @@ type color string
 
 var errUnknown = errors.New("unknown")
 
-func errf(kind, input string) error { return errUnknown }
+func errf(_, _ string) error { return errUnknown }
 
 func TestSet(t *testing.T) {
 	s := New("color", errf,
