@@ -1,6 +1,7 @@
 package complaint_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -652,4 +653,56 @@ func TestManufacturerTerms(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClosingCancelsEveryOpenClock: for every state a complaint can be
+// withdrawn or closed from, every clock still running or paused before is
+// cancelled, never met, by the closing event; a clock met before stays met.
+func TestClosingCancelsEveryOpenClock(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	checked := 0
+	for _, edge := range f.w.Edges() {
+		if edge.Event != complaint.EventWithdraw && edge.Event != complaint.EventClose {
+			continue
+		}
+		c := complainttest.InState(t, f.w, edge.From, nil)
+		f.clock.Advance(61 * 24 * time.Hour) // past any escalation window, so that close is allowed where it ever is
+		before := map[complaint.DeadlineName]complaint.Deadline{}
+		for _, d := range c.Deadlines() {
+			before[d.Name] = d
+		}
+		var fired bool
+		for _, r := range edge.Roles {
+			in := complainttest.InputFor(c, edge.Event, r)
+			if f.w.Check(ctx, c, in) == nil {
+				_, err := f.w.Fire(ctx, c, in)
+				require.NoError(t, err)
+				fired = true
+				break
+			}
+		}
+		if !fired {
+			continue // owing a remedy, for instance: closing is refused there
+		}
+		for _, d := range c.Deadlines() {
+			t.Run(fmt.Sprintf("%s from %s/%s", edge.Event, edge.From, d.Name), func(t *testing.T) {
+				was := before[d.Name]
+				switch {
+				case d.Name == complaint.DeadlineEscalationWindow && edge.Event == complaint.EventClose && was.Running():
+					// Closing once the window lapsed is what the window
+					// waits for: it is met, not cancelled.
+					assert.False(t, d.MetAt.IsZero(), "the lapsed window is met by closing")
+					assert.False(t, d.Cancelled)
+				case was.Running() || was.Paused():
+					assert.True(t, d.Cancelled, "an open clock is cancelled")
+					assert.True(t, d.MetAt.IsZero(), "and not met")
+					checked++
+				case !was.MetAt.IsZero():
+					assert.Equal(t, was.MetAt, d.MetAt, "a met clock stays met")
+				}
+				assert.False(t, d.Running() || d.Paused(), "nothing runs after closing")
+			})
+		}
+	}
+	assert.Greater(t, checked, 10, "open clocks were closed over")
 }
