@@ -1,0 +1,288 @@
+// Package storetest checks a [store.Store] and [store.Outbox]
+// implementation against the contract klage's own stores keep: versions
+// and conflicts, the history, the outbox's order, leases and at-least-once
+// delivery, paging, and, for a [store.PersonalData], erasure. A team that
+// writes its own store runs it from a test:
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.Run(t, func(t testing.TB, w *complaint.Workflow) storetest.Storage {
+//			return mystore.Open(t, w)
+//		})
+//	}
+//
+// klage's memory, SQLite and PostgreSQL stores run it too.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/store"
+)
+
+// Storage is what Run checks: a store and its outbox.
+type Storage interface {
+	store.Store
+	store.Outbox
+}
+
+// NewStorage opens a fresh, empty store for one subtest, on workflow w
+// (which has no Notifier and runs on a test clock). Register its cleanup
+// with t.Cleanup.
+type NewStorage func(t testing.TB, w *complaint.Workflow) Storage
+
+// Run runs the contract's subtests against stores that newStore opens.
+func Run(t *testing.T, newStore NewStorage) {
+	t.Helper()
+	for _, c := range []struct {
+		name string
+		test func(*testing.T, *env)
+	}{
+		{"CreateAndGet", testCreateAndGet},
+		{"Conflicts", testConflicts},
+		{"History", testHistory},
+		{"OutboxOrderAndLeases", testOutbox},
+		{"ListPages", testListPages},
+		{"Erasure", testErasure},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clock := complainttest.NewClock(time.Time{})
+			w, err := complaint.New(complaint.Options{Now: clock.Now})
+			require.NoError(t, err)
+			c.test(t, &env{clock: clock, w: w, s: newStore(t, w)})
+		})
+	}
+}
+
+type env struct {
+	clock *complainttest.Clock
+	w     *complaint.Workflow
+	s     Storage
+}
+
+var ctx = context.Background()
+
+// open receives a complaint and moves it to state through store.Fire.
+func (e *env) open(t *testing.T, state complaint.State) *complaint.Complaint {
+	t.Helper()
+	c, err := store.Receive(ctx, e.s, e.w, complainttest.Intake())
+	require.NoError(t, err)
+	for _, ev := range complainttest.PathTo(e.w, state) {
+		c = e.fire(t, c.ID(), ev)
+	}
+	return c
+}
+
+// fire fires ev on complaint id by the first role that may.
+func (e *env) fire(t *testing.T, id string, ev complaint.Event) *complaint.Complaint {
+	t.Helper()
+	c, err := e.s.Get(ctx, id)
+	require.NoError(t, err)
+	for _, r := range e.w.Lifecycle().Roles {
+		in := complainttest.InputFor(c, ev, r)
+		if e.w.Check(ctx, c, in) != nil {
+			continue
+		}
+		e.clock.Advance(time.Minute)
+		got, _, err := store.Fire(ctx, e.s, e.w, id, in, store.FireOptions{})
+		require.NoError(t, err, "%s on %s", ev, id)
+		return got
+	}
+	t.Fatalf("storetest: nobody may fire %s in %s", ev, c.State())
+	return nil
+}
+
+func testCreateAndGet(t *testing.T, e *env) {
+	c := e.open(t, complaint.StateReceived)
+	got, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	assert.Equal(t, e.w.SnapshotTail(c, 1), e.w.SnapshotTail(got, 1), "Get returns what Create stored")
+	assert.Empty(t, got.Pending(), "the notifications are in the outbox, not on the complaint")
+
+	again, err := e.w.Restore(c.Snapshot())
+	require.NoError(t, err)
+	assert.ErrorIs(t, e.s.Create(ctx, again), store.ErrExists)
+	_, err = e.s.Get(ctx, "storetest-missing")
+	var nf *store.NotFoundError
+	assert.ErrorAs(t, err, &nf)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testConflicts(t *testing.T, e *env) {
+	c := e.open(t, complaint.StateInProgress)
+	a, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	b, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	loaded := a.Version()
+	_, err = e.w.Fire(ctx, a, complainttest.InputFor(a, complaint.EventRequestInfo, glossary.CustomerService))
+	require.NoError(t, err)
+	_, err = e.w.Fire(ctx, b, complainttest.InputFor(b, complaint.EventUpdate, glossary.CustomerService))
+	require.NoError(t, err)
+	require.NoError(t, e.s.Save(ctx, a, loaded), "the first save wins")
+	before := b.Snapshot()
+	err = e.s.Save(ctx, b, loaded)
+	var ce *store.ConflictError
+	require.ErrorAs(t, err, &ce, "the second conflicts")
+	assert.Equal(t, loaded, ce.Expected)
+	assert.Equal(t, loaded+1, ce.Actual)
+	assert.Equal(t, before, b.Snapshot(), "a refused save leaves the complaint as it was")
+
+	for _, expected := range []int{0, -1, b.Version() + 1} {
+		assert.ErrorIs(t, e.s.Save(ctx, b, expected), store.ErrConflict, "expected version %d", expected)
+	}
+	got, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	assert.Equal(t, complaint.StateAwaitingCustomer, got.State(), "the winner's change stands")
+	h, err := e.s.History(ctx, c.ID())
+	require.NoError(t, err)
+	assert.Len(t, h, loaded+1, "the loser's entry was not written")
+
+	missing, err := e.w.Open(ctx, complainttest.Intake())
+	require.NoError(t, err)
+	assert.ErrorIs(t, e.s.Save(ctx, missing, 1), store.ErrNotFound)
+}
+
+func testHistory(t *testing.T, e *env) {
+	c := e.open(t, complaint.StateClosed)
+	h, err := e.s.History(ctx, c.ID())
+	require.NoError(t, err)
+	require.Len(t, h, c.Version())
+	for i, en := range h {
+		require.Equal(t, i+1, en.Seq, "one entry per version, in order")
+		if i > 0 {
+			require.Equal(t, h[i-1].To, en.From, "contiguous")
+		}
+	}
+	held := c.History()
+	assert.Equal(t, held, h[len(h)-len(held):], "the complaint's entries are the history's newest")
+	var paged []complaint.Entry
+	cursor := ""
+	for range len(h) + 1 {
+		page, err := e.s.HistoryPage(ctx, c.ID(), 2, cursor)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page.Entries), 2)
+		paged = append(paged, page.Entries...)
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	assert.Equal(t, h, paged, "HistoryPage pages through the same history")
+	_, err = e.s.History(ctx, "storetest-missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testOutbox(t *testing.T, e *env) {
+	c := e.open(t, complaint.StateEscalated)
+	ns, err := e.s.Notifications(ctx, c.ID())
+	require.NoError(t, err)
+	require.NotEmpty(t, ns)
+	for i := 1; i < len(ns); i++ {
+		require.LessOrEqual(t, ns[i-1].Seq, ns[i].Seq, "in the order they were produced")
+	}
+	now := e.clock.Now()
+	claimed, err := e.s.Claim(ctx, now, 2, now.Add(time.Minute))
+	require.NoError(t, err)
+	require.Len(t, claimed, 2)
+	assert.Equal(t, ns[0].Key(), claimed[0].Key(), "oldest first")
+	again, err := e.s.Claim(ctx, now, 100, now.Add(time.Minute))
+	require.NoError(t, err)
+	for _, m := range again {
+		assert.NotContains(t, []string{claimed[0].Key(), claimed[1].Key()}, m.Key(), "a leased message is not claimed twice")
+	}
+	require.NoError(t, e.s.MarkDelivered(ctx, claimed[0].Key(), now))
+	require.NoError(t, e.s.MarkFailed(ctx, claimed[1].Key(), "smtp down", now.Add(time.Hour)))
+	for _, m := range again {
+		require.NoError(t, e.s.Release(ctx, m.Key()))
+	}
+	// After the lease and the retry time, exactly the undelivered come back.
+	later := now.Add(2 * time.Hour)
+	back, err := e.s.Claim(ctx, later, 100, later.Add(time.Minute))
+	require.NoError(t, err)
+	var keys []string
+	for _, m := range back {
+		keys = append(keys, m.Key())
+	}
+	assert.NotContains(t, keys, claimed[0].Key(), "a delivered message is not delivered again")
+	assert.Contains(t, keys, claimed[1].Key(), "a failed one is retried")
+	assert.Len(t, keys, len(ns)-1)
+	require.NoError(t, e.s.DeadLetter(ctx, claimed[1].Key(), "gave up", later))
+	dead, err := e.s.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	assert.Equal(t, claimed[1].Key(), dead[0].Key())
+	assert.Equal(t, "gave up", dead[0].LastError)
+	all, err := e.s.Notifications(ctx, c.ID())
+	require.NoError(t, err)
+	for _, m := range all {
+		if m.Key() == claimed[0].Key() {
+			assert.True(t, m.Delivered())
+		}
+	}
+	assert.ErrorIs(t, e.s.MarkDelivered(ctx, "storetest/missing", now), store.ErrMessageNotFound)
+}
+
+func testListPages(t *testing.T, e *env) {
+	var ids []string
+	for range 25 {
+		ids = append(ids, e.open(t, complaint.StateReceived).ID())
+	}
+	working := e.open(t, complaint.StateInProgress)
+	ids = append(ids, working.ID())
+	slices.Sort(ids)
+	var got []string
+	f := store.Filter{Limit: 10}
+	for range 10 {
+		page, err := e.s.List(ctx, f)
+		require.NoError(t, err)
+		require.Empty(t, page.Corrupt)
+		require.LessOrEqual(t, len(page.Complaints), 10)
+		for _, c := range page.Complaints {
+			got = append(got, c.ID())
+		}
+		if f.Cursor = page.Next; f.Cursor == "" {
+			break
+		}
+	}
+	assert.Equal(t, ids, got, "every complaint once, by id")
+	page, err := e.s.List(ctx, store.Filter{State: complaint.StateInProgress})
+	require.NoError(t, err)
+	require.Len(t, page.Complaints, 1)
+	assert.Equal(t, working.ID(), page.Complaints[0].ID())
+	_, err = e.s.List(ctx, store.Filter{Cursor: "storetest: not a cursor"})
+	assert.ErrorIs(t, err, store.ErrInvalidCursor)
+}
+
+func testErasure(t *testing.T, e *env) {
+	pd, ok := e.s.(store.PersonalData)
+	if !ok {
+		t.Skip("storetest: the store is not a store.PersonalData")
+	}
+	c := e.open(t, complaint.StateFinalAnswer)
+	ex, err := pd.Export(ctx, c.Customer().ID)
+	require.NoError(t, err)
+	require.Len(t, ex.Complaints, 1)
+	assert.Equal(t, c.Customer().Email, ex.Customer.Email)
+	er, err := pd.Erase(ctx, c.Customer().ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, er.Complaints)
+	got, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err, "an erased complaint still loads")
+	_, erased := got.ErasedAt()
+	assert.True(t, erased)
+	assert.Empty(t, got.Customer().Email)
+	assert.Equal(t, complaint.Erased, got.Description())
+	assert.Equal(t, c.Version(), got.Version(), "the audit trail stays")
+	_, err = pd.Erase(ctx, "storetest-nobody")
+	assert.True(t, errors.Is(err, store.ErrCustomerNotFound), fmt.Sprint(err))
+}
