@@ -74,3 +74,64 @@ func ExampleAssertAllowed() {
 	// true
 	// true
 }
+
+// InState drives a complaint to a state through legal events only, with
+// Intake's complaint (or your own intake).
+func ExampleInState() {
+	w := newWorkflowFor(complainttest.NewClock(time.Time{}))
+	c := complainttest.InState(t, w, complaint.StateEscalated, nil)
+	fmt.Println(c.State(), complainttest.PathTo(w, complaint.StateEscalated))
+	// Output: escalated [answer escalate]
+}
+
+// InputFor builds a valid input for an event by a role, payload included.
+func ExampleInputFor() {
+	w := newWorkflowFor(complainttest.NewClock(time.Time{}))
+	c := complainttest.InState(t, w, complaint.StateInProgress, nil)
+	in := complainttest.InputFor(c, complaint.EventAnswer, glossary.CustomerService)
+	fmt.Println(in.Event, in.Actor, in.Answer.Outcome)
+	// Output: answer customer_service:agent-1 rejected
+}
+
+// Pairs lists every (state, event) pair, allowed or not: a table test over
+// the whole lifecycle.
+func ExamplePairs() {
+	w := newWorkflowFor(complainttest.NewClock(time.Time{}))
+	allowed := 0
+	for _, p := range complainttest.Pairs(w) {
+		if p.Allowed {
+			allowed++
+		}
+	}
+	fmt.Println(allowed == len(w.Edges()))
+	// Output: true
+}
+
+// Explore walks every legal event sequence up to a depth: check an
+// invariant on each.
+func ExampleExplore() {
+	w := newWorkflowFor(complainttest.NewClock(time.Time{}))
+	escalatedUnanswered := 0
+	n := complainttest.Explore(t, w, 3, func(p complainttest.Path) {
+		if p.Complaint.State() == complaint.StateEscalated {
+			if _, answered := p.Complaint.FinalAnswer(); !answered {
+				escalatedUnanswered++
+			}
+		}
+	})
+	fmt.Println(n > 10, escalatedUnanswered)
+	// Output: true 0
+}
+
+// A Recorder is a Notifier for tests: it keeps what it was given, and can
+// refuse some.
+func ExampleRecorder() {
+	rec := &complainttest.Recorder{}
+	w, err := complaint.New(complaint.Options{Now: complainttest.NewClock(time.Time{}).Now, Notifier: rec})
+	if err != nil {
+		panic(err)
+	}
+	complainttest.InState(t, w, complaint.StateInProgress, nil)
+	fmt.Println(rec.Keys()[0][len(rec.Keys()[0])-len("acknowledged/customer"):])
+	// Output: acknowledged/customer
+}
