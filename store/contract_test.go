@@ -69,48 +69,6 @@ func TestGetUnknown(t *testing.T) {
 	})
 }
 
-func TestSaveConflict(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fixture) {
-		c := f.open(t, complaint.StateInProgress)
-		a, err := f.s.Get(ctx, c.ID())
-		require.NoError(t, err)
-		b, err := f.s.Get(ctx, c.ID())
-		require.NoError(t, err)
-		loaded := a.Version()
-
-		_, err = f.w.Fire(ctx, a, complainttest.InputFor(a, complaint.EventRequestInfo, glossary.CustomerService))
-		require.NoError(t, err)
-		_, err = f.w.Fire(ctx, b, complainttest.InputFor(b, complaint.EventAnswer, glossary.CustomerService))
-		require.NoError(t, err)
-		require.NoError(t, f.s.Save(ctx, a, loaded))
-
-		before := b.Snapshot()
-		err = f.s.Save(ctx, b, loaded)
-		var ce *store.ConflictError
-		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, loaded, ce.Expected)
-		assert.Equal(t, loaded+1, ce.Actual)
-		assert.ErrorIs(t, err, store.ErrConflict)
-		assert.Equal(t, before, b.Snapshot(), "a refused save leaves the complaint as it was")
-
-		got, err := f.s.Get(ctx, c.ID())
-		require.NoError(t, err)
-		assert.Equal(t, complaint.StateAwaitingCustomer, got.State(), "the winner's change stands")
-		h, err := f.s.History(ctx, c.ID())
-		require.NoError(t, err)
-		assertHistoryEnds(t, got, h)
-		ns, err := f.s.Notifications(ctx, c.ID())
-		require.NoError(t, err)
-		for _, n := range ns {
-			assert.NotEqual(t, complaint.TopicFinalAnswer, n.Topic, "the loser's notifications were not written")
-		}
-
-		missing, err := f.w.Open(ctx, complainttest.Intake())
-		require.NoError(t, err)
-		assert.ErrorIs(t, f.s.Save(ctx, missing, 1), store.ErrNotFound)
-	})
-}
-
 func TestTransitionLifecycle(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		c := f.open(t, complaint.StateInProgress)

@@ -127,7 +127,7 @@ func testConflicts(t *testing.T, e *env) {
 	loaded := a.Version()
 	_, err = e.w.Fire(ctx, a, complainttest.InputFor(a, complaint.EventRequestInfo, glossary.CustomerService))
 	require.NoError(t, err)
-	_, err = e.w.Fire(ctx, b, complainttest.InputFor(b, complaint.EventUpdate, glossary.CustomerService))
+	_, err = e.w.Fire(ctx, b, complainttest.InputFor(b, complaint.EventAnswer, glossary.CustomerService))
 	require.NoError(t, err)
 	require.NoError(t, e.s.Save(ctx, a, loaded), "the first save wins")
 	before := b.Snapshot()
@@ -147,6 +147,11 @@ func testConflicts(t *testing.T, e *env) {
 	h, err := e.s.History(ctx, c.ID())
 	require.NoError(t, err)
 	assert.Len(t, h, loaded+1, "the loser's entry was not written")
+	ns, err := e.s.Notifications(ctx, c.ID())
+	require.NoError(t, err)
+	for _, n := range ns {
+		assert.NotEqual(t, complaint.TopicFinalAnswer, n.Topic, "the loser's notifications were not written")
+	}
 
 	missing, err := e.w.Open(ctx, complainttest.Intake())
 	require.NoError(t, err)
