@@ -121,7 +121,7 @@ type Snapshot struct {
 	Claim        ClaimAssessment   `json:"claim"`
 	History      []Entry           `json:"history"`
 	// Checkpoint, when set, stands for the history entries before History,
-	// which then starts at Checkpoint.Seq+1 (see [Complaint.SnapshotTail]).
+	// which then starts at Checkpoint.Seq+1 (see [Workflow.SnapshotTail]).
 	Checkpoint  *Checkpoint          `json:"checkpoint,omitempty"`
 	FinalAnswer *Answer              `json:"final_answer"`
 	Referral    *Referral            `json:"referral"`

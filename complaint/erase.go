@@ -29,7 +29,7 @@ func erase(s string) string {
 // restores and replays like s; ErasedAt records the erasure.
 func (s Snapshot) Erase(at time.Time) Snapshot {
 	s.copyPayloads()
-	s.Customer = Customer{ID: s.Customer.ID, Type: s.Customer.Type, Language: s.Customer.Language}
+	s.Customer = s.Customer.WithoutContact()
 	s.Description = erase(s.Description)
 	s.RemedySought.Text = erase(s.RemedySought.Text)
 	if s.FinalAnswer != nil {
@@ -81,8 +81,8 @@ func eraseRemedy(r *escalation.Remedy) *escalation.Remedy {
 // Erase returns n without the customer's personal data and free texts
 // (see [Snapshot.Erase]): what a delivered or erased notification keeps.
 func (n Notification) Erase() Notification {
+	n = n.WithoutContact()
 	d := &n.Data
-	d.Customer = Customer{ID: d.Customer.ID, Type: d.Customer.Type, Language: d.Customer.Language}
 	d.Note, d.Description = erase(d.Note), erase(d.Description)
 	d.RemedySought.Text = erase(d.RemedySought.Text)
 	if d.Answer != nil {
@@ -101,7 +101,12 @@ func (n Notification) Erase() Notification {
 // store writes to its outbox, resolving the details again from its
 // customer records when it delivers.
 func (n Notification) WithoutContact() Notification {
-	c := n.Data.Customer
-	n.Data.Customer = Customer{ID: c.ID, Type: c.Type, Language: c.Language}
+	n.Data.Customer = n.Data.Customer.WithoutContact()
 	return n
+}
+
+// WithoutContact returns c without its name, e-mail, phone and address:
+// its id, type and language stay.
+func (c Customer) WithoutContact() Customer {
+	return Customer{ID: c.ID, Type: c.Type, Language: c.Language}
 }

@@ -453,7 +453,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 		return nil, err
 	}
 	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note, RequestID: in.RequestID}
-	_, err := w.apply(ctx, c, &e, &input, nil)
+	_, err := w.apply(ctx, c, &e, &input, nil, true)
 	return c, err
 }
 
@@ -479,7 +479,12 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 // transition was applied but a notification was not delivered; it stays
 // pending on c.
 func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition, error) {
-	w = w.orDefault()
+	return w.orDefault().fire(ctx, c, in, true)
+}
+
+// fire is Fire; without deliver, the transition's notifications stay
+// pending on c and no after hook runs (Preview).
+func (w *Workflow) fire(ctx context.Context, c *Complaint, in Input, deliver bool) (Transition, error) {
 	if err := ctx.Err(); err != nil {
 		return Transition{}, err
 	}
@@ -508,7 +513,7 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 		consent := Consent{Channel: in.Consent.Channel, At: stamp(in.Consent.At)}
 		e.Consent = &consent
 	}
-	return w.apply(ctx, c, &e, &in, r)
+	return w.apply(ctx, c, &e, &in, r, deliver)
 }
 
 // Preview returns what Fire would do with in on c: the transition and the
@@ -525,9 +530,7 @@ func (w *Workflow) Preview(ctx context.Context, c *Complaint, in Input) (Transit
 	if err != nil {
 		return Transition{}, nil, err
 	}
-	quiet := &Workflow{m: w.m, labels: w.labels, consumer: w.consumer, business: w.business, now: w.now, newID: w.newID,
-		authz: w.authz, before: w.before, bodies: w.bodies, contact: w.contact}
-	t, err := quiet.Fire(ctx, cp, in)
+	t, err := w.fire(ctx, cp, in, false)
 	if err != nil {
 		return Transition{}, nil, err
 	}
@@ -586,9 +589,10 @@ func (w *Workflow) runBefore(ctx context.Context, c *Complaint, in Input, to Sta
 	return nil
 }
 
-// apply changes c and delivers what the transition owes; everything has
-// been checked. r is the rule that allowed it, nil for the opening.
-func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input, r *Rule) (Transition, error) {
+// apply changes c and delivers what the transition owes (or, without
+// deliver, leaves it pending and runs no after hook); everything has been
+// checked. r is the rule that allowed it, nil for the opening.
+func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input, r *Rule, deliver bool) (Transition, error) {
 	var needs Payload
 	if r != nil {
 		needs = r.Needs
@@ -625,6 +629,10 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 	var buf [2]Notification // most transitions produce one or two; more grow the slice
 	ns := w.notifications(buf[:0], c, e, r)
 	t := Transition{Entry: *e, Produced: len(ns)}
+	if !deliver {
+		c.pending = append(c.pending, ns...)
+		return t, nil
+	}
 	if len(w.after) > 0 {
 		for _, h := range w.after[e.Event] {
 			h.After(ctx, View{c}, t)

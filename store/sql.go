@@ -322,7 +322,7 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 	}
 	snap.Pending = nil
 	customer := snap.Customer
-	snap.Customer = complaint.Customer{ID: customer.ID, Type: customer.Type, Language: customer.Language}
+	snap.Customer = customer.WithoutContact()
 	data, err := json.Marshal(&snap)
 	if err != nil {
 		return row{}, fmt.Errorf("store: encode complaint %q: %w", c.ID(), err)

@@ -247,8 +247,8 @@ type complaintView struct {
 	Pending    []complaint.Notification `json:"pending,omitempty"`
 }
 
-// view is the complaint as p may read it.
-func view(_ *principal, c *complaint.Complaint) complaintView {
+// view is the complaint as the API shows it to anyone who may read it.
+func view(c *complaint.Complaint) complaintView {
 	return complaintView{Snapshot: c.Snapshot()}
 }
 
@@ -443,7 +443,7 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/complaints/"+c.ID())
 	w.Header().Set("ETag", etag(c))
-	writeJSON(w, http.StatusCreated, created{complaintView: view(p, c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
+	writeJSON(w, http.StatusCreated, created{complaintView: view(c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
 }
 
 // receiveOnce registers in under an Idempotency-Key: the complaint's id is
@@ -483,12 +483,12 @@ func (srv *Server) receiveOnce(r *http.Request, in complaint.Intake, key string)
 }
 
 func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
-	c, p, ok := srv.load(w, r)
+	c, _, ok := srv.load(w, r)
 	if !ok {
 		return
 	}
 	w.Header().Set("ETag", etag(c))
-	writeJSON(w, http.StatusOK, view(p, c))
+	writeJSON(w, http.StatusOK, view(c))
 }
 
 func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
@@ -557,7 +557,7 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := listPage{Complaints: make([]complaintView, len(page.Complaints)), NextCursor: page.Next}
 	for i, c := range page.Complaints {
-		out.Complaints[i] = view(p, c)
+		out.Complaints[i] = view(c)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -643,7 +643,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(c))
-	writeJSON(w, http.StatusOK, view(p, c))
+	writeJSON(w, http.StatusOK, view(c))
 }
 
 func (srv *Server) history(w http.ResponseWriter, r *http.Request) {
