@@ -116,3 +116,38 @@ func TestCheckpointRefusesBadOnes(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckpointFulfilmentsBefore: a fulfilment recorded before the
+// checkpoint is taken as it is when valid, and refused when not; the
+// complaint says which checkpoint it was restored from.
+func TestCheckpointFulfilmentsBefore(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateReviewed, nil)
+	_, err := f.w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventFulfil, glossary.CustomerService))
+	require.NoError(t, err)
+	_, err = f.w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventInternalNote, glossary.ComplaintsDepartment))
+	require.NoError(t, err)
+	_, full := c.Checkpoint()
+	assert.False(t, full, "a complaint opened here has no checkpoint")
+
+	snap := f.w.SnapshotTail(c, 1)
+	require.Len(t, snap.Fulfilments, 1)
+	require.Less(t, snap.Fulfilments[0].Seq, snap.History[0].Seq, "the fulfilment is before the checkpoint")
+	tail, err := f.w.Restore(snap)
+	require.NoError(t, err)
+	assert.False(t, tail.Owes(), "the fulfilment before the checkpoint counts")
+	cp, ok := tail.Checkpoint()
+	require.True(t, ok)
+	assert.Equal(t, *snap.Checkpoint, cp)
+
+	for name, spoil := range map[string]func(*complaint.Fulfilment){
+		"unknown remedy": func(f *complaint.Fulfilment) { f.Remedy = "magic" },
+		"at the opening": func(f *complaint.Fulfilment) { f.Seq = 1 },
+		"out of range":   func(f *complaint.Fulfilment) { f.At = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+	} {
+		bad := f.w.SnapshotTail(c, 1)
+		spoil(&bad.Fulfilments[0])
+		_, err := f.w.Restore(bad)
+		assert.ErrorIs(t, err, complaint.ErrInvalidSnapshot, name)
+	}
+}

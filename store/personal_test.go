@@ -50,6 +50,10 @@ func TestMigrateFromV1(t *testing.T) {
 				_, err := db.ExecContext(ctx, q)
 				require.NoError(t, err, q)
 			}
+			// A v1 row that does not decode is left as it is, and reported.
+			_, err = db.ExecContext(ctx, `INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data)
+				VALUES ('K-V1X', 'received', 1, 0, 0, NULL, '{"id": "K-V1X"}')`)
+			require.NoError(t, err)
 			require.NoError(t, db.Close())
 
 			f := newFixture(t)
@@ -102,6 +106,17 @@ func TestMigrateFromV1(t *testing.T) {
 				require.NoError(t, json.Unmarshal([]byte(data), &stored))
 				assert.Len(t, stored.History, 1, "%s: the row keeps the newest entry only", id)
 			}
+			_, err = s.Get(ctx, "K-V1X")
+			assert.ErrorIs(t, err, store.ErrCorrupt)
+			page, err := s.List(ctx, store.Filter{})
+			require.NoError(t, err)
+			require.Len(t, page.Corrupt, 1)
+			assert.Equal(t, "K-V1X", page.Corrupt[0].ID)
+			assert.Len(t, page.Complaints, len(v1Complaints))
+			var format int
+			require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT data_format FROM klage_complaints WHERE id = 'K-V1X'`).Scan(&format))
+			assert.Equal(t, 1, format, "the undecodable row is not rewritten")
+
 			// The contact details are in klage_customers and nowhere else.
 			assertOnlyInCustomers(t, s, "Karen Jensen", "karen@example.dk")
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/sqlite"
 )
 
@@ -133,5 +134,24 @@ func TestNotReady(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, want, resp.StatusCode, path)
+	}
+}
+
+// TestPrivacyNeedsPersonalData: a store that does not keep personal data
+// apart answers the privacy routes with 501, and erases nothing.
+func TestPrivacyNeedsPersonalData(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	w, err := complaint.New(complaint.Options{Now: clock.Now})
+	require.NoError(t, err)
+	srv := httptest.NewServer(NewServer(w, store.NewMemory(w), testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))))
+	defer srv.Close()
+	for _, r := range []struct{ method, path string }{{"GET", "/customers/cust-7/data"}, {"POST", "/customers/cust-7/erase"}} {
+		req, err := http.NewRequest(r.method, srv.URL+r.path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tokPrivacy)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusNotImplemented, resp.StatusCode, r.path)
 	}
 }
