@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/store"
-	"github.com/klageflow/klage/store/sqlite"
 )
 
 // TestErrorFieldsAndLanguage: an error names the field at fault, carries
@@ -119,12 +117,7 @@ func TestReadyAndRequestLog(t *testing.T) {
 // TestNotReady: a service whose database is gone answers 503 on /readyz,
 // and /healthz still says it lives.
 func TestNotReady(t *testing.T) {
-	clock := complainttest.NewClock(time.Time{})
-	w, err := complaint.New(complaint.Options{Now: clock.Now})
-	require.NoError(t, err)
-	s, err := sqlite.Open(t.Context(), w, filepath.Join(t.TempDir(), "klage.db"))
-	require.NoError(t, err)
-	require.NoError(t, s.Close())
+	clock, w, s := goneStore(t)
 	opts := testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	opts.Ready = func(ctx context.Context) error { return s.DB().PingContext(ctx) }
 	srv := httptest.NewServer(NewServer(w, s, opts))

@@ -15,19 +15,28 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/sqlite"
 )
 
-// TestInternalError: a failure the API has no code for (here, a store whose
-// database is gone) answers 500 with a JSON error that tells the client
-// nothing of the internals, and is logged for the operator.
-func TestInternalError(t *testing.T) {
+// goneStore returns a workflow on a test clock and a SQLite store whose
+// database is closed: every call to it fails.
+func goneStore(t *testing.T) (*complainttest.Clock, *complaint.Workflow, *store.SQL) {
+	t.Helper()
 	clock := complainttest.NewClock(time.Time{})
 	w, err := complaint.New(complaint.Options{Now: clock.Now})
 	require.NoError(t, err)
 	s, err := sqlite.Open(t.Context(), w, filepath.Join(t.TempDir(), "klage.db"))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
+	return clock, w, s
+}
+
+// TestInternalError: a failure the API has no code for (here, a store whose
+// database is gone) answers 500 with a JSON error that tells the client
+// nothing of the internals, and is logged for the operator.
+func TestInternalError(t *testing.T) {
+	clock, w, s := goneStore(t)
 	var logs bytes.Buffer
 	srv := httptest.NewServer(NewServer(w, s, testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(&logs, nil)))))
 	defer srv.Close()
