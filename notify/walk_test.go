@@ -1,0 +1,158 @@
+package notify_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// sent is a notification a walk produced, with a name for its golden
+// file: topic, recipient and what made it (the outcome of an answer or
+// decision, else the event).
+type sent struct {
+	name string
+	n    complaint.Notification
+}
+
+// newWorkflow returns a workflow with a fake clock, numbered ids, the
+// Complaints Department's contact and a recorder for its notifications.
+func newWorkflow(t testing.TB) (*complaint.Workflow, *complainttest.Clock, *complainttest.Recorder) {
+	t.Helper()
+	clock := complainttest.NewClock(time.Time{})
+	rec := &complainttest.Recorder{}
+	next := 0
+	w, err := complaint.New(complaint.Options{
+		Now:      clock.Now,
+		NewID:    func() string { next++; return fmt.Sprintf("K-%04d", next) },
+		Notifier: rec,
+		ComplaintsDepartmentContact: "klageafdeling@eksempel.dk",
+	})
+	require.NoError(t, err)
+	return w, clock, rec
+}
+
+// walk runs complaints of one customer type in one language through every
+// notification the reference lifecycle sends and returns them in order.
+func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []sent {
+	t.Helper()
+	w, clock, rec := newWorkflow(t)
+	ctx := context.Background()
+	intake := complainttest.Intake()
+	intake.Customer.Type, intake.Customer.Language = typ, lang
+	if typ == complaint.Business {
+		intake.Customer.Name = "Jensen ApS"
+	}
+	var out []sent
+	collect := func(variant string) {
+		for _, n := range rec.Notifications() {
+			v := variant
+			if v == "" {
+				v = string(n.Data.Event)
+			}
+			out = append(out, sent{name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, v), n: n})
+		}
+		rec.Reset()
+	}
+	open := func(in complaint.Intake) *complaint.Complaint {
+		c, err := w.Open(ctx, in)
+		require.NoError(t, err)
+		collect("open")
+		return c
+	}
+	fire := func(c *complaint.Complaint, e complaint.Event, r glossary.Role, edit func(*complaint.Input)) {
+		t.Helper()
+		clock.Advance(time.Hour)
+		in := complainttest.InputFor(c, e, r)
+		variant := ""
+		if edit != nil {
+			edit(&in)
+		}
+		switch {
+		case in.Answer != nil:
+			variant = string(in.Answer.Outcome)
+		case in.Decision != nil:
+			variant = string(in.Decision.Outcome)
+		}
+		_, err := w.Fire(ctx, c, in)
+		require.NoError(t, err, "%s by %s", e, r)
+		collect(variant)
+	}
+	cs, cd, cu, mf := glossary.CustomerService, glossary.ComplaintsDepartment, glossary.Customer, glossary.Manufacturer
+	replacement := &escalation.Remedy{Kind: escalation.Replacement, Text: "En ny bærbar sendes til dig."}
+	answer := func(o escalation.Outcome, text string, r *escalation.Remedy) func(*complaint.Input) {
+		return func(in *complaint.Input) { in.Answer = &complaint.Answer{Outcome: o, Text: text, Remedy: r} }
+	}
+	decide := func(o escalation.Outcome, text string, r *escalation.Remedy) func(*complaint.Input) {
+		return func(in *complaint.Input) {
+			in.Decision = &escalation.Decision{Outcome: o, Explanation: text, Remedy: r,
+				Findings: []escalation.Finding{{Area: "returns", Description: "Offer a replacement at once for DOA."}}}
+		}
+	}
+	note := func(s string) func(*complaint.Input) { return func(in *complaint.Input) { in.Note = s } }
+
+	// The whole way: asked for information, referred, answered in part,
+	// escalated, upheld by the Complaints Department, carried out, closed.
+	c := open(intake)
+	fire(c, complaint.EventStart, cs, nil)
+	fire(c, complaint.EventRequestInfo, cs, note("Send us a photo of the serial number label."))
+	fire(c, complaint.EventProvideInfo, cu, note("Photo attached."))
+	fire(c, complaint.EventRefer, cs, nil)
+	fire(c, complaint.EventResume, mf, note("The manufacturer confirms the fault."))
+	fire(c, complaint.EventUpdate, cs, note("We expect to answer by Friday."))
+	fire(c, complaint.EventAnswer, cs, answer(escalation.PartlyUpheld, "We repair the laptop instead of replacing it.",
+		&escalation.Remedy{Kind: escalation.Repair, Text: "A free repair."}))
+	fire(c, complaint.EventEscalate, cu, nil)
+	fire(c, complaint.EventReview, cd, decide(escalation.Upheld, "A DOA laptop is replaced, not repaired.", replacement))
+	fire(c, complaint.EventFulfil, cs, func(in *complaint.Input) { in.Fulfilment.Reference = "GLS 0123456789" })
+	fire(c, complaint.EventClose, cd, nil)
+
+	// Rejected, escalated, rejected again, closed.
+	c = open(intake)
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, "The damage was caused by a fall.", nil))
+	fire(c, complaint.EventEscalate, cu, nil)
+	fire(c, complaint.EventReview, cd, decide(escalation.Rejected, "The photos show impact damage.", nil))
+	fire(c, complaint.EventFlagSafety, cd, note("The battery was swollen."))
+
+	// Upheld and accepted.
+	c = open(intake)
+	fire(c, complaint.EventStart, cs, nil)
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Upheld, "You get a new laptop.", replacement))
+	fire(c, complaint.EventFulfil, cs, nil)
+	fire(c, complaint.EventAccept, cu, nil)
+
+	// Withdrawn while with the manufacturer, and while escalated.
+	c = open(intake)
+	fire(c, complaint.EventStart, cs, nil)
+	fire(c, complaint.EventRefer, cs, nil)
+	fire(c, complaint.EventWithdraw, cu, nil)
+	c = open(intake)
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, "The warranty has expired.", nil))
+	fire(c, complaint.EventEscalate, cu, nil)
+	fire(c, complaint.EventWithdraw, cu, nil)
+
+	// Feedback, and a safety matter at intake.
+	fb := intake
+	fb.Kind, fb.Product, fb.RemedySought, fb.Description = glossary.Feedback, complaint.Product{}, escalation.Remedy{}, "The website's returns page is hard to find."
+	open(fb)
+	safety := intake
+	safety.Safety = true
+	late := open(safety)
+
+	// Reminders: the first response is overdue on the last complaint, the
+	// review decision on an escalated one.
+	c = open(intake)
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, "The warranty has expired.", nil))
+	fire(c, complaint.EventEscalate, cu, nil)
+	for _, n := range w.Sweep(clock.Now().Add(60*24*time.Hour), []*complaint.Complaint{late, c}) {
+		out = append(out, sent{name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, n.Data.Deadline.Name), n: n})
+	}
+	return out
+}
