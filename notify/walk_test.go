@@ -30,9 +30,9 @@ func newWorkflow(t testing.TB) (*complaint.Workflow, *complainttest.Clock, *comp
 	rec := &complainttest.Recorder{}
 	next := 0
 	w, err := complaint.New(complaint.Options{
-		Now:      clock.Now,
-		NewID:    func() string { next++; return fmt.Sprintf("K-%04d", next) },
-		Notifier: rec,
+		Now:                         clock.Now,
+		NewID:                       func() string { next++; return fmt.Sprintf("K-%04d", next) },
+		Notifier:                    rec,
 		ComplaintsDepartmentContact: "klageafdeling@eksempel.dk",
 	})
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -217,6 +218,41 @@ func TestRelayDeadLettersAfterMaxAttempts(t *testing.T) {
 		pending, err := f.s.Pending(ctx, 10)
 		require.NoError(t, err)
 		assert.Empty(t, pending)
+	})
+}
+
+// permanentError is an error that says no retry will help.
+type permanentError struct{}
+
+func (permanentError) Error() string   { return "no address for the customer" }
+func (permanentError) Permanent() bool { return true }
+
+// TestRelayDeadLettersPermanentFailures: a failure whose error reports
+// itself permanent (notify.PermanentError) is set aside at its first
+// attempt, without MaxAttempts; the ones behind it go on.
+func TestRelayDeadLettersPermanentFailures(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		c := f.open(t, complaint.StateInProgress) // acknowledged, started
+		first := notificationKey(c.ID(), 1, complaint.TopicAcknowledged, glossary.Customer)
+		rec := &complainttest.Recorder{}
+		rec.FailWith(func(n complaint.Notification) error {
+			if n.Key() == first {
+				return fmt.Errorf("notify: e-mail: %w", permanentError{})
+			}
+			return nil
+		})
+		relay := &store.Relay{Outbox: f.s, Notifier: rec, Now: f.clock.Now}
+		b, err := relay.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, store.Batch{DeadLettered: 1}, b)
+		b, err = relay.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, store.Batch{Delivered: 1}, b)
+		dead, err := f.s.DeadLetters(ctx, 10)
+		require.NoError(t, err)
+		require.Len(t, dead, 1)
+		assert.Equal(t, first, dead[0].Key())
+		assert.Equal(t, 1, dead[0].Attempts)
 	})
 }
 

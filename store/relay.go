@@ -40,7 +40,9 @@ type Relay struct {
 	// DefaultRetryAfter.
 	RetryAfter func(attempts int) time.Duration
 	// MaxAttempts, when not zero, dead-letters a message after that many
-	// failed attempts; 0 retries for ever.
+	// failed attempts; 0 retries for ever. A failure whose error has a
+	// Permanent method reporting true (notify.PermanentError) is
+	// dead-lettered at once.
 	MaxAttempts int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -140,8 +142,8 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 				return b, err
 			}
 			b.Delivered++
-		case r.MaxAttempts > 0 && m.Attempts+1 >= r.MaxAttempts:
-			log.ErrorContext(ctx, "klage: notification dead-lettered after its last attempt",
+		case r.MaxAttempts > 0 && m.Attempts+1 >= r.MaxAttempts, permanent(err):
+			log.ErrorContext(ctx, "klage: notification dead-lettered",
 				"key", key, "topic", m.Topic, "recipient", m.Recipient, "attempt", m.Attempts+1, "error", err)
 			if err := r.Outbox.DeadLetter(record, key, err.Error(), at); err != nil {
 				return b, err
@@ -159,6 +161,14 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 		}
 	}
 	return b, ctx.Err()
+}
+
+// permanent reports whether err says that no retry will deliver the
+// notification: some error in its chain has a Permanent method that
+// reports true (notify.PermanentError: no address for the recipient).
+func permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // Run delivers until ctx is done, then returns ctx's error. It makes passes
