@@ -45,7 +45,9 @@ type EmailOptions struct {
 	// STARTTLS whenever the server offers it (port 587 by default);
 	// smtps://... speaks TLS from the first byte (port 465). The user and
 	// password, when present, authenticate with the best mechanism the
-	// server offers.
+	// server offers; over a connection without TLS, only mechanisms that
+	// do not reveal the password are used, so a server offering only
+	// PLAIN or LOGIN in the clear is refused.
 	URL string
 	// RequireTLS refuses to send when an smtp:// server offers no
 	// STARTTLS, instead of sending in the clear.

@@ -231,3 +231,24 @@ func TestMessageID(t *testing.T) {
 func tlsConfig(srv *smtptest.Server) *tls.Config {
 	return &tls.Config{RootCAs: srv.RootCAs, MinVersion: tls.VersionTLS12}
 }
+
+// TestEmailNoSecretsInTheClear: against a server that offers no TLS, the
+// password is never sent (no mechanism that would reveal it is chosen),
+// and RequireTLS refuses to send at all.
+func TestEmailNoSecretsInTheClear(t *testing.T) {
+	srv := smtptest.StartPlain(t, smtpUser, smtpPassword)
+	n := find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
+	e := newEmail(t, srv, func(o *notify.EmailOptions) { o.RequireTLS = false })
+	require.Error(t, e.Notify(context.Background(), n))
+	e = newEmail(t, srv, func(o *notify.EmailOptions) { o.URL = "smtp://" + srv.Addr })
+	require.Error(t, e.Notify(context.Background(), n), "RequireTLS and no STARTTLS offered")
+	assert.Empty(t, srv.Messages())
+
+	// Without a user and without RequireTLS, a local relay that asks for
+	// no authentication takes the message in the clear.
+	open := smtptest.StartPlain(t, "", "")
+	e = newEmail(t, open, func(o *notify.EmailOptions) { o.URL, o.RequireTLS = "smtp://"+open.Addr, false })
+	require.NoError(t, e.Notify(context.Background(), n))
+	require.Len(t, open.Messages(), 1)
+	assert.False(t, open.Messages()[0].TLS)
+}

@@ -12,9 +12,12 @@
 //
 // It keeps complaints in the store at -dsn (a postgres:// URL selects
 // PostgreSQL, anything else is a SQLite file), runs the outbox relay
-// in-process with a notifier that logs each delivery (keys, topics and
-// recipients; never names or e-mail addresses), and shuts down gracefully on
-// SIGINT and SIGTERM. The routes are documented in README.md.
+// in-process, and shuts down gracefully on SIGINT and SIGTERM. The relay
+// delivers by e-mail with -smtp (customers in their language, staff at
+// -staff-email) and to a signed webhook with -webhook (its secret from
+// KLAGE_WEBHOOK_SECRET); without them it logs each delivery (keys, topics
+// and recipients; never names or e-mail addresses). The routes are
+// documented in README.md.
 package main
 
 import (
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	maxConns := fs.Int("max-conns", 1024, "the most connections served at once")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "how long an idle keep-alive connection is kept")
 	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute (burst 5)")
+	var delivery deliveryFlags
+	delivery.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,7 +136,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	// one client holding thousands of connections cannot keep others out
 	// for long.
 	ln = netutil.LimitListener(ln, *maxConns)
-	relay := &store.Relay{Outbox: s, Notifier: logNotifier{log}, Now: now, Logger: log, Interval: 500 * time.Millisecond}
+	notifier, err := delivery.notifier(w, logNotifier{log}, os.Getenv, log)
+	if err != nil {
+		return err
+	}
+	relay := &store.Relay{Outbox: s, Notifier: notifier, Now: now, Logger: log, Interval: 500 * time.Millisecond}
 	ready := func(ctx context.Context) error {
 		if err := s.DB().PingContext(ctx); err != nil {
 			return fmt.Errorf("database: %w", err)

@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
@@ -43,8 +44,10 @@ func (m Message) Parse() (*mail.Message, error) {
 type Server struct {
 	// Addr is host:port on 127.0.0.1.
 	Addr string
-	// RootCAs trusts the server's certificate.
+	// RootCAs trusts the server's certificate; CertPEM is the same
+	// certificate in PEM, for a program that reads it from a file.
 	RootCAs *x509.CertPool
+	CertPEM []byte
 
 	user, password string
 
@@ -56,15 +59,26 @@ type Server struct {
 
 // Start starts a server for the test's lifetime. With a user it offers
 // PLAIN authentication and refuses mail from sessions without it.
-func Start(t testing.TB, user, password string) *Server {
+func Start(t testing.TB, user, password string) *Server { return start(t, user, password, true) }
+
+// StartPlain starts a server that offers no STARTTLS and takes PLAIN
+// authentication in the clear, as a relay on the same machine may.
+func StartPlain(t testing.TB, user, password string) *Server { return start(t, user, password, false) }
+
+func start(t testing.TB, user, password string, offerTLS bool) *Server {
 	t.Helper()
 	cert, pool := certificate(t)
-	s := &Server{RootCAs: pool, user: user, password: password}
+	s := &Server{RootCAs: pool, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
+		user: user, password: password}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, c: c}, nil
 	}))
 	srv.Domain = "127.0.0.1"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if offerTLS {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else {
+		srv.AllowInsecureAuth = true
+	}
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

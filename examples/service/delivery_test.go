@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/internal/smtptest"
+)
+
+const webhookSecret = "whsec_c2VjcmV0LWtleS1vZi10aGUtdGVzdC1yZWNlaXZlcg=="
+
+// hooks is a webhook receiver that checks every signature, from the
+// Standard Webhooks specification.
+type hooks struct {
+	mu  sync.Mutex
+	ids []string
+	bad int
+}
+
+func (h *hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(webhookSecret, "whsec_"))
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%s.%s", r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), body)
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.Header.Get("webhook-signature") != want {
+		h.bad++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	h.ids = append(h.ids, r.Header.Get("webhook-id"))
+}
+
+func (h *hooks) received() (ids []string, bad int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.ids...), h.bad
+}
+
+// TestDeliveryByEmailAndWebhook runs the service with -smtp, -staff-email
+// and -webhook against a real SMTP server and webhook receiver: the
+// customer gets Danish e-mail, the Complaints Department its own, the
+// webhook every notification signed, and no secret or address reaches
+// the log.
+func TestDeliveryByEmailAndWebhook(t *testing.T) {
+	mail := smtptest.Start(t, "relay", "smtp-password-1")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, mail.CertPEM, 0o600))
+	h := &hooks{}
+	hook := httptest.NewServer(h)
+	defer hook.Close()
+	t.Setenv("KLAGE_SMTP_PASSWORD", "smtp-password-1")
+	t.Setenv("KLAGE_WEBHOOK_SECRET", webhookSecret)
+	s := start(t, filepath.Join(t.TempDir(), "klage.db"), complainttest.NewClock(time.Time{}),
+		"-smtp", "smtp://relay@"+mail.Addr, "-smtp-require-tls", "-smtp-ca", ca, "-from", "Kundeservice <kundeservice@eksempel.dk>",
+		"-staff-email", "complaints_department=klageafdeling@eksempel.dk", "-webhook", hook.URL+"/klage")
+	c := s.create()
+	for _, body := range []map[string]any{
+		{"event": "start"},
+		{"event": "answer", "answer": map[string]any{"outcome": "rejected", "text": "Skaden skyldes et fald."}},
+	} {
+		status, _ := s.event(tokAgent, c.ID, body)
+		require.Equal(t, http.StatusOK, status)
+	}
+	status, _ := s.event(c.CustomerToken, c.ID, map[string]any{"event": "escalate"})
+	require.Equal(t, http.StatusOK, status)
+
+	// acknowledged, started, final_answer, escalated to the customer and
+	// to the Complaints Department.
+
+	require.Eventually(t, func() bool {
+		ids, _ := h.received()
+		return len(mail.Messages()) >= 5 && len(ids) >= 5
+	}, 20*time.Second, 50*time.Millisecond, "delivered by the relay: %d mails, logs %s", len(mail.Messages()), s.logs.String())
+	ids, bad := h.received()
+	assert.Zero(t, bad, "every webhook verifies")
+	assert.Len(t, ids, 5)
+
+	subjects := map[string]string{}
+	for _, m := range mail.Messages() {
+		assert.Equal(t, "relay", m.User)
+		assert.True(t, m.TLS)
+		msg, err := m.Parse()
+		require.NoError(t, err)
+		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		require.NoError(t, err)
+		subjects[m.To[0]+" "+msg.Header.Get("X-Klage-Key")[len(c.ID):]] = subject
+		body, err := io.ReadAll(msg.Body)
+		require.NoError(t, err)
+		if strings.Contains(msg.Header.Get("X-Klage-Key"), "final_answer") {
+			assert.True(t, bytes.Contains(body, []byte("Forbrugerklagen=C3=A6vnet")), "the complaint bodies, in Danish")
+		}
+	}
+	assert.Equal(t, map[string]string{
+		"karen@example.dk /1/acknowledged/customer":                    "Vi har modtaget din henvendelse (" + c.ID + ")",
+		"karen@example.dk /2/started/customer":                         "Vi arbejder på din sag (" + c.ID + ")",
+		"karen@example.dk /3/final_answer/customer":                    "Vores svar på din klage (" + c.ID + ")",
+		"karen@example.dk /4/escalated/customer":                       "Klageafdelingen har din sag (" + c.ID + ")",
+		"klageafdeling@eksempel.dk /4/escalated/complaints_department": "Sag sendt til behandling i Klageafdelingen (" + c.ID + ")",
+	}, subjects)
+
+	logs := s.logs.String()
+	for _, secret := range []string{"smtp-password-1", webhookSecret, "karen@example.dk", "Karen Jensen"} {
+		assert.NotContains(t, logs, secret)
+	}
+}
+
+func TestDeliveryFlagsRefused(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "klage.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-smtp", "smtp://127.0.0.1:2525"}, "-from"},
+		{[]string{"-smtp", "ftp://127.0.0.1", "-from", "a@b.dk"}, "scheme"},
+		{[]string{"-webhook", "https://hooks.example/klage"}, "KLAGE_WEBHOOK_SECRET"},
+		{[]string{"-staff-email", "customer=a@b.dk"}, "staff role"},
+		{[]string{"-staff-email", "complaints_department=nope"}, "address"},
+		{[]string{"-smtp", "smtp://127.0.0.1:2525", "-from", "a@b.dk", "-smtp-ca", "/nonexistent.pem"}, "-smtp-ca"},
+	} {
+		var logs bytes.Buffer
+		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0", "-dsn", dsn}, tc.args...), &logs, nil)
+		require.Error(t, err, tc.args)
+		assert.Contains(t, err.Error()+logs.String(), tc.want)
+	}
+}
