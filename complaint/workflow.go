@@ -54,6 +54,10 @@ type Options struct {
 	// [Translation]. A customer may be written to in any language the
 	// workflow has labels for.
 	Translations []Translation
+	// Observers watch opens and transitions, and the saves of stores that
+	// use the workflow (metrics, traces): see [Observer]. None costs
+	// nothing.
+	Observers []Observer
 }
 
 // Hook runs code of the embedding service around transitions.
@@ -195,6 +199,7 @@ type Workflow struct {
 	bodies   []escalation.Body
 	contact  string
 	zones    zoneMemo
+	observer Observer // nil when none
 }
 
 // New returns a Workflow configured by opts. It returns a *ConfigError
@@ -230,6 +235,7 @@ func New(opts Options) (*Workflow, error) {
 		authz:    opts.Authorizer,
 		bodies:   opts.ComplaintBodies,
 		contact:  opts.ComplaintsDepartmentContact,
+		observer: Observers(opts.Observers...),
 	}
 	if opts.ConsumerPolicy != nil {
 		w.consumer = *opts.ConsumerPolicy
@@ -407,6 +413,16 @@ type Intake struct {
 // stays pending on it.
 func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	w = w.orDefault()
+	if w.observer == nil {
+		return w.open(ctx, in)
+	}
+	ctx, end := w.observer.Begin(ctx, Operation{Op: OpOpen, ComplaintID: in.ID, Event: EventOpen})
+	c, err := w.open(ctx, in)
+	end(err)
+	return c, err
+}
+
+func (w *Workflow) open(ctx context.Context, in Intake) (*Complaint, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -479,7 +495,18 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 // transition was applied but a notification was not delivered; it stays
 // pending on c.
 func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition, error) {
-	return w.orDefault().fire(ctx, c, in, true)
+	w = w.orDefault()
+	if w.observer == nil {
+		return w.fire(ctx, c, in, true)
+	}
+	op := Operation{Op: OpFire, Event: in.Event}
+	if c != nil {
+		op.ComplaintID = c.id
+	}
+	ctx, end := w.observer.Begin(ctx, op)
+	t, err := w.fire(ctx, c, in, true)
+	end(err)
+	return t, err
 }
 
 // fire is Fire; without deliver, the transition's notifications stay

@@ -76,6 +76,10 @@ func (m *Memory) write(ns []complaint.Notification) {
 
 // Create implements Store.
 func (m *Memory) Create(ctx context.Context, c *complaint.Complaint) error {
+	return observeSave(ctx, m.w, c, func(ctx context.Context) error { return m.create(ctx, c) })
+}
+
+func (m *Memory) create(ctx context.Context, c *complaint.Complaint) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -111,6 +115,10 @@ func (m *Memory) Get(ctx context.Context, id string) (*complaint.Complaint, erro
 
 // Save implements Store.
 func (m *Memory) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
+	return observeSave(ctx, m.w, c, func(ctx context.Context) error { return m.save(ctx, c, expectedVersion) })
+}
+
+func (m *Memory) save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ type Relay struct {
 	// Logger receives delivery failures; nil means slog.Default. It logs
 	// keys, topics and errors, never the notification's data.
 	Logger *slog.Logger
+	// Observer, when set, watches each delivery as a complaint.OpDeliver
+	// (metrics, traces): give it the workflow's, complaint.Workflow.Observer.
+	Observer complaint.Observer
 
 	lastPass atomic.Int64 // Unix nanoseconds of the last pass that reached the outbox; 0 before the first
 }
@@ -134,7 +137,7 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 			}
 			continue
 		}
-		err := r.Notifier.Notify(leaseCtx, m.Notification)
+		err := r.deliver(leaseCtx, m.Notification)
 		at := now()
 		switch {
 		case err == nil:
@@ -161,6 +164,18 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 		}
 	}
 	return b, ctx.Err()
+}
+
+// deliver hands n to the Notifier, observed.
+func (r *Relay) deliver(ctx context.Context, n complaint.Notification) error {
+	if r.Observer == nil {
+		return r.Notifier.Notify(ctx, n)
+	}
+	ctx, end := r.Observer.Begin(ctx, complaint.Operation{Op: complaint.OpDeliver, ComplaintID: n.ComplaintID,
+		Event: n.Data.Event, Topic: n.Topic, Recipient: n.Recipient, Key: n.Key()})
+	err := r.Notifier.Notify(ctx, n)
+	end(err)
+	return err
 }
 
 // permanent reports whether err says that no retry will deliver the

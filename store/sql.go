@@ -352,6 +352,10 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 // customer's record, where the newest complaint's details replace older
 // ones.
 func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
+	return observeSave(ctx, s.w, c, func(ctx context.Context) error { return s.create(ctx, c) })
+}
+
+func (s *SQL) create(ctx context.Context, c *complaint.Complaint) error {
 	r, err := s.encode(c, 0)
 	if err != nil {
 		return err
@@ -383,6 +387,10 @@ func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
 
 // Save implements Store.
 func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
+	return observeSave(ctx, s.w, c, func(ctx context.Context) error { return s.save(ctx, c, expectedVersion) })
+}
+
+func (s *SQL) save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
 	if err := checkExpected(c, expectedVersion); err != nil {
 		return err
 	}

@@ -318,6 +318,18 @@ var (
 	notifies    = handover.Notifies.(func(*complaint.Workflow) bool)
 )
 
+// observeSave runs write, a store's Create or Save of c, as an OpSave of
+// w's observers.
+func observeSave(ctx context.Context, w *complaint.Workflow, c *complaint.Complaint, write func(context.Context) error) error {
+	if c == nil || w.Observer() == nil {
+		return write(ctx)
+	}
+	ctx, end := w.Observe(ctx, complaint.Operation{Op: complaint.OpSave, ComplaintID: c.ID(), Event: c.Last().Event})
+	err := write(ctx)
+	end(err)
+	return err
+}
+
 // checkExpected refuses a save whose expected version c has not reached:
 // c was not loaded at that version, so saving it could take the stored
 // complaint back in time.

@@ -1,0 +1,95 @@
+package complaint_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
+)
+
+type ctxKey struct{}
+
+// recordingObserver records what it is told, and marks the context it
+// returns so that a test can see the operation ran in it.
+type recordingObserver struct {
+	name string
+	mu   sync.Mutex
+	log  []string
+	seen []complaint.Operation
+	errs []error
+}
+
+func (o *recordingObserver) Begin(ctx context.Context, op complaint.Operation) (context.Context, func(error)) {
+	o.mu.Lock()
+	o.log = append(o.log, o.name+" begin")
+	o.seen = append(o.seen, op)
+	o.mu.Unlock()
+	return context.WithValue(ctx, ctxKey{}, o.name), func(err error) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.log = append(o.log, o.name+" end")
+		o.errs = append(o.errs, err)
+	}
+}
+
+func TestObserversSeeOpensAndTransitions(t *testing.T) {
+	obs := &recordingObserver{name: "a"}
+	var hookCtx any
+	w, err := complaint.New(complaint.Options{Observers: []complaint.Observer{obs},
+		Hooks: []complaint.Hook{{Name: "ctx", Before: func(ctx context.Context, _ complaint.View, _ complaint.Input, _ complaint.State) error {
+			hookCtx = ctx.Value(ctxKey{})
+			return nil
+		}}}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	in := complainttest.Intake()
+	in.ID = "K-1"
+	c, err := w.Open(ctx, in)
+	require.NoError(t, err)
+	_, err = w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventStart, glossary.CustomerService))
+	require.NoError(t, err)
+	assert.Equal(t, "a", hookCtx, "the transition runs in the observer's context")
+	_, err = w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventEscalate, glossary.Customer))
+	require.ErrorIs(t, err, complaint.ErrInvalidTransition)
+
+	assert.Equal(t, []complaint.Operation{
+		{Op: complaint.OpOpen, ComplaintID: "K-1", Event: complaint.EventOpen},
+		{Op: complaint.OpFire, ComplaintID: "K-1", Event: complaint.EventStart},
+		{Op: complaint.OpFire, ComplaintID: "K-1", Event: complaint.EventEscalate},
+	}, obs.seen)
+	require.Len(t, obs.errs, 3)
+	assert.NoError(t, obs.errs[0])
+	assert.NoError(t, obs.errs[1])
+	assert.ErrorIs(t, obs.errs[2], complaint.ErrInvalidTransition, "the refusal is reported")
+
+	// Preview and Check are not transitions.
+	_, _, err = w.Preview(ctx, c, complainttest.InputFor(c, complaint.EventUpdate, glossary.CustomerService))
+	require.NoError(t, err)
+	assert.Len(t, obs.seen, 3)
+}
+
+func TestObserversCombine(t *testing.T) {
+	assert.Nil(t, complaint.Observers(), "none")
+	assert.Nil(t, complaint.Observers(nil, nil))
+	a, b := &recordingObserver{name: "a"}, &recordingObserver{name: "b"}
+	assert.Same(t, a, complaint.Observers(nil, a))
+	both := complaint.Observers(a, b)
+	ctx, end := both.Begin(context.Background(), complaint.Operation{Op: complaint.OpSave})
+	assert.Equal(t, "b", ctx.Value(ctxKey{}), "each observer's context is passed on")
+	end(nil)
+	assert.Equal(t, []string{"a begin", "a end"}, a.log)
+	assert.Equal(t, []string{"b begin", "b end"}, b.log)
+
+	w, err := complaint.New(complaint.Options{})
+	require.NoError(t, err)
+	assert.Nil(t, w.Observer())
+	ctx, end = w.Observe(context.Background(), complaint.Operation{Op: complaint.OpSave})
+	assert.Nil(t, ctx.Value(ctxKey{}))
+	end(nil) // does nothing
+}
