@@ -2,6 +2,8 @@ package complaint_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 )
 
@@ -92,4 +95,25 @@ func TestObserversCombine(t *testing.T) {
 	ctx, end = w.Observe(context.Background(), complaint.Operation{Op: complaint.OpSave})
 	assert.Nil(t, ctx.Value(ctxKey{}))
 	end(nil) // does nothing
+}
+
+func TestErrorKind(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{&complaint.InputError{Field: "note", Problem: "missing"}, "invalid_input"},
+		{&complaint.TransitionError{Event: complaint.EventStart, From: complaint.StateClosed}, "closed"},
+		{&complaint.TransitionError{Event: complaint.EventEscalate, From: complaint.StateReceived}, "not_allowed"},
+		{&complaint.PermissionError{Event: complaint.EventStart}, "forbidden"},
+		{&escalation.ImpartialityError{}, "not_impartial"},
+		{&complaint.VetoError{Hook: "h", Err: errors.New("no")}, "vetoed"},
+		{complaint.ErrRemedyOwed, "remedy_owed"},
+		{&complaint.DeliveryError{Key: "k", Err: errors.New("503")}, "undelivered"},
+		{fmt.Errorf("wrapped: %w", context.Canceled), "cancelled"},
+		{errors.New("disk full"), "other"},
+	} {
+		assert.Equal(t, tc.want, complaint.ErrorKind(tc.err), "%v", tc.err)
+	}
 }

@@ -56,7 +56,12 @@ func (d *deliveryFlags) register(fs *flag.FlagSet) {
 // (and to the staff roles with an address), the log for everyone else, and
 // with -webhook every notification to the webhook as well. getenv reads
 // the secrets, which are never logged.
-func (d *deliveryFlags) notifier(w *complaint.Workflow, fallback complaint.Notifier, getenv func(string) string, log *slog.Logger) (complaint.Notifier, error) {
+//
+// counted wraps each notifier so that its deliveries are counted under its
+// name.
+func (d *deliveryFlags) notifier(w *complaint.Workflow, fallback complaint.Notifier, getenv func(string) string, log *slog.Logger,
+	counted func(name string, n complaint.Notifier) complaint.Notifier) (complaint.Notifier, error) {
+	fallback = counted("log", fallback)
 	people := fallback
 	if d.smtp != "" {
 		u, err := url.Parse(d.smtp)
@@ -95,9 +100,10 @@ func (d *deliveryFlags) notifier(w *complaint.Workflow, fallback complaint.Notif
 		if err != nil {
 			return nil, err
 		}
-		routes := map[glossary.Role]complaint.Notifier{glossary.Customer: email}
+		byEmail := counted("email", email)
+		routes := map[glossary.Role]complaint.Notifier{glossary.Customer: byEmail}
 		for role := range d.staff {
-			routes[role] = email
+			routes[role] = byEmail
 		}
 		people = notify.Route{ByRecipient: routes, Default: fallback}
 		log.Info("delivering e-mail", "smtp", u.Redacted(), "staff_roles", len(d.staff))
@@ -116,5 +122,5 @@ func (d *deliveryFlags) notifier(w *complaint.Workflow, fallback complaint.Notif
 	if u, err := url.Parse(d.webhook); err == nil {
 		log.Info("delivering webhooks", "host", u.Host)
 	}
-	return notify.Fanout{people, hook}, nil
+	return notify.Fanout{people, counted("webhook", hook)}, nil
 }

@@ -35,13 +35,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
 	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/metrics"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/postgres"
 	"github.com/klageflow/klage/store/sqlite"
+	"github.com/klageflow/klage/tracing"
 )
 
 func main() {
@@ -93,8 +99,17 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
 
+	// Metrics for GET /metrics, and spans for the tracer provider the
+	// process configures: none unless it does (otel's global provider does
+	// nothing until otel.SetTracerProvider is called).
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := metrics.New(reg)
+	if err != nil {
+		return err
+	}
 	// No Notifier: notifications go to the outbox, and the relay delivers.
-	w, err := complaint.New(complaint.Options{Now: now})
+	w, err := complaint.New(complaint.Options{Now: now, Observers: []complaint.Observer{m, tracing.New(otel.GetTracerProvider())}})
 	if err != nil {
 		return err
 	}
@@ -103,6 +118,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 		return err
 	}
 	defer func() { err = errors.Join(err, s.Close()) }()
+	if err := m.WatchStore(s, now); err != nil {
+		return err
+	}
 
 	var auth authenticators
 	if *tokensFile != "" {
@@ -136,11 +154,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	// one client holding thousands of connections cannot keep others out
 	// for long.
 	ln = netutil.LimitListener(ln, *maxConns)
-	notifier, err := delivery.notifier(w, logNotifier{log}, os.Getenv, log)
+	notifier, err := delivery.notifier(w, logNotifier{log}, os.Getenv, log, m.Notifier)
 	if err != nil {
 		return err
 	}
-	relay := &store.Relay{Outbox: s, Notifier: notifier, Now: now, Logger: log, Interval: 500 * time.Millisecond}
+	relay := &store.Relay{Outbox: s, Notifier: notifier, Now: now, Logger: log, Interval: 500 * time.Millisecond, Observer: w.Observer()}
 	ready := func(ctx context.Context) error {
 		if err := s.DB().PingContext(ctx); err != nil {
 			return fmt.Errorf("database: %w", err)
@@ -152,7 +170,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	}
 	srv := &http.Server{
 		Handler: NewServer(w, s, serverOptions{Now: now, Log: log, Auth: auth, Customers: customers,
-			IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: 5, Ready: ready}),
+			IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: 5, Ready: ready,
+			Metrics: m, MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: min(10*time.Second, *idle),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/metrics"
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
@@ -47,6 +48,7 @@ type Server struct {
 	customers *customerTokens
 	intake    *limiters
 	ready     readiness
+	metrics   *metrics.Metrics
 }
 
 // serverOptions configure NewServer.
@@ -64,6 +66,10 @@ type serverOptions struct {
 	// Ready reports whether the service can work, for GET /readyz; nil
 	// means always.
 	Ready readiness
+	// Metrics counts the requests, and MetricsHandler serves GET
+	// /metrics; nil means neither.
+	Metrics        *metrics.Metrics
+	MetricsHandler http.Handler
 }
 
 // NewServer returns the API.
@@ -73,7 +79,7 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	}
 	srv := &Server{w: w, s: s, now: opts.Now, log: opts.Log, mux: http.NewServeMux(),
 		auth: append(authenticators{opts.Customers}, opts.Auth...), customers: opts.Customers,
-		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), ready: opts.Ready}
+		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), ready: opts.Ready, metrics: opts.Metrics}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
 	srv.mux.HandleFunc("GET /complaints/{id}", srv.get)
@@ -91,6 +97,9 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	srv.mux.HandleFunc("GET /readyz", srv.readyz)
+	if opts.MetricsHandler != nil {
+		srv.mux.Handle("GET /metrics", opts.MetricsHandler)
+	}
 	return srv
 }
 
@@ -101,7 +110,13 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	_, route := srv.mux.Handler(r)
-	defer func() { srv.logRequest(r.Context(), r.Method, route, rec.status, time.Since(start)) }()
+	defer func() {
+		took := time.Since(start)
+		srv.logRequest(r.Context(), r.Method, route, rec.status, took)
+		if srv.metrics != nil {
+			srv.metrics.HTTPRequest(route, r.Method, rec.status, took)
+		}
+	}()
 	srv.serve(rec, r)
 }
 
