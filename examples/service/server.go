@@ -19,9 +19,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
-	"github.com/klageflow/klage/metrics"
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/metrics"
 	"github.com/klageflow/klage/store"
 )
 
