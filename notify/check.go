@@ -54,15 +54,13 @@ func (c *checker) node(n parse.Node, dot reflect.Type, vars map[string]reflect.T
 	case *parse.RangeNode:
 		return c.branch(&n.BranchNode, dot, vars, true, true)
 	case *parse.TemplateNode:
-		arg := dot
+		var arg reflect.Type // {{template "x"}} runs x with nil data
 		if n.Pipe != nil {
 			t, err := c.pipe(n.Pipe, dot, vars)
 			if err != nil {
 				return err
 			}
 			arg = t
-		} else {
-			arg = nil
 		}
 		return c.template(n.Name, arg)
 	case *parse.ListNode:

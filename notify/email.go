@@ -28,6 +28,7 @@ var ErrNoAddress = errors.New("notify: no address for the recipient")
 // dead-letter the notification at once.
 type PermanentError struct{ Err error }
 
+// Error implements error.
 func (e *PermanentError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the cause.

@@ -34,6 +34,7 @@ type TemplateError struct {
 	Err      error
 }
 
+// Error implements error.
 func (e *TemplateError) Error() string {
 	return fmt.Sprintf("notify: template %s/%s: %v", e.Language, e.Name, e.Err)
 }

@@ -110,6 +110,7 @@ type StatusError struct {
 	Status int
 }
 
+// Error implements error.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("notify: webhook %s: the receiver answered %d %s", e.Key, e.Status, http.StatusText(e.Status))
 }

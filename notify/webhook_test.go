@@ -56,7 +56,7 @@ func verify(secret string, h http.Header, body []byte, now time.Time) error {
 		return errors.New("timestamp out of tolerance")
 	}
 	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
+	_, _ = fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
 	want := mac.Sum(nil)
 	for _, sig := range strings.Fields(h.Get("webhook-signature")) {
 		version, value, ok := strings.Cut(sig, ",")
@@ -149,7 +149,7 @@ func TestWebhookDelivers(t *testing.T) {
 
 func TestWebhookTimeout(t *testing.T) {
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
