@@ -253,3 +253,19 @@ func TestPairsOfAnExtendedLifecycle(t *testing.T) {
 		Source: `{{define "started.manufacturer.subject"}}Started{{end}}{{define "started.manufacturer.body"}}{{template "case-details" .}}{{end}}`})})
 	require.NoError(t, err)
 }
+
+// TestReadmeEmail keeps the rendered e-mail in README.md in step with the
+// shipped texts: it is the golden file's subject and plain-text part.
+func TestReadmeEmail(t *testing.T) {
+	g, err := os.ReadFile(filepath.Join("testdata", "golden", "final_answer.customer.partly_upheld.da.consumer.txt"))
+	require.NoError(t, err)
+	head, rest, ok := strings.Cut(string(g), "\n\n")
+	require.True(t, ok)
+	subject, _, _ := strings.Cut(head, "\n")
+	text, _, ok := strings.Cut(rest, "\n-- html --\n")
+	require.True(t, ok)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	want := "```text\n" + subject + "\n\n" + text + "```\n"
+	assert.Contains(t, string(readme), want, "README.md should show the golden e-mail")
+}

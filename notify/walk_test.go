@@ -50,6 +50,12 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 	if typ == complaint.Business {
 		intake.Customer.Name = "Jensen ApS"
 	}
+	say := func(en, da string) string {
+		if lang == glossary.Danish {
+			return da
+		}
+		return en
+	}
 	var out []sent
 	collect := func(variant string) {
 		for _, n := range rec.Notifications() {
@@ -86,7 +92,7 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 		collect(variant)
 	}
 	cs, cd, cu, mf := glossary.CustomerService, glossary.ComplaintsDepartment, glossary.Customer, glossary.Manufacturer
-	replacement := &escalation.Remedy{Kind: escalation.Replacement, Text: "En ny bærbar sendes til dig."}
+	replacement := &escalation.Remedy{Kind: escalation.Replacement, Text: say("A new laptop is on its way.", "En ny computer er sendt til dig.")}
 	answer := func(o escalation.Outcome, text string, r *escalation.Remedy) func(*complaint.Input) {
 		return func(in *complaint.Input) { in.Answer = &complaint.Answer{Outcome: o, Text: text, Remedy: r} }
 	}
@@ -102,29 +108,29 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 	// escalated, upheld by the Complaints Department, carried out, closed.
 	c := open(intake)
 	fire(c, complaint.EventStart, cs, nil)
-	fire(c, complaint.EventRequestInfo, cs, note("Send us a photo of the serial number label."))
-	fire(c, complaint.EventProvideInfo, cu, note("Photo attached."))
+	fire(c, complaint.EventRequestInfo, cs, note(say("Send us a photo of the serial number label.", "Send os et billede af mærkaten med serienummeret.")))
+	fire(c, complaint.EventProvideInfo, cu, note(say("Photo attached.", "Billedet er vedhæftet.")))
 	fire(c, complaint.EventRefer, cs, nil)
-	fire(c, complaint.EventResume, mf, note("The manufacturer confirms the fault."))
-	fire(c, complaint.EventUpdate, cs, note("We expect to answer by Friday."))
-	fire(c, complaint.EventAnswer, cs, answer(escalation.PartlyUpheld, "We repair the laptop instead of replacing it.",
-		&escalation.Remedy{Kind: escalation.Repair, Text: "A free repair."}))
+	fire(c, complaint.EventResume, mf, note(say("The manufacturer confirms the fault.", "Producenten bekræfter fejlen.")))
+	fire(c, complaint.EventUpdate, cs, note(say("We expect to answer by Friday.", "Vi regner med at svare senest fredag.")))
+	fire(c, complaint.EventAnswer, cs, answer(escalation.PartlyUpheld, say("We repair the laptop instead of replacing it.", "Vi reparerer computeren i stedet for at ombytte den."),
+		&escalation.Remedy{Kind: escalation.Repair, Text: say("A free repair.", "Gratis reparation.")}))
 	fire(c, complaint.EventEscalate, cu, nil)
-	fire(c, complaint.EventReview, cd, decide(escalation.Upheld, "A DOA laptop is replaced, not repaired.", replacement))
+	fire(c, complaint.EventReview, cd, decide(escalation.Upheld, say("A DOA laptop is replaced, not repaired.", "En computer, der er defekt ved levering, skal ombyttes, ikke repareres."), replacement))
 	fire(c, complaint.EventFulfil, cs, func(in *complaint.Input) { in.Fulfilment.Reference = "GLS 0123456789" })
 	fire(c, complaint.EventClose, cd, nil)
 
 	// Rejected, escalated, rejected again, closed.
 	c = open(intake)
-	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, "The damage was caused by a fall.", nil))
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, say("The damage was caused by a fall.", "Skaden skyldes et fald."), nil))
 	fire(c, complaint.EventEscalate, cu, nil)
-	fire(c, complaint.EventReview, cd, decide(escalation.Rejected, "The photos show impact damage.", nil))
-	fire(c, complaint.EventFlagSafety, cd, note("The battery was swollen."))
+	fire(c, complaint.EventReview, cd, decide(escalation.Rejected, say("The photos show impact damage.", "Billederne viser slagskader."), nil))
+	fire(c, complaint.EventFlagSafety, cd, note(say("The battery was swollen.", "Batteriet var svulmet op.")))
 
 	// Upheld and accepted.
 	c = open(intake)
 	fire(c, complaint.EventStart, cs, nil)
-	fire(c, complaint.EventAnswer, cs, answer(escalation.Upheld, "You get a new laptop.", replacement))
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Upheld, say("You get a new laptop.", "Du får en ny computer."), replacement))
 	fire(c, complaint.EventFulfil, cs, nil)
 	fire(c, complaint.EventAccept, cu, nil)
 
@@ -134,13 +140,13 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 	fire(c, complaint.EventRefer, cs, nil)
 	fire(c, complaint.EventWithdraw, cu, nil)
 	c = open(intake)
-	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, "The warranty has expired.", nil))
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, say("The warranty has expired.", "Garantien er udløbet."), nil))
 	fire(c, complaint.EventEscalate, cu, nil)
 	fire(c, complaint.EventWithdraw, cu, nil)
 
 	// Feedback, and a safety matter at intake.
 	fb := intake
-	fb.Kind, fb.Product, fb.RemedySought, fb.Description = glossary.Feedback, complaint.Product{}, escalation.Remedy{}, "The website's returns page is hard to find."
+	fb.Kind, fb.Product, fb.RemedySought, fb.Description = glossary.Feedback, complaint.Product{}, escalation.Remedy{}, say("The website's returns page is hard to find.", "Siden om returnering er svær at finde på hjemmesiden.")
 	open(fb)
 	safety := intake
 	safety.Safety = true
@@ -149,7 +155,7 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 	// Reminders: the first response is overdue on the last complaint, the
 	// review decision on an escalated one.
 	c = open(intake)
-	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, "The warranty has expired.", nil))
+	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, say("The warranty has expired.", "Garantien er udløbet."), nil))
 	fire(c, complaint.EventEscalate, cu, nil)
 	for _, n := range w.Sweep(clock.Now().Add(60*24*time.Hour), []*complaint.Complaint{late, c}) {
 		out = append(out, sent{name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, n.Data.Deadline.Name), n: n})
