@@ -38,6 +38,9 @@ type Answer struct {
 	// upheld (the remedy sought) or partly upheld, refused when it is
 	// rejected.
 	Remedy *escalation.Remedy `json:"remedy,omitempty"`
+	// At is when the answer was given, set from the history entry; zero
+	// on a complaint stored before klage recorded it.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Fulfilment records that a granted remedy was carried out: a replacement

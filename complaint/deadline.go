@@ -56,8 +56,11 @@ func (n *DeadlineName) UnmarshalText(b []byte) error { return deadlineNames.Unma
 // it is Cancelled. A deadline whose due time passed before it was met is
 // Breached (the escalation window never is: lapsing is its purpose).
 type Deadline struct {
-	Name      DeadlineName  `json:"name"`
-	Owner     glossary.Role `json:"owner"` // who must act: customer_service or complaints_department
+	Name  DeadlineName  `json:"name"`
+	Owner glossary.Role `json:"owner"` // who must act: customer_service or complaints_department
+	// Started is when the clock last started (a rolling clock restarts);
+	// zero on a complaint stored before klage recorded it.
+	Started   time.Time     `json:"started,omitzero"`
 	Due       time.Time     `json:"due,omitzero"`
 	Remaining time.Duration `json:"remaining,omitempty"` // while paused
 	MetAt     time.Time     `json:"met_at,omitzero"`
@@ -188,8 +191,8 @@ func (c *Complaint) deadline(n DeadlineName) *Deadline {
 
 // start starts clock n for owner, due at due, replacing an earlier run of
 // it.
-func (c *Complaint) start(n DeadlineName, owner glossary.Role, due time.Time) {
-	d := Deadline{Name: n, Owner: owner, Due: due}
+func (c *Complaint) start(n DeadlineName, owner glossary.Role, at, due time.Time) {
+	d := Deadline{Name: n, Owner: owner, Started: at, Due: due}
 	if old := c.deadline(n); old != nil {
 		*old = d
 		return
@@ -280,7 +283,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		if received.IsZero() {
 			received = c.CreatedAt()
 		}
-		c.start(DeadlineDOAReplacement, clockOwner[DeadlineDOAReplacement], p.Due(p.DOAReplacement, received))
+		c.start(DeadlineDOAReplacement, clockOwner[DeadlineDOAReplacement], received, p.Due(p.DOAReplacement, received))
 	}
 	var nowWall time.Time // now on the wall clock, computed once when a calendar clock needs it
 	if pausing || resuming {
@@ -341,7 +344,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	}
 	for _, n := range starts {
 		if period := p.period(n); !period.IsZero() && (n != DeadlineDOAReplacement || c.kind == glossary.DOA) {
-			c.start(n, clockOwner[n], p.Due(period, now))
+			c.start(n, clockOwner[n], now, p.Due(period, now))
 		}
 	}
 
@@ -358,7 +361,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	}
 	switch {
 	case to.Handler != "" && (to.Handler != before || pu == nil) && (from == nil || !from.Pauses):
-		c.start(DeadlineProgressUpdate, to.Handler, p.ProgressUpdate.AddTo(now, loc))
+		c.start(DeadlineProgressUpdate, to.Handler, now, p.ProgressUpdate.AddTo(now, loc))
 	case to.Handler != "" && pu != nil && pu.Running() && e.Actor.Role != glossary.Customer && notifiesCustomer(r):
 		pu.Due = p.ProgressUpdate.AddTo(now, loc)
 	case to.Handler == "" && !to.Pauses:

@@ -627,6 +627,7 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 	switch needs {
 	case NeedsAnswer:
 		a := *in.Answer
+		a.At = e.At
 		c.answer = &a
 	case NeedsReferral:
 		ref := *in.Referral
