@@ -23,6 +23,7 @@ type Memory struct {
 	complaints map[string]*memComplaint
 	outbox     []*memMessage // in the order they were written
 	byKey      map[string]*memMessage
+	ratings    map[string]complaint.Rating
 }
 
 type memComplaint struct {

@@ -59,6 +59,8 @@ type Export struct {
 	Notifications []Message `json:"notifications"`
 	// Erasures are the erasures already made.
 	Erasures []Erasure `json:"erasures,omitempty"`
+	// Ratings are the customer's ratings, by complaint id.
+	Ratings map[string]complaint.Rating `json:"ratings,omitempty"`
 }
 
 // Erasure records one erasure of a customer's personal data.
@@ -208,6 +210,14 @@ func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
 			return nil, err
 		}
 		out.Notifications = append(out.Notifications, ns...)
+		if r, ok, err := s.Rating(ctx, id); err != nil {
+			return nil, err
+		} else if ok {
+			if out.Ratings == nil {
+				out.Ratings = map[string]complaint.Rating{}
+			}
+			out.Ratings[id] = r
+		}
 	}
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT erased_at, complaints, reason FROM klage_erasures WHERE customer_id = ? ORDER BY erased_at`), customerID)
 	if err != nil {
@@ -315,6 +325,10 @@ func (s *SQL) eraseComplaint(ctx context.Context, tx *sql.Tx, id string, at time
 		return &ConflictError{ID: id, Expected: c.Version()}
 	}
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_history SET note = ? WHERE complaint_id = ? AND note <> ''`),
+		complaint.Erased, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_ratings SET comment = ? WHERE complaint_id = ? AND comment <> ''`),
 		complaint.Erased, id); err != nil {
 		return err
 	}

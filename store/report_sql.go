@@ -1,0 +1,363 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/escalation"
+	"github.com/klageflow/klage/glossary"
+)
+
+// The report's SQL reads the complaint rows' JSON (the checkpoint
+// snapshot) and the milestone columns, for the rows that the creation-time
+// index selects. jx and friends spell a JSON access in the dialect.
+
+// jx returns the text at path (dot-separated) of complaint c's data.
+func (d *dialect) jx(path string) string { return d.jsonText("c.data", path) }
+
+func (d *dialect) jsonText(doc, path string) string {
+	parts := strings.Split(path, ".")
+	if d.dollar {
+		var b strings.Builder
+		b.WriteString(doc)
+		for i, p := range parts {
+			if i == len(parts)-1 {
+				b.WriteString("->>'" + p + "'")
+			} else {
+				b.WriteString("->'" + p + "'")
+			}
+		}
+		return b.String()
+	}
+	return "json_extract(" + doc + ", '$." + path + "')"
+}
+
+// elements joins the elements of the array at path of c's data as e.
+func (d *dialect) elements(path string) string {
+	if d.dollar {
+		return " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(c.data->'" + strings.ReplaceAll(path, ".", "'->'") +
+			"') = 'array' THEN c.data->'" + strings.ReplaceAll(path, ".", "'->'") + "' ELSE '[]'::jsonb END) AS e(value)"
+	}
+	return ", json_each(c.data, '$." + path + "') AS e"
+}
+
+// ex returns the text of field of the joined element e.
+func (d *dialect) ex(field string) string {
+	if d.dollar {
+		return "e.value->>'" + field + "'"
+	}
+	return "json_extract(e.value, '$." + field + "')"
+}
+
+// truthy is the SQL for "the JSON boolean expr is true".
+func (d *dialect) truthy(expr string) string {
+	if d.dollar {
+		return "COALESCE(" + expr + ", 'false') = 'true'"
+	}
+	return "COALESCE(" + expr + ", 0) = 1"
+}
+
+// lastEvent is the event of the newest history entry in c's data.
+func (d *dialect) lastEvent() string {
+	if d.dollar {
+		return "c.data->'history'->-1->>'event'"
+	}
+	return "json_extract(c.data, '$.history[#-1].event')"
+}
+
+// before is the SQL for "the RFC 3339 text expr is before the parameter".
+func (d *dialect) before(expr string) string {
+	if d.dollar {
+		return "(" + expr + ")::timestamptz < ?::timestamptz"
+	}
+	return "julianday(" + expr + ") < julianday(?)"
+}
+
+// reportSQL builds the report's statements for one query.
+type reportSQL struct {
+	s     *SQL
+	where string // the cohort, on klage_complaints c
+	args  []any
+}
+
+func (s *SQL) cohort(q ReportQuery) reportSQL {
+	d := s.d
+	w := []string{"c.created_at >= ?", "c.created_at < ?"}
+	args := []any{nanos(q.From), nanos(q.To)}
+	if q.Kind != "" {
+		w, args = append(w, "c.kind = ?"), append(args, string(q.Kind))
+	}
+	if q.Manufacturer != "" {
+		w, args = append(w, "c.manufacturer = ?"), append(args, glossary.NormalID(q.Manufacturer))
+	}
+	if q.Channel != "" {
+		w, args = append(w, d.jx("channel")+" = ?"), append(args, string(q.Channel))
+	}
+	if q.CustomerType != "" {
+		w, args = append(w, d.jx("customer.type")+" = ?"), append(args, string(q.CustomerType))
+	}
+	return reportSQL{s: s, where: strings.Join(w, " AND "), args: args}
+}
+
+func (r reportSQL) query(ctx context.Context, q string, extra ...any) (*sql.Rows, error) {
+	rows, err := r.s.db.QueryContext(ctx, r.s.d.rebind(q), append(slices.Clone(r.args), extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: report: %w", err)
+	}
+	return rows, nil
+}
+
+// counts runs "SELECT key, COUNT(*) ... GROUP BY key" over the cohort
+// (with the joins and conditions given) and calls add for each row.
+func (r reportSQL) counts(ctx context.Context, key, joins, cond string, add func(k string, n int)) error {
+	q := "SELECT " + key + ", COUNT(*) FROM klage_complaints c" + joins + " WHERE " + r.where
+	if cond != "" {
+		q += " AND " + cond
+	}
+	rows, err := r.query(ctx, q+" GROUP BY "+key)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k sql.NullString
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("store: report: %w", err)
+		}
+		if k.Valid && k.String != "" {
+			add(k.String, n)
+		}
+	}
+	return rows.Err()
+}
+
+// quantiles computes the nearest-rank median and 90th percentile of the
+// milestone column col over the cohort.
+func (r reportSQL) quantiles(ctx context.Context, col string) (Quantiles, error) {
+	var q Quantiles
+	if err := r.row(ctx, "SELECT COUNT("+col+") FROM klage_complaints c WHERE "+r.where, &q.Count); err != nil {
+		return q, err
+	}
+	if q.Count == 0 {
+		return q, nil
+	}
+	pick := "SELECT " + col + " FROM klage_complaints c WHERE " + r.where + " AND " + col + " IS NOT NULL ORDER BY " + col + " LIMIT 1 OFFSET ?"
+	if err := r.row(ctx, pick, &q.Median, nearestRank(0.5, q.Count)); err != nil {
+		return q, err
+	}
+	return q, r.row(ctx, pick, &q.P90, nearestRank(0.9, q.Count))
+}
+
+func (r reportSQL) row(ctx context.Context, q string, dst any, extra ...any) error {
+	err := r.s.db.QueryRowContext(ctx, r.s.d.rebind(q), append(slices.Clone(r.args), extra...)...).Scan(dst)
+	if err != nil {
+		return fmt.Errorf("store: report: %w", err)
+	}
+	return nil
+}
+
+// Report computes the report of q in the database: GROUP BY queries over
+// the complaints that the creation-time index selects, reading their JSON
+// and milestone columns; no complaint is loaded into memory.
+func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
+	if err := q.check(s.w.Now); err != nil {
+		return Report{}, err
+	}
+	d := s.d
+	r := newReport(q)
+	c := s.cohort(q)
+	answer, decision := d.jx("final_answer.outcome"), d.jx("decision.outcome")
+	rankOf := func(e string) string {
+		return "CASE " + e + " WHEN 'upheld' THEN 2 WHEN 'partly_upheld' THEN 1 ELSE 0 END"
+	}
+	reviewClock := `c.data->'deadlines' @> '[{"name": "review_decision"}]'::jsonb`
+	if !d.dollar {
+		reviewClock = `EXISTS (SELECT 1 FROM json_each(c.data, '$.deadlines') WHERE json_extract(value, '$.name') = 'review_decision')`
+	}
+	escalatedSQL := "(" + decision + " IS NOT NULL OR c.state IN ('escalated', 'escalated_awaiting_customer', 'reviewed') OR " + reviewClock + ")"
+	var answered, esc, withdrawn, decided, overturned int
+	err := s.db.QueryRowContext(ctx, d.rebind(`SELECT COUNT(*), COUNT(c.closed_at),
+		COALESCE(SUM(CASE WHEN `+answer+` IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN `+escalatedSQL+` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN c.closed_at IS NOT NULL AND `+d.lastEvent()+` = 'withdraw' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL AND `+answer+` IS NOT NULL AND `+rankOf(decision)+` > `+rankOf(answer)+` THEN 1 ELSE 0 END), 0)
+		FROM klage_complaints c WHERE `+c.where), c.args...).Scan(&r.Opened, &r.Closed, &answered, &esc, &withdrawn, &decided, &overturned)
+	if err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+	r.Open = r.Opened - r.Closed
+	r.EscalationRate, r.OverturnRate, r.WithdrawalRate = share(esc, answered), share(overturned, decided), share(withdrawn, r.Closed)
+
+	product := "COALESCE(NULLIF(" + d.jx("product.name") + ", ''), NULLIF(" + d.jx("product.sku") + ", ''))"
+	granted := "CASE WHEN " + decision + " IS NOT NULL THEN " + d.jx("decision.remedy.kind") + " ELSE " + d.jx("final_answer.remedy.kind") + " END"
+	products, safety := map[string]int{}, map[string]int{}
+	groups := []struct {
+		key, joins, cond string
+		add              func(string, int)
+	}{
+		{"c.state", "", "", func(k string, n int) { r.ByState[complaint.State(k)] += n }},
+		{"c.kind", "", "", func(k string, n int) { r.ByKind[glossary.Term(k)] += n }},
+		{d.jx("channel"), "", "", func(k string, n int) { r.ByChannel[glossary.Channel(k)] += n }},
+		{"c.manufacturer", "", "", func(k string, n int) { r.ByManufacturer[k] += n }},
+		{"COALESCE(" + decision + ", " + answer + ")", "", "", func(k string, n int) { r.ByOutcome[escalation.Outcome(k)] += n }},
+		{granted, "", "", func(k string, n int) { r.RemediesGranted[escalation.RemedyKind(k)] += n }},
+		{product, "", "", func(k string, n int) { products[k] += n }},
+		{product, "", d.truthy(d.jx("safety")), func(k string, n int) { safety[k] += n }},
+		{d.jx("channel"), "", "c.kind = 'feedback'", func(k string, n int) { r.FeedbackByChannel[glossary.Channel(k)] += n }},
+	}
+	for _, g := range groups {
+		if err := c.counts(ctx, g.key, g.joins, g.cond, g.add); err != nil {
+			return Report{}, err
+		}
+	}
+	r.TopProducts = sortCounts(countsOf(products), q.TopProducts)
+	r.SafetyByProduct = sortCounts(countsOf(safety), 0)
+
+	// The clocks.
+	clocks := map[string][2]int{}
+	rows, err := c.query(ctx, "SELECT "+d.ex("name")+", COUNT(*), COALESCE(SUM(CASE WHEN "+d.truthy(d.ex("breached"))+" THEN 1 ELSE 0 END), 0) FROM klage_complaints c"+
+		d.elements("deadlines")+" WHERE "+c.where+" GROUP BY "+d.ex("name"))
+	if err != nil {
+		return Report{}, err
+	}
+	for rows.Next() {
+		var name string
+		var n, b int
+		if err := rows.Scan(&name, &n, &b); err != nil {
+			rows.Close()
+			return Report{}, fmt.Errorf("store: report: %w", err)
+		}
+		clocks[name] = [2]int{n, b}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+	for name, nb := range clocks {
+		r.BreachRate[complaint.DeadlineName(name)] = share(nb[1], nb[0])
+	}
+	var doa, doaMet int
+	err = s.db.QueryRowContext(ctx, d.rebind("SELECT COUNT(*), COALESCE(SUM(CASE WHEN "+d.ex("met_at")+" IS NOT NULL AND NOT ("+d.truthy(d.ex("breached"))+") THEN 1 ELSE 0 END), 0)"+
+		" FROM klage_complaints c"+d.elements("deadlines")+" WHERE "+c.where+" AND "+d.ex("name")+" = 'doa_replacement' AND NOT ("+d.truthy(d.ex("not_applicable"))+")"),
+		c.args...).Scan(&doa, &doaMet)
+	if err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+	r.DOAReplacedWithin14Days = share(doaMet, doa)
+	running := d.ex("due") + " IS NOT NULL AND " + d.ex("met_at") + " IS NULL AND NOT (" + d.truthy(d.ex("cancelled")) + ") AND NOT (" +
+		d.truthy(d.ex("not_applicable")) + ") AND " + d.before(d.ex("due"))
+	rows, err = c.query(ctx, "SELECT "+d.ex("owner")+", COUNT(*) FROM klage_complaints c"+d.elements("deadlines")+" WHERE "+c.where+" AND "+running+
+		" GROUP BY "+d.ex("owner"), q.Now.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return Report{}, err
+	}
+	for rows.Next() {
+		var owner string
+		var n int
+		if err := rows.Scan(&owner, &n); err != nil {
+			rows.Close()
+			return Report{}, fmt.Errorf("store: report: %w", err)
+		}
+		r.OverdueByOwner[glossary.Role(owner)] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+
+	// The times.
+	for _, t := range []struct {
+		col string
+		dst *Quantiles
+	}{{"c.first_response_secs", &r.TimeToFirstResponse}, {"c.final_answer_secs", &r.TimeToFinalAnswer}, {"c.decision_secs", &r.TimeToDecision}} {
+		if *t.dst, err = c.quantiles(ctx, t.col); err != nil {
+			return Report{}, err
+		}
+	}
+
+	// The findings, with the complaints behind them.
+	areas := map[string]*AreaCount{}
+	rows, err = c.query(ctx, "SELECT "+d.ex("area")+", c.id FROM klage_complaints c"+d.elements("decision.findings")+" WHERE "+c.where)
+	if err != nil {
+		return Report{}, err
+	}
+	for rows.Next() {
+		var area, id string
+		if err := rows.Scan(&area, &id); err != nil {
+			rows.Close()
+			return Report{}, fmt.Errorf("store: report: %w", err)
+		}
+		a := areas[area]
+		if a == nil {
+			a = &AreaCount{Area: area}
+			areas[area] = a
+		}
+		a.Count++
+		if !slices.Contains(a.Complaints, id) {
+			a.Complaints = append(a.Complaints, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+	for _, a := range areas {
+		slices.Sort(a.Complaints)
+		if len(a.Complaints) > MaxReportComplaints {
+			a.Complaints = a.Complaints[:MaxReportComplaints]
+		}
+		r.FindingsByArea = append(r.FindingsByArea, *a)
+	}
+	sortAreas(r.FindingsByArea)
+
+	// Satisfaction.
+	rows, err = c.query(ctx, "SELECT rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END, COUNT(*) FROM klage_ratings rt JOIN klage_complaints c ON c.id = rt.complaint_id WHERE "+
+		c.where+" GROUP BY rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END")
+	if err != nil {
+		return Report{}, err
+	}
+	sums := map[string][2]int{}
+	total, count := 0, 0
+	for rows.Next() {
+		var score, esc, n int
+		var kind string
+		if err := rows.Scan(&score, &kind, &esc, &n); err != nil {
+			rows.Close()
+			return Report{}, fmt.Errorf("store: report: %w", err)
+		}
+		r.Satisfaction.Distribution[score] += n
+		total, count = total+score*n, count+n
+		for _, k := range []string{"kind:" + kind, fmt.Sprint("esc:", esc)} {
+			v := sums[k]
+			sums[k] = [2]int{v[0] + score*n, v[1] + n}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+	mean := func(v [2]int) Mean {
+		if v[1] == 0 {
+			return Mean{}
+		}
+		return Mean{Average: float64(v[0]) / float64(v[1]), Count: v[1]}
+	}
+	r.Satisfaction.Count = count
+	if count > 0 {
+		r.Satisfaction.Average = float64(total) / float64(count)
+	}
+	for k, v := range sums {
+		if kind, ok := strings.CutPrefix(k, "kind:"); ok {
+			r.Satisfaction.ByKind[glossary.Term(kind)] = mean(v)
+		}
+	}
+	r.Satisfaction.Escalated, r.Satisfaction.NotEscalated = mean(sums["esc:1"]), mean(sums["esc:0"])
+	return r, nil
+}
