@@ -38,31 +38,31 @@ type Report struct {
 	Opened int       `json:"opened"`
 	// Closed counts those opened in the range that are closed now; Open,
 	// those that are not.
-	Closed         int                           `json:"closed"`
-	Open           int                           `json:"open"`
-	ByState        map[complaint.State]int       `json:"by_state"`
-	ByKind         map[glossary.Term]int         `json:"by_kind"`
-	ByChannel      map[glossary.Channel]int      `json:"by_channel"`
-	ByManufacturer map[string]int                `json:"by_manufacturer"`
-	TopProducts    []Count                       `json:"top_products"`
-	ByOutcome      map[escalation.Outcome]int    `json:"by_outcome"` // the decision's, else the final answer's
-	EscalationRate float64                       `json:"escalation_rate"` // escalated / final answers
-	OverturnRate   float64                       `json:"overturn_rate"`   // decisions that gave more than the final answer / decisions
-	WithdrawalRate float64                       `json:"withdrawal_rate"` // withdrawn / closed
-	BreachRate     map[complaint.DeadlineName]float64 `json:"breach_rate"` // clocks breached / clocks started, by clock
+	Closed         int                                `json:"closed"`
+	Open           int                                `json:"open"`
+	ByState        map[complaint.State]int            `json:"by_state"`
+	ByKind         map[glossary.Term]int              `json:"by_kind"`
+	ByChannel      map[glossary.Channel]int           `json:"by_channel"`
+	ByManufacturer map[string]int                     `json:"by_manufacturer"`
+	TopProducts    []Count                            `json:"top_products"`
+	ByOutcome      map[escalation.Outcome]int         `json:"by_outcome"`      // the decision's, else the final answer's
+	EscalationRate float64                            `json:"escalation_rate"` // escalated / final answers
+	OverturnRate   float64                            `json:"overturn_rate"`   // decisions that gave more than the final answer / decisions
+	WithdrawalRate float64                            `json:"withdrawal_rate"` // withdrawn / closed
+	BreachRate     map[complaint.DeadlineName]float64 `json:"breach_rate"`     // clocks breached / clocks started, by clock
 	// The times to the milestones (complaint.Milestones), in seconds.
-	TimeToFirstResponse Quantiles `json:"time_to_first_response"`
-	TimeToFinalAnswer   Quantiles `json:"time_to_final_answer"`
-	TimeToDecision      Quantiles `json:"time_to_decision"`
+	TimeToFirstResponse Quantiles                     `json:"time_to_first_response"`
+	TimeToFinalAnswer   Quantiles                     `json:"time_to_final_answer"`
+	TimeToDecision      Quantiles                     `json:"time_to_decision"`
 	RemediesGranted     map[escalation.RemedyKind]int `json:"remedies_granted"`
 	// DOAReplacedWithin14Days is the share of DOA replacement clocks that
 	// still applied and were met in time: the seed's goal.
-	DOAReplacedWithin14Days float64                `json:"doa_replaced_within_14_days"`
-	FindingsByArea          []AreaCount            `json:"findings_by_area"`
+	DOAReplacedWithin14Days float64                  `json:"doa_replaced_within_14_days"`
+	FindingsByArea          []AreaCount              `json:"findings_by_area"`
 	FeedbackByChannel       map[glossary.Channel]int `json:"feedback_by_channel"`
-	SafetyByProduct         []Count                `json:"safety_by_product"`
-	OverdueByOwner          map[glossary.Role]int  `json:"overdue_by_owner"` // running clocks past due at Now
-	Satisfaction            Satisfaction           `json:"satisfaction"`
+	SafetyByProduct         []Count                  `json:"safety_by_product"`
+	OverdueByOwner          map[glossary.Role]int    `json:"overdue_by_owner"` // running clocks past due at Now
+	Satisfaction            Satisfaction             `json:"satisfaction"`
 }
 
 // Count is a name and how many.
@@ -92,12 +92,12 @@ type Quantiles struct {
 
 // Satisfaction summarises customers' ratings (1 to 5).
 type Satisfaction struct {
-	Average      float64               `json:"average"`
-	Count        int                   `json:"count"`
-	Distribution map[int]int           `json:"distribution"`
+	Average      float64                `json:"average"`
+	Count        int                    `json:"count"`
+	Distribution map[int]int            `json:"distribution"`
 	ByKind       map[glossary.Term]Mean `json:"by_kind"`
-	Escalated    Mean                  `json:"escalated"`
-	NotEscalated Mean                  `json:"not_escalated"`
+	Escalated    Mean                   `json:"escalated"`
+	NotEscalated Mean                   `json:"not_escalated"`
 }
 
 // Mean is an average and how many values it is of.

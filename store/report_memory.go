@@ -225,4 +225,3 @@ func meanOf(v []int) Mean {
 	}
 	return Mean{Average: float64(sum) / float64(len(v)), Count: len(v)}
 }
-

@@ -283,7 +283,7 @@ type row struct {
 	manufacturer string
 	closedAt     sql.NullInt64
 	erasedAt     sql.NullInt64
-	milestones   [3]sql.NullInt64 // seconds to the first response, the final answer and the decision
+	milestones   [3]sql.NullInt64         // seconds to the first response, the final answer and the decision
 	customer     complaint.Customer       // whose contact details go to klage_customers
 	pending      []complaint.Notification // without contact details
 	entries      []complaint.Entry        // the history entries after the stored version
@@ -344,10 +344,12 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 	last := c.Last()
 	closed := snap.State == complaint.StateClosed
 	m := s.w.Milestones(c)
-	secs := func(d time.Duration, ok bool) sql.NullInt64 { return sql.NullInt64{Int64: int64(d / time.Second), Valid: ok} }
+	secs := func(d time.Duration, ok bool) sql.NullInt64 {
+		return sql.NullInt64{Int64: int64(d / time.Second), Valid: ok}
+	}
 	return row{
 		milestones: [3]sql.NullInt64{secs(m.FirstResponse, m.HasFirstResponse), secs(m.FinalAnswer, m.HasFinalAnswer), secs(m.Decision, m.HasDecision)},
-		state: string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
+		state:      string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
 		kind: string(snap.Kind), manufacturer: glossary.NormalID(manufacturer),
 		closedAt: nullNanos(last.At, closed), erasedAt: nullNanos(snap.ErasedAt, !snap.ErasedAt.IsZero()),
 		customer: customer, pending: pending, entries: entries,
