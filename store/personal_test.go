@@ -155,7 +155,7 @@ func rebind(s *store.SQL, q string) string {
 func tableTexts(t *testing.T, s *store.SQL) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, table := range []string{"klage_complaints", "klage_history", "klage_outbox", "klage_customers", "klage_erasures"} {
+	for _, table := range []string{"klage_complaints", "klage_history", "klage_outbox", "klage_customers", "klage_erasures", "klage_ratings"} {
 		rows, err := s.DB().QueryContext(ctx, `SELECT * FROM `+table)
 		require.NoError(t, err)
 		cols, err := rows.Columns()
@@ -221,6 +221,39 @@ func TestContactDetailsApart(t *testing.T) {
 // customer, in every field erasure must empty.
 var personalTexts = []string{"Karen Jensen", "karen@example.dk", "+45 20 30 40 50", "Nørregade", "does not power on", "A new laptop",
 	"by customer_service", "by complaints_department", "not covered", "should have offered"}
+
+// TestEraseRatingComment: a rating's comment is the customer's words; an
+// erasure empties it, in every table and file, and keeps the score.
+func TestEraseRatingComment(t *testing.T) {
+	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, dsn string) {
+		c := f.open(t, complaint.StateClosed)
+		const words = "Min nabo hørte hele samtalen"
+		require.NoError(t, s.Rate(ctx, c.ID(), complainttest.ActorFor(c, glossary.Customer), complaint.Rating{Score: 1, Comment: words}))
+		exp, err := s.Export(ctx, complainttest.Customer.ID)
+		require.NoError(t, err)
+		assert.Equal(t, words, exp.Ratings[c.ID()].Comment, "the export has the rating")
+		_, err = s.Erase(ctx, complainttest.Customer.ID)
+		require.NoError(t, err)
+		for table, text := range tableTexts(t, s) {
+			assert.NotContains(t, text, words, table)
+		}
+		if s.Dialect() == "sqlite" {
+			for _, file := range []string{dsn, dsn + "-wal"} {
+				raw, err := os.ReadFile(file)
+				if os.IsNotExist(err) {
+					continue
+				}
+				require.NoError(t, err)
+				assert.False(t, bytes.Contains(raw, []byte(words)), filepath.Base(file))
+			}
+		}
+		r, ok, err := s.Rating(ctx, c.ID())
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, 1, r.Score, "the score stays, for the statistics")
+		assert.Equal(t, complaint.Erased, r.Comment)
+	})
+}
 
 // TestErase: after an erasure the customer's details and texts are in no
 // table and, on SQLite, in neither the database file nor its log; the
