@@ -104,8 +104,16 @@ func (s *SQL) cohort(q ReportQuery) reportSQL {
 	return reportSQL{s: s, where: strings.Join(w, " AND "), args: args}
 }
 
+// reportTrace, when set (by tests), sees every statement a report runs,
+// with its arguments.
+var reportTrace func(query string, args []any)
+
 func (r reportSQL) query(ctx context.Context, q string, extra ...any) (*sql.Rows, error) {
-	rows, err := r.s.db.QueryContext(ctx, r.s.d.rebind(q), append(slices.Clone(r.args), extra...)...)
+	q, args := r.s.d.rebind(q), append(slices.Clone(r.args), extra...)
+	if reportTrace != nil {
+		reportTrace(q, args)
+	}
+	rows, err := r.s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: report: %w", err)
 	}
@@ -148,15 +156,22 @@ func (r reportSQL) quantiles(ctx context.Context, col string) (Quantiles, error)
 		return q, nil
 	}
 	pick := "SELECT " + col + " FROM klage_complaints c WHERE " + r.where + " AND " + col + " IS NOT NULL ORDER BY " + col + " LIMIT 1 OFFSET ?"
-	if err := r.row(ctx, pick, &q.Median, nearestRank(0.5, q.Count)); err != nil {
+	if err := r.scan(ctx, pick, []any{nearestRank(0.5, q.Count)}, &q.Median); err != nil {
 		return q, err
 	}
-	return q, r.row(ctx, pick, &q.P90, nearestRank(0.9, q.Count))
+	return q, r.scan(ctx, pick, []any{nearestRank(0.9, q.Count)}, &q.P90)
 }
 
-func (r reportSQL) row(ctx context.Context, q string, dst any, extra ...any) error {
-	err := r.s.db.QueryRowContext(ctx, r.s.d.rebind(q), append(slices.Clone(r.args), extra...)...).Scan(dst)
-	if err != nil {
+func (r reportSQL) row(ctx context.Context, q string, dst any) error { return r.scan(ctx, q, nil, dst) }
+
+// scan runs q over the cohort's arguments and extra, and scans its one
+// row into dst.
+func (r reportSQL) scan(ctx context.Context, q string, extra []any, dst ...any) error {
+	q, args := r.s.d.rebind(q), append(slices.Clone(r.args), extra...)
+	if reportTrace != nil {
+		reportTrace(q, args)
+	}
+	if err := r.s.db.QueryRowContext(ctx, q, args...).Scan(dst...); err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
 	return nil
@@ -182,15 +197,15 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	escalatedSQL := "(" + decision + " IS NOT NULL OR c.state IN ('escalated', 'escalated_awaiting_customer', 'reviewed') OR " + reviewClock + ")"
 	var answered, esc, withdrawn, decided, overturned int
-	err := s.db.QueryRowContext(ctx, d.rebind(`SELECT COUNT(*), COUNT(c.closed_at),
+	err := c.scan(ctx, `SELECT COUNT(*), COUNT(c.closed_at),
 		COALESCE(SUM(CASE WHEN `+answer+` IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+escalatedSQL+` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN c.closed_at IS NOT NULL AND `+d.lastEvent()+` = 'withdraw' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL AND `+answer+` IS NOT NULL AND `+rankOf(decision)+` > `+rankOf(answer)+` THEN 1 ELSE 0 END), 0)
-		FROM klage_complaints c WHERE `+c.where), c.args...).Scan(&r.Opened, &r.Closed, &answered, &esc, &withdrawn, &decided, &overturned)
+		FROM klage_complaints c WHERE `+c.where, nil, &r.Opened, &r.Closed, &answered, &esc, &withdrawn, &decided, &overturned)
 	if err != nil {
-		return Report{}, fmt.Errorf("store: report: %w", err)
+		return Report{}, err
 	}
 	r.Open = r.Opened - r.Closed
 	r.EscalationRate, r.OverturnRate, r.WithdrawalRate = share(esc, answered), share(overturned, decided), share(withdrawn, r.Closed)
@@ -244,11 +259,11 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		r.BreachRate[complaint.DeadlineName(name)] = share(nb[1], nb[0])
 	}
 	var doa, doaMet int
-	err = s.db.QueryRowContext(ctx, d.rebind("SELECT COUNT(*), COALESCE(SUM(CASE WHEN "+d.ex("met_at")+" IS NOT NULL AND NOT ("+d.truthy(d.ex("breached"))+") THEN 1 ELSE 0 END), 0)"+
-		" FROM klage_complaints c"+d.elements("deadlines")+" WHERE "+c.where+" AND "+d.ex("name")+" = 'doa_replacement' AND NOT ("+d.truthy(d.ex("not_applicable"))+")"),
-		c.args...).Scan(&doa, &doaMet)
+	err = c.scan(ctx, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN "+d.ex("met_at")+" IS NOT NULL AND NOT ("+d.truthy(d.ex("breached"))+") THEN 1 ELSE 0 END), 0)"+
+		" FROM klage_complaints c"+d.elements("deadlines")+" WHERE "+c.where+" AND "+d.ex("name")+" = 'doa_replacement' AND NOT ("+d.truthy(d.ex("not_applicable"))+")",
+		nil, &doa, &doaMet)
 	if err != nil {
-		return Report{}, fmt.Errorf("store: report: %w", err)
+		return Report{}, err
 	}
 	r.DOAReplacedWithin14Days = share(doaMet, doa)
 	running := d.ex("due") + " IS NOT NULL AND " + d.ex("met_at") + " IS NULL AND NOT (" + d.truthy(d.ex("cancelled")) + ") AND NOT (" +

@@ -20,7 +20,7 @@ import (
 // by the Complaints Department (rated 2), a warranty case withdrawn while
 // with the manufacturer, feedback by chat, a safety matter left waiting, a
 // business customer's case in progress; and one opened before the range.
-func reportData(t *testing.T, f *fixture) (store.ReportQuery, []string) {
+func reportData(t testing.TB, f *fixture) (store.ReportQuery, []string) {
 	t.Helper()
 	old := complainttest.Intake()
 	_, err := store.Receive(ctx, f.s, f.w, old)
