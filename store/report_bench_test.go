@@ -98,4 +98,3 @@ func BenchmarkReport200kPostgres(b *testing.B) {
 	}
 	b.ReportMetric(float64(opened), "complaints")
 }
-
