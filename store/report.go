@@ -63,6 +63,35 @@ type Report struct {
 	SafetyByProduct         []Count                  `json:"safety_by_product"`
 	OverdueByOwner          map[glossary.Role]int    `json:"overdue_by_owner"` // running clocks past due at Now
 	Satisfaction            Satisfaction             `json:"satisfaction"`
+	// Weeks are the range in weeks from From: how many of the complaints
+	// were opened in each, and how many closed in each.
+	Weeks []Week `json:"weeks"`
+}
+
+// Week is one week of a report's range.
+type Week struct {
+	Start  time.Time `json:"start"`
+	Opened int       `json:"opened"`
+	Closed int       `json:"closed"`
+}
+
+const week = 7 * 24 * time.Hour
+
+// weeks returns the weeks of q's range, empty.
+func weeks(q ReportQuery) []Week {
+	var out []Week
+	for t := q.From; t.Before(q.To); t = t.Add(week) {
+		out = append(out, Week{Start: t})
+	}
+	return out
+}
+
+// weekOf returns the index of t's week in q's range, or -1 outside it.
+func weekOf(q ReportQuery, t time.Time) int {
+	if t.Before(q.From) || !t.Before(q.To) {
+		return -1
+	}
+	return int(t.Sub(q.From) / week)
 }
 
 // Count is a name and how many.
@@ -140,7 +169,7 @@ func newReport(q ReportQuery) Report {
 		ByOutcome: map[escalation.Outcome]int{}, BreachRate: map[complaint.DeadlineName]float64{},
 		RemediesGranted: map[escalation.RemedyKind]int{}, FindingsByArea: []AreaCount{},
 		FeedbackByChannel: map[glossary.Channel]int{}, SafetyByProduct: []Count{}, OverdueByOwner: map[glossary.Role]int{},
-		Satisfaction: Satisfaction{Distribution: map[int]int{}, ByKind: map[glossary.Term]Mean{}}}
+		Satisfaction: Satisfaction{Distribution: map[int]int{}, ByKind: map[glossary.Term]Mean{}}, Weeks: weeks(q)}
 }
 
 func share(n, of int) float64 {

@@ -47,8 +47,14 @@ func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
 			return Report{}, &DecodeError{ID: s.ID, Err: err}
 		}
 		r.Opened++
+		if i := weekOf(q, s.CreatedAt); i >= 0 {
+			r.Weeks[i].Opened++
+		}
 		if s.State == complaint.StateClosed {
 			r.Closed++
+			if i := weekOf(q, c.Last().At); i >= 0 {
+				r.Weeks[i].Closed++
+			}
 			if c.Last().Event == complaint.EventWithdraw {
 				withdrawn++
 			}

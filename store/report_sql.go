@@ -287,6 +287,24 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		return Report{}, fmt.Errorf("store: report: %w", err)
 	}
 
+	// The weeks: openings by creation time, closings by closing time.
+	for _, col := range []string{"c.created_at", "c.closed_at"} {
+		bucket := fmt.Sprintf("(%s - %d) / %d", col, nanos(q.From), int64(week))
+		err := c.counts(ctx, bucket, "", col+" IS NOT NULL AND "+col+" < "+fmt.Sprint(nanos(q.To)), func(k string, n int) {
+			var i int
+			if _, err := fmt.Sscan(k, &i); err == nil && i >= 0 && i < len(r.Weeks) {
+				if col == "c.created_at" {
+					r.Weeks[i].Opened += n
+				} else {
+					r.Weeks[i].Closed += n
+				}
+			}
+		})
+		if err != nil {
+			return Report{}, err
+		}
+	}
+
 	// The times.
 	for _, t := range []struct {
 		col string

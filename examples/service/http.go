@@ -58,6 +58,8 @@ var danishMessages = map[string]string{
 	"internal":               "Der opstod en intern fejl.",
 	"not_ready":              "Tjenesten er ikke klar.",
 	"not_implemented":        "Ikke understøttet af denne installation.",
+	"not_ratable":            "Kun en lukket sag kan bedømmes.",
+	"already_rated":          "Sagen er allerede bedømt.",
 }
 
 // apiFailure is an error answer: its status, code, message for API users

@@ -86,6 +86,9 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	srv.mux.HandleFunc("POST /complaints/{id}/events", srv.fire)
 	srv.mux.HandleFunc("GET /complaints/{id}/history", srv.history)
 	srv.mux.HandleFunc("GET /complaints/{id}/notifications", srv.notifications)
+	srv.mux.HandleFunc("POST /complaints/{id}/rating", srv.rate)
+	srv.mux.HandleFunc("GET /reports", srv.report)
+	srv.mux.HandleFunc("GET /dashboard", srv.dashboard)
 	srv.mux.HandleFunc("GET /customers/{id}/data", srv.exportCustomer)
 	srv.mux.HandleFunc("POST /customers/{id}/erase", srv.eraseCustomer)
 	srv.mux.HandleFunc("GET /diagram", srv.diagram)
@@ -294,6 +297,10 @@ func publicMessage(m string) string {
 
 // fail maps an error to the API's status codes.
 func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if f, ok := reportFailure(err); ok {
+		f.write(w, r)
+		return
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.Is(err, store.ErrCorrupt):
