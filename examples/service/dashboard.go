@@ -39,13 +39,13 @@ type chart struct {
 }
 
 type chartBar struct {
-	Label         string
-	Value         string // the figure the bar stands for, as shown
-	Second        string // the second series' figure, when Paired
-	Text          string
-	Y, H, W       int
-	TextX, TextY  int
-	Y2, W2        int
+	Label          string
+	Value          string // the figure the bar stands for, as shown
+	Second         string // the second series' figure, when Paired
+	Text           string
+	Y, H, W        int
+	TextX, TextY   int
+	Y2, W2         int
 	TextX2, TextY2 int
 }
 
@@ -189,4 +189,3 @@ func (srv *Server) dashboardPage(q store.ReportQuery, rep store.Report) dashboar
 	page.Charts = append(page.Charts, newChart("satisfaction", "Satisfaction", "var(--closed)", labels, values, nil, count))
 	return page
 }
-
