@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: gofmt, go vet, golangci-lint, govulncheck and
-# go test -race over every package, with a throwaway PostgreSQL cluster for
-# the store tests (started here, on 127.0.0.1, and stopped and removed
+# go test -race over every package, with Debian's chromium for the
+# dashboard's browser test (installed with apt-get when missing) and a
+# throwaway PostgreSQL cluster for the store tests (started here, on 127.0.0.1, and stopped and removed
 # when the script exits, also when a test fails). Set KLAGE_TEST_POSTGRES_DSN to use a database of your
 # own instead. Usage: bash scripts/test.sh [extra go test flags]
 set -euo pipefail
@@ -54,6 +55,20 @@ if [ -z "${KLAGE_TEST_POSTGRES_DSN:-}" ]; then
 	pg_start
 fi
 export KLAGE_REQUIRE_POSTGRES=1
+
+# The dashboard is checked in a real headless browser: Debian's chromium,
+# installed with apt-get when it is missing.
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "== chromium (installing with apt-get)"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "chromium is not installed and this is not root: install the chromium package" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq chromium >&2
+fi
+export KLAGE_REQUIRE_CHROMIUM=1
 
 echo "== go test -race"
 go test -race -count=1 "$@" ./...

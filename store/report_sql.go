@@ -131,18 +131,32 @@ func (r reportSQL) counts(ctx context.Context, key, joins, cond string, add func
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	return each(rows, func() error {
 		var k sql.NullString
 		var n int
 		if err := rows.Scan(&k, &n); err != nil {
-			return fmt.Errorf("store: report: %w", err)
+			return err
 		}
 		if k.Valid && k.String != "" {
 			add(k.String, n)
 		}
+		return nil
+	})
+}
+
+// each calls scan for every row of rows, then closes them; it returns the
+// first error.
+func each(rows *sql.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return fmt.Errorf("store: report: %w", err)
+		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: report: %w", err)
+	}
+	return nil
 }
 
 // quantiles computes the nearest-rank median and 90th percentile of the
@@ -242,18 +256,15 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	for rows.Next() {
+	err = each(rows, func() error {
 		var name string
 		var n, b int
-		if err := rows.Scan(&name, &n, &b); err != nil {
-			rows.Close()
-			return Report{}, fmt.Errorf("store: report: %w", err)
-		}
+		err := rows.Scan(&name, &n, &b)
 		clocks[name] = [2]int{n, b}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("store: report: %w", err)
+		return err
+	})
+	if err != nil {
+		return Report{}, err
 	}
 	for name, nb := range clocks {
 		r.BreachRate[complaint.DeadlineName(name)] = share(nb[1], nb[0])
@@ -273,18 +284,15 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	for rows.Next() {
+	err = each(rows, func() error {
 		var owner string
 		var n int
-		if err := rows.Scan(&owner, &n); err != nil {
-			rows.Close()
-			return Report{}, fmt.Errorf("store: report: %w", err)
-		}
+		err := rows.Scan(&owner, &n)
 		r.OverdueByOwner[glossary.Role(owner)] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("store: report: %w", err)
+		return err
+	})
+	if err != nil {
+		return Report{}, err
 	}
 
 	// The weeks: openings by creation time, closings by closing time.
@@ -321,11 +329,10 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	for rows.Next() {
+	err = each(rows, func() error {
 		var area, id string
 		if err := rows.Scan(&area, &id); err != nil {
-			rows.Close()
-			return Report{}, fmt.Errorf("store: report: %w", err)
+			return err
 		}
 		a := areas[area]
 		if a == nil {
@@ -336,10 +343,10 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		if !slices.Contains(a.Complaints, id) {
 			a.Complaints = append(a.Complaints, id)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("store: report: %w", err)
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
 	}
 	for _, a := range areas {
 		slices.Sort(a.Complaints)
@@ -358,12 +365,11 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	sums := map[string][2]int{}
 	total, count := 0, 0
-	for rows.Next() {
+	err = each(rows, func() error {
 		var score, esc, n int
 		var kind string
 		if err := rows.Scan(&score, &kind, &esc, &n); err != nil {
-			rows.Close()
-			return Report{}, fmt.Errorf("store: report: %w", err)
+			return err
 		}
 		r.Satisfaction.Distribution[score] += n
 		total, count = total+score*n, count+n
@@ -371,10 +377,10 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 			v := sums[k]
 			sums[k] = [2]int{v[0] + score*n, v[1] + n}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("store: report: %w", err)
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
 	}
 	mean := func(v [2]int) Mean {
 		if v[1] == 0 {

@@ -50,10 +50,10 @@ type chartBar struct {
 }
 
 const (
-	chartWidth = 520
-	labelWidth = 170
+	chartWidth = 440
+	labelWidth = 140
 	barSpace   = chartWidth - labelWidth - 60
-	rowHeight  = 26
+	rowHeight  = 28
 )
 
 // newChart lays out bars of values (and seconds, when paired), scaled to
@@ -79,13 +79,13 @@ func newChart(id, title, color string, labels []string, values, seconds []float6
 	}
 	for i, label := range labels {
 		y := i*row + 4
-		b := chartBar{Label: label, Value: format(values[i]), Text: format(values[i]), Y: y, H: 16, W: scale(values[i]),
-			TextY: y + 13}
+		b := chartBar{Label: label, Value: format(values[i]), Text: format(values[i]), Y: y, H: 18, W: scale(values[i]),
+			TextY: y + 14}
 		b.TextX = labelWidth + b.W + 6
 		if c.Paired {
 			b.Second = format(seconds[i])
-			b.Y2, b.W2 = y+20, scale(seconds[i])
-			b.TextX2, b.TextY2 = labelWidth+b.W2+6, y+33
+			b.Y2, b.W2 = y+22, scale(seconds[i])
+			b.TextX2, b.TextY2 = labelWidth+b.W2+6, y+36
 		}
 		c.Bars = append(c.Bars, b)
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 )
 
-var update = flag.Bool("update", false, "rewrite openapi.json from openapi.yaml")
+var update = flag.Bool("update", false, "rewrite generated files: openapi.json from openapi.yaml, docs/dashboard.png")
 
 // yamlToJSON is openapi.yaml as indented JSON: what openapi.json holds.
 func yamlToJSON(t testing.TB) []byte {
