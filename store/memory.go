@@ -24,6 +24,7 @@ type Memory struct {
 	outbox     []*memMessage // in the order they were written
 	byKey      map[string]*memMessage
 	ratings    map[string]complaint.Rating
+	actions    map[string]Action
 }
 
 type memComplaint struct {

@@ -63,9 +63,34 @@ type Report struct {
 	SafetyByProduct         []Count                  `json:"safety_by_product"`
 	OverdueByOwner          map[glossary.Role]int    `json:"overdue_by_owner"` // running clocks past due at Now
 	Satisfaction            Satisfaction             `json:"satisfaction"`
+	// Actions counts the improvement actions by status, and those overdue
+	// at Now, whatever complaints they came from.
+	Actions ActionCounts `json:"actions"`
 	// Weeks are the range in weeks from From: how many of the complaints
 	// were opened in each, and how many closed in each.
 	Weeks []Week `json:"weeks"`
+}
+
+// ActionCounts counts improvement actions.
+type ActionCounts struct {
+	Open    int `json:"open"`
+	Done    int `json:"done"`
+	Dropped int `json:"dropped"`
+	Overdue int `json:"overdue"`
+}
+
+func (c *ActionCounts) add(a Action, now time.Time) {
+	switch a.Status {
+	case ActionOpen:
+		c.Open++
+	case ActionDone:
+		c.Done++
+	case ActionDropped:
+		c.Dropped++
+	}
+	if a.Overdue(now) {
+		c.Overdue++
+	}
 }
 
 // Week is one week of a report's range.

@@ -29,9 +29,14 @@ func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
 			}
 		}
 	}
+	var actions ActionCounts
+	for _, a := range m.actions {
+		actions.add(a, q.Now)
+	}
 	m.mu.Unlock()
 
 	r := newReport(q)
+	r.Actions = actions
 	var answered, esc, withdrawn, decided, overturned, doa, doaMet int
 	clocks, breached := map[complaint.DeadlineName]int{}, map[complaint.DeadlineName]int{}
 	products, safety := map[string]int{}, map[string]int{}

@@ -357,6 +357,33 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	sortAreas(r.FindingsByArea)
 
+	// The improvement actions.
+	rows, err = s.db.QueryContext(ctx, d.rebind(`SELECT status, COUNT(*), COALESCE(SUM(CASE WHEN status = 'open' AND due < ? THEN 1 ELSE 0 END), 0)
+		FROM klage_actions GROUP BY status`), nanos(q.Now))
+	if err != nil {
+		return Report{}, fmt.Errorf("store: report: %w", err)
+	}
+	err = each(rows, func() error {
+		var status string
+		var n, overdue int
+		if err := rows.Scan(&status, &n, &overdue); err != nil {
+			return err
+		}
+		switch ActionStatus(status) {
+		case ActionOpen:
+			r.Actions.Open = n
+		case ActionDone:
+			r.Actions.Done = n
+		case ActionDropped:
+			r.Actions.Dropped = n
+		}
+		r.Actions.Overdue += overdue
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
+	}
+
 	// Satisfaction.
 	rows, err = c.query(ctx, "SELECT rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END, COUNT(*) FROM klage_ratings rt JOIN klage_complaints c ON c.id = rt.complaint_id WHERE "+
 		c.where+" GROUP BY rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END")

@@ -16,3 +16,19 @@ CREATE TABLE klage_ratings (
     complaint_created_at BIGINT  NOT NULL   -- the complaint's, for reports by creation time
 );
 CREATE INDEX klage_ratings_created ON klage_ratings (complaint_created_at);
+-- Improvement actions: what the Complaints Department decided to change,
+-- from a finding (or on its own), with an owner, a due date and a status.
+CREATE TABLE klage_actions (
+    id           TEXT    PRIMARY KEY,
+    complaint_id TEXT    NOT NULL DEFAULT '', -- the complaint whose finding it came from; empty when none
+    area         TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    owner_id     TEXT    NOT NULL,
+    owner_role   TEXT    NOT NULL,
+    due          BIGINT  NOT NULL,
+    status       TEXT    NOT NULL, -- open, done, dropped
+    note         TEXT    NOT NULL DEFAULT '',
+    created_at   BIGINT  NOT NULL,
+    updated_at   BIGINT  NOT NULL
+);
+CREATE INDEX klage_actions_status ON klage_actions (status, due);
