@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -137,8 +138,140 @@ func reportFailure(err error) (apiFailure, bool) {
 		return apiFailure{status: http.StatusConflict, code: "not_ratable", message: err.Error()}, true
 	case errors.Is(err, store.ErrRated):
 		return apiFailure{status: http.StatusConflict, code: "already_rated", message: err.Error()}, true
+	case errors.Is(err, store.ErrActionNotFound):
+		return apiFailure{status: http.StatusNotFound, code: "not_found", message: "no such action"}, true
 	case errors.Is(err, store.ErrInvalidReport):
 		return apiFailure{status: http.StatusBadRequest, code: "invalid_input", message: err.Error()}, true
 	}
 	return apiFailure{}, false
+}
+
+// actioner returns the store's improvement actions for a staff principal,
+// or answers 401, 403 or 501.
+func (srv *Server) actioner(w http.ResponseWriter, r *http.Request) (store.Actioner, *principal, bool) {
+	p := needPrincipal(w, r)
+	if p == nil {
+		return nil, nil, false
+	}
+	if !p.staff() {
+		srv.fail(w, r, fmt.Errorf("%w: improvement actions are for staff", errStaffOnly))
+		return nil, nil, false
+	}
+	as, ok := srv.s.(store.Actioner)
+	if !ok {
+		apiFailure{status: http.StatusNotImplemented, code: "not_implemented", message: "this store keeps no improvement actions"}.write(w, r)
+		return nil, nil, false
+	}
+	return as, p, true
+}
+
+// listActions answers GET /actions: status, owner, area and overdue=true
+// filter.
+func (srv *Server) listActions(w http.ResponseWriter, r *http.Request) {
+	as, _, ok := srv.actioner(w, r)
+	if !ok {
+		return
+	}
+	v := r.URL.Query()
+	f := store.ActionFilter{Status: store.ActionStatus(v.Get("status")), OwnerID: v.Get("owner"), Area: v.Get("area")}
+	switch f.Status {
+	case "", store.ActionOpen, store.ActionDone, store.ActionDropped:
+	default:
+		srv.fail(w, r, &complaint.InputError{Field: "status", Problem: "open, done or dropped"})
+		return
+	}
+	switch v.Get("overdue") {
+	case "":
+	case "true":
+		f.OverdueAt = srv.now()
+	default:
+		srv.fail(w, r, &complaint.InputError{Field: "overdue", Problem: "true, or leave it out"})
+		return
+	}
+	list, err := as.Actions(r.Context(), f)
+	if err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"actions": list})
+}
+
+// actionBody is a new improvement action: its owner is given by id and
+// role, as staff assign work; the actor who creates it is the credential's.
+type actionBody struct {
+	ComplaintID string         `json:"complaint_id"`
+	Area        string         `json:"area"`
+	Description string         `json:"description"`
+	Owner       glossary.Actor `json:"owner"`
+	Due         time.Time      `json:"due"`
+}
+
+// createAction answers POST /actions: the Complaints Department (or the
+// system) decides on an improvement.
+func (srv *Server) createAction(w http.ResponseWriter, r *http.Request) {
+	as, p, ok := srv.actioner(w, r)
+	if !ok {
+		return
+	}
+	if p.Actor.Role != glossary.ComplaintsDepartment && p.Actor.Role != glossary.System {
+		srv.fail(w, r, fmt.Errorf("%w: the Complaints Department decides on improvements", errStaffOnly))
+		return
+	}
+	var body actionBody
+	if err := decode(w, r, &body); err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	if body.ComplaintID != "" {
+		if _, err := srv.s.Get(r.Context(), body.ComplaintID); err != nil {
+			srv.fail(w, r, err)
+			return
+		}
+	}
+	a, err := as.CreateAction(r.Context(), store.Action{ComplaintID: body.ComplaintID, Area: body.Area, Description: body.Description,
+		Owner: body.Owner, Due: body.Due})
+	if err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/actions/"+a.ID)
+	writeJSON(w, http.StatusCreated, a)
+}
+
+// actionUpdate ends an improvement action.
+type actionUpdate struct {
+	Status store.ActionStatus `json:"status"`
+	Note   string             `json:"note"`
+}
+
+// updateAction answers POST /actions/{id}: its owner or the Complaints
+// Department marks it done (with a note) or dropped.
+func (srv *Server) updateAction(w http.ResponseWriter, r *http.Request) {
+	as, p, ok := srv.actioner(w, r)
+	if !ok {
+		return
+	}
+	var body actionUpdate
+	if err := decode(w, r, &body); err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if p.Actor.Role != glossary.ComplaintsDepartment && p.Actor.Role != glossary.System {
+		list, err := as.Actions(r.Context(), store.ActionFilter{OwnerID: p.Actor.ID})
+		if err != nil {
+			srv.fail(w, r, err)
+			return
+		}
+		if !slices.ContainsFunc(list, func(a store.Action) bool { return a.ID == id }) {
+			srv.fail(w, r, fmt.Errorf("%w: only the action's owner or the Complaints Department ends it", errStaffOnly))
+			return
+		}
+	}
+	a, err := as.UpdateAction(r.Context(), id, body.Status, body.Note)
+	if err != nil {
+		srv.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
 }

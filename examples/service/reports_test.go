@@ -135,3 +135,69 @@ func pick(v any, keys ...string) map[string]any {
 	}
 	return out
 }
+
+func TestActionsOverHTTP(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		s := start(t, dsn, complainttest.NewClock(time.Time{}))
+		escalated, _ := reportWalk(t, s)
+		due := s.clock.Now().Add(7 * 24 * time.Hour).Format(time.RFC3339)
+		body := map[string]any{"complaint_id": escalated.ID, "area": "workshop", "description": "Photograph damage before a repair.",
+			"owner": map[string]any{"id": "anna", "role": "customer_service"}, "due": due}
+
+		var a map[string]any
+		status, header := s.do(tokReviewer, "POST", "/actions", body, &a)
+		require.Equal(t, http.StatusCreated, status)
+		id, _ := a["id"].(string)
+		require.NotEmpty(t, id)
+		assert.Equal(t, "/actions/"+id, header.Get("Location"))
+		assert.Equal(t, "open", a["status"])
+
+		for _, tc := range []struct {
+			tok    string
+			body   map[string]any
+			status int
+		}{
+			{tokAgent, body, http.StatusForbidden},  // customer service does not decide on improvements
+			{tokLenovo, body, http.StatusForbidden}, // nor does a manufacturer
+			{"", body, http.StatusUnauthorized},
+			{tokReviewer, map[string]any{"area": "x", "owner": map[string]any{"id": "anna", "role": "customer_service"}, "due": due}, http.StatusBadRequest},
+			{tokReviewer, map[string]any{"complaint_id": "nope", "area": "x", "description": "y", "owner": map[string]any{"id": "anna", "role": "customer_service"}, "due": due}, http.StatusNotFound},
+		} {
+			status, _ := s.do(tc.tok, "POST", "/actions", tc.body, nil)
+			assert.Equal(t, tc.status, status, "%q %v", tc.tok, tc.body)
+		}
+		var list struct {
+			Actions []map[string]any `json:"actions"`
+		}
+		status, _ = s.do(tokAgent, "GET", "/actions?status=open&owner=anna", nil, &list)
+		require.Equal(t, http.StatusOK, status)
+		require.Len(t, list.Actions, 1)
+		status, _ = s.do(tokAgent, "GET", "/actions?overdue=true", nil, &list)
+		require.Equal(t, http.StatusOK, status)
+		assert.Empty(t, list.Actions, "not due yet")
+		s.clock.Advance(8 * 24 * time.Hour)
+		status, _ = s.do(tokAgent, "GET", "/actions?overdue=true", nil, &list)
+		require.Equal(t, http.StatusOK, status)
+		assert.Len(t, list.Actions, 1)
+		status, _ = s.do(tokAgent, "GET", "/actions?status=finished", nil, nil)
+		assert.Equal(t, http.StatusBadRequest, status)
+
+		// The owner ends it; someone else may not; ended is ended.
+		status, _ = s.do(tokPrivacy, "POST", "/actions/"+id, map[string]any{"status": "dropped"}, nil)
+		assert.Equal(t, http.StatusForbidden, status, "not the owner")
+		status, _ = s.do(tokAgent, "POST", "/actions/"+id, map[string]any{"status": "done"}, nil)
+		assert.Equal(t, http.StatusBadRequest, status, "done needs a note")
+		status, _ = s.do(tokAgent, "POST", "/actions/"+id, map[string]any{"status": "done", "note": "Photos are taken at intake."}, &a)
+		require.Equal(t, http.StatusOK, status)
+		assert.Equal(t, "done", a["status"])
+		status, _ = s.do(tokReviewer, "POST", "/actions/"+id, map[string]any{"status": "dropped"}, nil)
+		assert.Equal(t, http.StatusBadRequest, status)
+		status, _ = s.do(tokReviewer, "POST", "/actions/act-nope", map[string]any{"status": "dropped"}, nil)
+		assert.Equal(t, http.StatusNotFound, status)
+
+		var rep map[string]any
+		status, _ = s.do(tokReviewer, "GET", "/reports", nil, &rep)
+		require.Equal(t, http.StatusOK, status)
+		assert.Equal(t, map[string]any{"open": 0.0, "done": 1.0, "dropped": 0.0, "overdue": 0.0}, rep["actions"])
+	})
+}
