@@ -8,7 +8,9 @@
 //
 // Complaints are kept in a store; every transition writes its notifications
 // to the store's outbox in the same transaction, and a relay delivers them.
-// It runs on a simulated clock, so the output is the same on every run.
+// It ends with a short report of the complaints it ran, computed by the
+// store. It runs on a simulated clock, so the output is the same on every
+// run.
 package main
 
 import (
@@ -17,8 +19,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -269,6 +273,7 @@ func run(ctx context.Context, out io.Writer, dsn string) (err error) {
 		_, err := relay.RunOnce(ctx)
 		return err
 	}
+	from := clock.Now()
 	for _, sc := range scenarios() {
 		fmt.Fprintf(out, "== %s ==\n", sc.title)
 		c, err := store.Receive(ctx, s, w, sc.intake)
@@ -316,7 +321,52 @@ func run(ctx context.Context, out io.Writer, dsn string) (err error) {
 		fmt.Fprintf(out, "   %s: %s after %d steps\n\n", c.ID(), c.State().Label(glossary.English), c.Version())
 		clock.Advance(24 * time.Hour)
 	}
+	rep, err := s.Report(ctx, store.ReportQuery{From: from, To: clock.Now()})
+	if err != nil {
+		return err
+	}
+	printReport(out, w, rep)
 	return nil
+}
+
+// printReport prints a short report of the complaints the demo ran, as the
+// Complaints Department reads it for its improvement work.
+func printReport(out io.Writer, w *complaint.Workflow, r store.Report) {
+	en := glossary.English
+	fmt.Fprintf(out, "== report: %d opened, %d closed, %d still open ==\n", r.Opened, r.Closed, r.Open)
+	list := func(title string, m map[string]int) {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
+		fmt.Fprintf(out, "   %-22s %s\n", title+":", strings.Join(parts, ", "))
+	}
+	kinds, outcomes, breached := map[string]int{}, map[string]int{}, []string{}
+	for k, n := range r.ByKind {
+		kinds[k.Label(en)] = n
+	}
+	for o, n := range r.ByOutcome {
+		outcomes[w.Label(o, en)] = n
+	}
+	list("kinds", kinds)
+	list("outcomes", outcomes)
+	fmt.Fprintf(out, "   %-22s escalated %.0f%% of final answers, overturned %.0f%% of reviews, withdrawn %.0f%% of closed\n", "rates:",
+		r.EscalationRate*100, r.OverturnRate*100, r.WithdrawalRate*100)
+	for _, n := range slices.Sorted(maps.Keys(r.BreachRate)) {
+		if r.BreachRate[n] > 0 {
+			breached = append(breached, fmt.Sprintf("%s %.0f%%", w.Label(n, en), r.BreachRate[n]*100))
+		}
+	}
+	if len(breached) == 0 {
+		breached = append(breached, "none")
+	}
+	fmt.Fprintf(out, "   %-22s %s\n", "clocks breached:", strings.Join(breached, ", "))
+	fmt.Fprintf(out, "   %-22s median %s, 90th percentile %s (%d answers)\n", "time to final answer:",
+		time.Duration(r.TimeToFinalAnswer.Median)*time.Second, time.Duration(r.TimeToFinalAnswer.P90)*time.Second, r.TimeToFinalAnswer.Count)
+	fmt.Fprintf(out, "   %-22s %.0f%%\n", "DOA replaced in 14 d:", r.DOAReplacedWithin14Days*100)
+	for _, a := range r.FindingsByArea {
+		fmt.Fprintf(out, "   %-22s %s: %d (%s)\n", "finding:", a.Area, a.Count, strings.Join(a.Complaints, ", "))
+	}
 }
 
 // printDeadlines prints how the deadlines changed with a transition.
