@@ -11,71 +11,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/promtest"
 	"github.com/klageflow/klage/metrics"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/sqlite"
 )
 
 var ctx = context.Background()
-
-// scrape fetches url over HTTP and parses the Prometheus text format.
-func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
-	return families
-}
-
-// value returns the value of the sample of family name whose labels are
-// labels (name, value pairs), and whether there is one.
-func value(families map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f, ok := families[name]
-	if !ok {
-		return 0, false
-	}
-next:
-	for _, m := range f.GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if got[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.GetCounter().GetValue(), true
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount()), true
-		}
-	}
-	return 0, false
-}
-
-func at(t *testing.T, families map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	t.Helper()
-	v, ok := value(families, name, labels...)
-	require.True(t, ok, "no %s %v", name, labels)
-	return v
-}
 
 // TestMetricsFollowAWalk walks complaints on a real SQLite store and
 // scrapes the metrics over HTTP after each step: transitions, refusals,
@@ -116,26 +64,26 @@ func TestMetricsFollowAWalk(t *testing.T) {
 	other, err := store.Receive(ctx, s, w, complainttest.Intake())
 	require.NoError(t, err)
 
-	f := scrape(t, srv.URL)
-	assert.Equal(t, 2.0, at(t, f, "klage_transitions_total", "event", "open"))
-	assert.Equal(t, 1.0, at(t, f, "klage_transitions_total", "event", "start"))
-	assert.Equal(t, 1.0, at(t, f, "klage_transitions_total", "event", "update"), "applied in memory; its save lost")
-	assert.Equal(t, 1.0, at(t, f, "klage_refusals_total", "event", "escalate", "kind", "not_allowed"))
-	assert.Equal(t, 1.0, at(t, f, "klage_refusals_total", "event", "start", "kind", "not_allowed"))
-	assert.Equal(t, 1.0, at(t, f, "klage_refusals_total", "event", "request_info", "kind", "forbidden"))
-	assert.Equal(t, 4.0, at(t, f, "klage_saves_total", "result", "ok"))
-	assert.Equal(t, 1.0, at(t, f, "klage_saves_total", "result", "conflict"))
-	assert.Equal(t, 1.0, at(t, f, "klage_open_complaints", "state", "awaiting_customer"))
-	assert.Equal(t, 1.0, at(t, f, "klage_open_complaints", "state", "received"))
-	assert.Equal(t, 1.0, at(t, f, "klage_store_up"))
-	assert.Equal(t, 4.0, at(t, f, "klage_outbox_pending"), "acknowledged ×2, started, info_requested, none delivered")
-	assert.Equal(t, 0.0, at(t, f, "klage_outbox_oldest_pending_age_seconds"))
+	f := promtest.Scrape(t, srv.URL)
+	assert.Equal(t, 2.0, f.At(t, "klage_transitions_total", "event", "open"))
+	assert.Equal(t, 1.0, f.At(t, "klage_transitions_total", "event", "start"))
+	assert.Equal(t, 1.0, f.At(t, "klage_transitions_total", "event", "update"), "applied in memory; its save lost")
+	assert.Equal(t, 1.0, f.At(t, "klage_refusals_total", "event", "escalate", "kind", "not_allowed"))
+	assert.Equal(t, 1.0, f.At(t, "klage_refusals_total", "event", "start", "kind", "not_allowed"))
+	assert.Equal(t, 1.0, f.At(t, "klage_refusals_total", "event", "request_info", "kind", "forbidden"))
+	assert.Equal(t, 4.0, f.At(t, "klage_saves_total", "result", "ok"))
+	assert.Equal(t, 1.0, f.At(t, "klage_saves_total", "result", "conflict"))
+	assert.Equal(t, 1.0, f.At(t, "klage_open_complaints", "state", "awaiting_customer"))
+	assert.Equal(t, 1.0, f.At(t, "klage_open_complaints", "state", "received"))
+	assert.Equal(t, 1.0, f.At(t, "klage_store_up"))
+	assert.Equal(t, 4.0, f.At(t, "klage_outbox_pending"), "acknowledged ×2, started, info_requested, none delivered")
+	assert.Equal(t, 0.0, f.At(t, "klage_outbox_oldest_pending_age_seconds"))
 
 	// An hour on, the relay delivers through a notifier that refuses the
 	// other complaint's acknowledgement for good.
 	clock.Advance(time.Hour)
-	f = scrape(t, srv.URL)
-	assert.Equal(t, 3600.0, at(t, f, "klage_outbox_oldest_pending_age_seconds"))
+	f = promtest.Scrape(t, srv.URL)
+	assert.Equal(t, 3600.0, f.At(t, "klage_outbox_oldest_pending_age_seconds"))
 	bad := other.ID() + "/1/acknowledged/customer"
 	relay := &store.Relay{Outbox: s, Now: clock.Now, Observer: w.Observer(), Logger: slog.New(slog.DiscardHandler), Notifier: m.Notifier("email", complaint.NotifierFunc(
 		func(_ context.Context, n complaint.Notification) error {
@@ -146,21 +94,21 @@ func TestMetricsFollowAWalk(t *testing.T) {
 		}))}
 	_, err = relay.RunOnce(ctx)
 	require.NoError(t, err)
-	f = scrape(t, srv.URL)
-	assert.Equal(t, 3.0, at(t, f, "klage_deliveries_total", "notifier", "email"))
-	assert.Equal(t, 1.0, at(t, f, "klage_delivery_failures_total", "notifier", "email"))
-	assert.Equal(t, 0.0, at(t, f, "klage_outbox_pending"))
-	assert.Equal(t, 1.0, at(t, f, "klage_outbox_dead_letters"))
-	_, ok := value(f, "klage_overdue_clocks")
+	f = promtest.Scrape(t, srv.URL)
+	assert.Equal(t, 3.0, f.At(t, "klage_deliveries_total", "notifier", "email"))
+	assert.Equal(t, 1.0, f.At(t, "klage_delivery_failures_total", "notifier", "email"))
+	assert.Equal(t, 0.0, f.At(t, "klage_outbox_pending"))
+	assert.Equal(t, 1.0, f.At(t, "klage_outbox_dead_letters"))
+	_, ok := f.Value("klage_overdue_clocks")
 	assert.False(t, ok, "nothing overdue yet")
 
 	// Weeks on: the other complaint's first response and DOA replacement
 	// are overdue; the first complaint's clocks are paused while it
 	// awaits the customer.
 	clock.Advance(21 * 24 * time.Hour)
-	f = scrape(t, srv.URL)
-	assert.Equal(t, 1.0, at(t, f, "klage_overdue_clocks", "name", "first_response"))
-	assert.Equal(t, 1.0, at(t, f, "klage_overdue_clocks", "name", "doa_replacement"))
+	f = promtest.Scrape(t, srv.URL)
+	assert.Equal(t, 1.0, f.At(t, "klage_overdue_clocks", "name", "first_response"))
+	assert.Equal(t, 1.0, f.At(t, "klage_overdue_clocks", "name", "doa_replacement"))
 }
 
 type permanent struct{}
@@ -187,9 +135,9 @@ func TestMiddleware(t *testing.T) {
 		require.NoError(t, err)
 		_ = resp.Body.Close()
 	}
-	f := scrape(t, metricsSrv.URL)
-	assert.Equal(t, 2.0, at(t, f, "klage_http_requests_total", "route", "GET /complaints/{id}", "status", "200"))
-	assert.Equal(t, 1.0, at(t, f, "klage_http_requests_total", "route", "GET /complaints/{id}", "status", "404"))
-	assert.Equal(t, 1.0, at(t, f, "klage_http_requests_total", "route", "unmatched", "status", "404"))
-	assert.Equal(t, 3.0, at(t, f, "klage_http_request_duration_seconds", "route", "GET /complaints/{id}"))
+	f := promtest.Scrape(t, metricsSrv.URL)
+	assert.Equal(t, 2.0, f.At(t, "klage_http_requests_total", "route", "GET /complaints/{id}", "status", "200"))
+	assert.Equal(t, 1.0, f.At(t, "klage_http_requests_total", "route", "GET /complaints/{id}", "status", "404"))
+	assert.Equal(t, 1.0, f.At(t, "klage_http_requests_total", "route", "unmatched", "status", "404"))
+	assert.Equal(t, 3.0, f.At(t, "klage_http_request_duration_seconds", "route", "GET /complaints/{id}"))
 }

@@ -109,18 +109,8 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 // dashboard answers GET /dashboard: the report of /reports as a page of
 // charts, server-rendered, that works without JavaScript.
 func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	rep, ok := srv.reporter(w, r)
+	q, out, ok := srv.runReport(w, r)
 	if !ok {
-		return
-	}
-	q, err := srv.reportQuery(r)
-	if err != nil {
-		srv.fail(w, r, err)
-		return
-	}
-	out, err := rep.Report(r.Context(), q)
-	if err != nil {
-		srv.fail(w, r, err)
 		return
 	}
 	page := srv.dashboardPage(q, out)

@@ -18,13 +18,11 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/internal/promtest"
 	"github.com/klageflow/klage/internal/smtptest"
 )
 
@@ -124,20 +122,20 @@ func TestDeliveryByEmailAndWebhook(t *testing.T) {
 
 	// The walk shows in the metrics, scraped over HTTP and parsed, once
 	// the relay has recorded every delivery.
-	var f map[string]*dto.MetricFamily
+	var f promtest.Families
 	require.Eventually(t, func() bool {
-		f = scrapeMetrics(t, s.base+"/metrics")
-		return sample(t, f, "klage_outbox_pending") == 0
+		f = promtest.Scrape(t, s.base+"/metrics")
+		return f.At(t, "klage_outbox_pending") == 0
 	}, 20*time.Second, 50*time.Millisecond)
 	for _, e := range []string{"open", "start", "answer", "escalate"} {
-		assert.Equal(t, 1.0, sample(t, f, "klage_transitions_total", "event", e), e)
+		assert.Equal(t, 1.0, f.At(t, "klage_transitions_total", "event", e), e)
 	}
-	assert.Equal(t, 5.0, sample(t, f, "klage_deliveries_total", "notifier", "email"))
-	assert.Equal(t, 5.0, sample(t, f, "klage_deliveries_total", "notifier", "webhook"))
-	assert.Equal(t, 3.0, sample(t, f, "klage_http_requests_total", "route", "POST /complaints/{id}/events", "status", "200"))
-	assert.Equal(t, 1.0, sample(t, f, "klage_open_complaints", "state", "escalated"))
-	assert.Equal(t, 0.0, sample(t, f, "klage_outbox_pending"))
-	assert.Equal(t, 1.0, sample(t, f, "klage_store_up"))
+	assert.Equal(t, 5.0, f.At(t, "klage_deliveries_total", "notifier", "email"))
+	assert.Equal(t, 5.0, f.At(t, "klage_deliveries_total", "notifier", "webhook"))
+	assert.Equal(t, 3.0, f.At(t, "klage_http_requests_total", "route", "POST /complaints/{id}/events", "status", "200"))
+	assert.Equal(t, 1.0, f.At(t, "klage_open_complaints", "state", "escalated"))
+	assert.Equal(t, 0.0, f.At(t, "klage_outbox_pending"))
+	assert.Equal(t, 1.0, f.At(t, "klage_store_up"))
 
 	logs := s.logs.String()
 	for _, secret := range []string{"smtp-password-1", webhookSecret, "karen@example.dk", "Karen Jensen"} {
@@ -163,42 +161,4 @@ func TestDeliveryFlagsRefused(t *testing.T) {
 		require.Error(t, err, tc.args)
 		assert.Contains(t, err.Error()+logs.String(), tc.want)
 	}
-}
-
-func scrapeMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	f, err := p.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
-	return f
-}
-
-// sample returns the counter's or gauge's value of family name whose
-// labels include the given name, value pairs.
-func sample(t *testing.T, families map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	t.Helper()
-	f, ok := families[name]
-	require.True(t, ok, "no %s", name)
-next:
-	for _, m := range f.GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if got[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		if m.Counter != nil {
-			return m.GetCounter().GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	t.Fatalf("no %s %v", name, labels)
-	return 0
 }

@@ -81,23 +81,31 @@ func (srv *Server) reportQuery(r *http.Request) (store.ReportQuery, error) {
 	return q, nil
 }
 
-// report answers GET /reports: what the complaints opened in the range say.
-func (srv *Server) report(w http.ResponseWriter, r *http.Request) {
+// runReport computes the report the request asks for, or answers the
+// error.
+func (srv *Server) runReport(w http.ResponseWriter, r *http.Request) (store.ReportQuery, store.Report, bool) {
 	rep, ok := srv.reporter(w, r)
 	if !ok {
-		return
+		return store.ReportQuery{}, store.Report{}, false
 	}
 	q, err := srv.reportQuery(r)
 	if err != nil {
 		srv.fail(w, r, err)
-		return
+		return q, store.Report{}, false
 	}
 	out, err := rep.Report(r.Context(), q)
 	if err != nil {
 		srv.fail(w, r, err)
-		return
+		return q, store.Report{}, false
 	}
-	writeJSON(w, http.StatusOK, out)
+	return q, out, true
+}
+
+// report answers GET /reports: what the complaints opened in the range say.
+func (srv *Server) report(w http.ResponseWriter, r *http.Request) {
+	if _, out, ok := srv.runReport(w, r); ok {
+		writeJSON(w, http.StatusOK, out)
+	}
 }
 
 // ratingBody is what a customer sends to rate their closed case.
