@@ -87,7 +87,12 @@ func init() {
 			db.SetMaxIdleConns(8)
 			db.SetConnMaxIdleTime(5 * time.Minute)
 		case "sqlite":
+			// Every connection stays open: closing one past the default of
+			// two idle connections would throw away its prepared
+			// statements and its page cache, and the next request would
+			// open, configure and prepare them again.
 			db.SetMaxOpenConns(8)
+			db.SetMaxIdleConns(8)
 		default:
 			return nil, errors.Join(fmt.Errorf("store: unknown dialect %q", name), db.Close())
 		}
