@@ -139,3 +139,42 @@ func TestSavesAndDeliveriesAreObserved(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts its Gets.
+type countingStore struct {
+	storeAndOutbox
+	gets int
+}
+
+func (c *countingStore) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+	c.gets++
+	return c.storeAndOutbox.Get(ctx, id)
+}
+
+// TestFireLoaded: a complaint the caller has just loaded is fired on
+// without a second read; a stale one costs a conflict and a fresh load,
+// and the event still applies once.
+func TestFireLoaded(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		cs := &countingStore{storeAndOutbox: f.s}
+		c := f.open(t, complaint.StateInProgress)
+		loaded, err := cs.Get(ctx, c.ID())
+		require.NoError(t, err)
+		cs.gets = 0
+		got, _, err := store.Fire(ctx, cs, f.w, c.ID(), complainttest.InputFor(loaded, complaint.EventUpdate, glossary.CustomerService),
+			store.FireOptions{Loaded: loaded})
+		require.NoError(t, err)
+		assert.Zero(t, cs.gets, "no second read")
+		assert.Equal(t, c.Version()+1, got.Version())
+
+		stale, err := f.s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		f.fire(t, c.ID(), complaint.EventUpdate) // someone else moves it on
+		cs.gets = 0
+		got, _, err = store.Fire(ctx, cs, f.w, c.ID(), complainttest.InputFor(stale, complaint.EventUpdate, glossary.CustomerService),
+			store.FireOptions{Loaded: stale})
+		require.NoError(t, err)
+		assert.Equal(t, 1, cs.gets, "the conflict loads it afresh")
+		assert.Equal(t, c.Version()+3, got.Version())
+	})
+}

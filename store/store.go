@@ -215,6 +215,11 @@ type FireOptions struct {
 	// MaxAttempts bounds the load, fire, save cycles when concurrent
 	// changes conflict; 0 means 5.
 	MaxAttempts int
+	// Loaded, when set, is complaint id as the caller has just loaded it
+	// from the store (to check who may see it, say): the first attempt
+	// fires on it instead of loading it again, and changes it; an attempt
+	// after a conflict loads the complaint afresh.
+	Loaded *complaint.Complaint
 }
 
 // Fire loads complaint id, fires in on it with w ([complaint.Workflow.Fire])
@@ -241,10 +246,11 @@ func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in com
 		attempts = 5
 	}
 	var err error
-	for range attempts {
+	for attempt := range attempts {
 		var c *complaint.Complaint
-		c, err = s.Get(ctx, id)
-		if err != nil {
+		if attempt == 0 && opts.Loaded != nil && opts.Loaded.ID() == id {
+			c = opts.Loaded
+		} else if c, err = s.Get(ctx, id); err != nil {
 			return nil, complaint.Transition{}, err
 		}
 		e, done := c.ByRequest(in.RequestID)

@@ -662,7 +662,9 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 	}
 	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
 		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent, Fulfilment: req.Fulfilment, RequestID: r.Header.Get("Idempotency-Key")}
-	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion})
+	// The complaint just loaded (to check who may see it) is the one the
+	// first attempt fires on: no second read.
+	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion, Loaded: c})
 	if err != nil {
 		srv.fail(w, r, err)
 		return
