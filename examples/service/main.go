@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	maxConns := fs.Int("max-conns", 1024, "the most connections served at once")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "how long an idle keep-alive connection is kept")
 	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute (burst 5)")
+	lease := fs.Duration("relay-lease", store.DefaultLease, "how long the relay holds the notifications it claims: after a crash, another replica delivers them once it runs out")
 	var delivery deliveryFlags
 	delivery.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -158,7 +159,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	if err != nil {
 		return err
 	}
-	relay := &store.Relay{Outbox: s, Notifier: notifier, Now: now, Logger: log, Interval: 500 * time.Millisecond, Observer: w.Observer()}
+	relay := &store.Relay{Outbox: s, Notifier: notifier, Now: now, Logger: log, Interval: 500 * time.Millisecond, Observer: w.Observer(), Lease: *lease}
 	ready := func(ctx context.Context) error {
 		if err := s.DB().PingContext(ctx); err != nil {
 			return fmt.Errorf("database: %w", err)
