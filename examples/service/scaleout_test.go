@@ -83,9 +83,9 @@ func (h *hookLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // scaleClient drives complaints through the replicas, retrying a request
 // that failed on another replica with the same Idempotency-Key.
 type scaleClient struct {
-	replicas []*replica
-	hc       *http.Client
-	next     atomic.Int64
+	replicas                     []*replica
+	hc                           *http.Client
+	next                         atomic.Int64
 	requests, retried, conflicts atomic.Int64
 }
 
