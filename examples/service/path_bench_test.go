@@ -221,7 +221,7 @@ func BenchmarkServicePath(b *testing.B) {
 func BenchmarkHandwrittenPath(b *testing.B) {
 	for _, db := range pathDatabases {
 		b.Run(db.name, func(b *testing.B) {
-			h, err := newFloor(b, db.name, db.dsn(b))
+			h, err := newFloor(db.name, db.dsn(b))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -247,7 +247,7 @@ var floorNext = map[string][2]string{ // event: from, to
 	"escalate": {"final_answer", "escalated"}, "review": {"escalated", "reviewed"}, "close": {"reviewed", "closed"},
 }
 
-func newFloor(b *testing.B, kind, dsn string) (*floor, error) {
+func newFloor(kind, dsn string) (*floor, error) {
 	f := &floor{pg: kind == "postgres", tokens: map[string]string{}}
 	driver := "sqlite"
 	if f.pg {
