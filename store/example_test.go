@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
 )
@@ -59,4 +60,44 @@ func ExampleRelay() {
 	// Output:
 	// deliver K-2/1/acknowledged/customer
 	// 1 <nil>
+}
+
+// A report of the complaints opened in a range, as the Complaints
+// Department reads it; the SQL stores compute the same in the database.
+func ExampleMemory_Report() {
+	ctx := context.Background()
+	now := exampleClock()
+	w, _ := complaint.New(complaint.Options{Now: now})
+	s := store.NewMemory(w)
+	from := now()
+	agent := glossary.Actor{ID: "anna", Role: glossary.CustomerService}
+	for _, outcome := range []escalation.Outcome{escalation.Rejected, escalation.Upheld} {
+		c, _ := store.Receive(ctx, s, w, complaint.Intake{
+			Customer: complaint.Customer{ID: "cust-" + string(outcome), Type: complaint.Consumer}, Channel: glossary.Email,
+			Kind: glossary.Claim, Product: complaint.Product{Name: "Kettle"}, Description: "It leaks.",
+			RemedySought: escalation.Remedy{Kind: escalation.Repair},
+		})
+		answer := &complaint.Answer{Outcome: outcome, Text: "Our answer."}
+		if outcome == escalation.Upheld {
+			answer.Remedy = &escalation.Remedy{Kind: escalation.Repair}
+		}
+		if _, _, err := store.Fire(ctx, s, w, c.ID(), complaint.Input{Event: complaint.EventAnswer, Actor: agent, Answer: answer}, store.FireOptions{}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	r, err := s.Report(ctx, store.ReportQuery{From: from, To: now()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("opened:", r.Opened)
+	fmt.Println("outcomes:", r.ByOutcome)
+	fmt.Println("remedies:", r.RemediesGranted)
+	fmt.Println("answered within (median, s):", r.TimeToFinalAnswer.Median)
+	// Output:
+	// opened: 2
+	// outcomes: map[rejected:1 upheld:1]
+	// remedies: map[repair:1]
+	// answered within (median, s): 60
 }
