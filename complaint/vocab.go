@@ -61,6 +61,9 @@ func (s State) MarshalText() ([]byte, error) {
 	if s == "" {
 		return []byte{}, nil
 	}
+	if b := states.Text(s); b != nil {
+		return b, nil // shared: see vocab's Set.Text
+	}
 	if !wireName(string(s)) {
 		return states.MarshalText(s)
 	}
@@ -161,6 +164,9 @@ func (e Event) Label(lang glossary.Language) string { return events.Label(e, str
 // MarshalText implements encoding.TextMarshaler; it fails for a name that
 // is not well-formed.
 func (e Event) MarshalText() ([]byte, error) {
+	if b := events.Text(e); b != nil {
+		return b, nil // shared: see vocab's Set.Text
+	}
 	if !wireName(string(e)) {
 		return events.MarshalText(e)
 	}

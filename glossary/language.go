@@ -54,6 +54,9 @@ func (l Language) Label(lang Language) string { return languages.Label(l, string
 // MarshalText implements encoding.TextMarshaler. Any well-formed code
 // marshals (a language a retailer added); anything else is an error.
 func (l Language) MarshalText() ([]byte, error) {
+	if b := languages.Text(l); b != nil {
+		return b, nil // shared: see vocab's Set.Text
+	}
 	if !l.Code() {
 		return languages.MarshalText(l)
 	}

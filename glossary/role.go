@@ -50,6 +50,9 @@ func (r Role) Label(lang Language) string { return roles.Label(r, string(lang)) 
 // that a role an extended lifecycle adds can be stored; it fails for
 // anything else.
 func (r Role) MarshalText() ([]byte, error) {
+	if b := roles.Text(r); b != nil {
+		return b, nil // shared: see vocab's Set.Text
+	}
 	if !vocab.WellFormed(string(r)) {
 		return roles.MarshalText(r)
 	}

@@ -20,6 +20,7 @@ type Set[T ~string] struct {
 	kind    string
 	errf    func(kind, input string) error
 	entries []Entry[T]
+	texts   [][]byte // each entry's wire name, for MarshalText
 	aliases map[string]T
 }
 
@@ -46,8 +47,22 @@ func New[T ~string](kind string, errf func(kind, input string) error, entries ..
 		for _, a := range e.Aliases {
 			s.aliases[strings.ToLower(a)] = e.Value
 		}
+		s.texts = append(s.texts, []byte(e.Value))
 	}
 	return s
+}
+
+// Text returns v's wire name as bytes, shared and not to be modified (a
+// full slice expression: appending to it copies), or nil when v is not
+// one of the values. MarshalText returns it, so that encoding a value
+// allocates nothing: encoding/json copies what a TextMarshaler returns,
+// as it does json.RawMessage's own bytes.
+func (s *Set[T]) Text(v T) []byte {
+	if i := s.Index(v); i >= 0 {
+		b := s.texts[i]
+		return b[:len(b):len(b)]
+	}
+	return nil
 }
 
 // Valid reports whether v is one of the values.
@@ -121,10 +136,10 @@ func (s *Set[T]) ParseErr(in string) (T, error) {
 // MarshalText returns the wire name of v, or an error when v is unknown, so
 // that an invalid value never reaches the wire.
 func (s *Set[T]) MarshalText(v T) ([]byte, error) {
-	if !s.Valid(v) {
-		return nil, s.errf(s.kind, string(v))
+	if b := s.Text(v); b != nil {
+		return b, nil
 	}
-	return []byte(v), nil
+	return nil, s.errf(s.kind, string(v))
 }
 
 // UnmarshalText parses b into *p, leaving *p unchanged on error.

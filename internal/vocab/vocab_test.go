@@ -38,3 +38,20 @@ func TestSet(t *testing.T) {
 	})
 	assert.Panics(t, func() { New("incomplete", errf, Entry[color]{Value: "a"}) })
 }
+
+// TestMarshalTextShared: MarshalText returns a value's bytes without
+// allocating, and appending to them cannot change the next caller's.
+func TestMarshalTextShared(t *testing.T) {
+	s := New("color", errf, Entry[color]{Value: "red", Danish: "rød", English: "red"})
+	b, err := s.MarshalText("red")
+	assert.NoError(t, err)
+	assert.Equal(t, "red", string(b))
+	assert.Equal(t, len(b), cap(b), "a full slice: an append copies")
+	_ = append(b, "dish"...)
+	again, _ := s.MarshalText("red")
+	assert.Equal(t, "red", string(again))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = s.MarshalText("red") }))
+	_, err = s.MarshalText("green")
+	assert.ErrorIs(t, err, errUnknown)
+	assert.Nil(t, s.Text("green"))
+}
