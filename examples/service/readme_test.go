@@ -40,8 +40,8 @@ func TestReadmeCurlExamples(t *testing.T) {
 	output := string(out)
 
 	assert.Equal(t, 1, strings.Count(output, `"error"`), "only the last request is refused:\n%s", output)
-	assert.Contains(t, output, `"code": "forbidden"`)
-	assert.Contains(t, output, `"state": "reviewed"`)
+	assert.Contains(t, output, `"code":"forbidden"`)
+	assert.Contains(t, output, `"state":"reviewed"`)
 	_, id, _ := strings.Cut(output, "ID=")
 	id = strings.TrimSpace(id)
 	require.NotEmpty(t, id)

@@ -283,9 +283,7 @@ type apiError struct {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // compact: indenting every answer costs a copy; pipe to jq to read it
 }
 
 // publicMessage drops the Go package prefixes ("store: ", "complaint: ")
