@@ -91,6 +91,25 @@ func TestDashboardInBrowser(t *testing.T) {
 	assert.Greater(t, largestWidth, 100.0)
 	assert.Zero(t, scripts, "the page needs no JavaScript")
 
+	// On a phone: the page fits the width, the charts one above another.
+	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(360, 780, chromedp.EmulateMobile),
+		chromedp.Navigate(s.base+"/dashboard?from="+from),
+		chromedp.WaitVisible(chromedp.CSS("#chart-weeks svg")),
+	)
+	require.NoError(t, err)
+	widest, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+		`Math.max(document.documentElement.scrollWidth, ...[...document.querySelectorAll('figure, .kpi')].map(e => e.getBoundingClientRect().right))`))
+	require.NoError(t, err)
+	assert.LessOrEqual(t, widest, 360.0, "nothing wider than a 360-pixel phone: no sideways scrolling")
+	stacked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`document.querySelector('#chart-breach').getBoundingClientRect().top > document.querySelector('#chart-weeks').getBoundingClientRect().bottom`))
+	require.NoError(t, err)
+	assert.True(t, stacked, "one chart above the next")
+	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), "dashboard-phone.png"), phone, 0o644))
+
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
 	require.NoError(t, os.WriteFile(shot, png, 0o644))
 	t.Logf("screenshot: %s", shot)
