@@ -98,6 +98,9 @@ type Letter struct {
 	Language glossary.Language
 	// Sender signs the message: RendererOptions.Sender.
 	Sender string
+	// DepartmentSender signs what the Complaints Department sends:
+	// RendererOptions.DepartmentSender.
+	DepartmentSender string
 }
 
 // RendererOptions configure a [Renderer]. The zero value renders the
@@ -116,6 +119,12 @@ type RendererOptions struct {
 	HTMLLayout string
 	// Sender signs customer messages, e.g. "Kundeservice, Eksempel A/S".
 	Sender string
+	// DepartmentSender signs the messages of the Complaints Department
+	// (its acknowledgement of an escalation, its decision, its updates),
+	// e.g. "Klageafdelingen, Eksempel A/S"; empty means the department's
+	// name in the message's language. An independent department does not
+	// sign as customer service.
+	DepartmentSender string
 	// StaffLanguage is the language of messages to staff and
 	// manufacturers; empty means Danish. Customers get their own language.
 	StaffLanguage glossary.Language
@@ -139,6 +148,7 @@ type Renderer struct {
 	langs  map[glossary.Language]*language
 	layout *htmltemplate.Template
 	sender string
+	dept   string
 	staff  glossary.Language
 }
 
@@ -199,7 +209,7 @@ func NewRenderer(opts RendererOptions) (*Renderer, error) {
 	if err != nil {
 		return nil, &TemplateError{Name: "layout", Err: err}
 	}
-	r := &Renderer{w: opts.Workflow, langs: map[glossary.Language]*language{}, layout: layout, sender: opts.Sender, staff: opts.StaffLanguage}
+	r := &Renderer{w: opts.Workflow, langs: map[glossary.Language]*language{}, layout: layout, sender: opts.Sender, dept: opts.DepartmentSender, staff: opts.StaffLanguage}
 	if r.staff == "" {
 		r.staff = glossary.Danish
 	}
@@ -349,7 +359,7 @@ func (r *Renderer) render(n complaint.Notification, lang glossary.Language) (Mes
 	if l == nil || l.text.Lookup(p.name("body")) == nil {
 		return Message{}, &TemplateError{Language: lang, Name: p.name("body"), Err: errors.New("no such message")}
 	}
-	letter := Letter{Notification: n, Language: lang, Sender: r.sender}
+	letter := Letter{Notification: n, Language: lang, Sender: r.sender, DepartmentSender: r.dept}
 	var subject, text, body bytes.Buffer
 	if err := l.text.ExecuteTemplate(&subject, p.name("subject"), letter); err != nil {
 		return Message{}, &TemplateError{Language: lang, Name: p.name("subject"), Err: err}

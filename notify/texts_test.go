@@ -269,3 +269,29 @@ func TestReadmeEmail(t *testing.T) {
 	want := "```text\n" + subject + "\n\n" + text + "```\n"
 	assert.Contains(t, string(readme), want, "README.md should show the golden e-mail")
 }
+
+// TestDepartmentSigns: what the Complaints Department tells a customer is
+// signed by the department, never by customer service: it is independent.
+func TestDepartmentSigns(t *testing.T) {
+	r := renderer(t, notify.RendererOptions{DepartmentSender: "Klageafdelingen, Eksempel A/S"})
+	checked := 0
+	for _, lang := range []glossary.Language{glossary.Danish, glossary.English} {
+		for _, s := range walk(t, complaint.Consumer, lang) {
+			n := s.n
+			if n.Recipient != glossary.Customer {
+				continue
+			}
+			m, err := r.Render(n)
+			require.NoError(t, err)
+			fromDepartment := n.Data.By == glossary.ComplaintsDepartment || n.Topic == complaint.TopicEscalated || n.Topic == complaint.TopicReviewed
+			if fromDepartment {
+				checked++
+				assert.Contains(t, m.Text, "Klageafdelingen, Eksempel A/S", s.name)
+				assert.NotContains(t, m.Text, "Kundeservice, Eksempel A/S", s.name)
+			} else {
+				assert.Contains(t, m.Text, "Kundeservice, Eksempel A/S", s.name)
+			}
+		}
+	}
+	assert.Positive(t, checked)
+}

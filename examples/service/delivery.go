@@ -22,6 +22,7 @@ type deliveryFlags struct {
 	smtp       string
 	from       string
 	sender     string
+	deptSender string
 	requireTLS bool
 	ca         string
 	staff      map[glossary.Role]string
@@ -32,6 +33,7 @@ func (d *deliveryFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.smtp, "smtp", "", "deliver e-mail through this SMTP server, e.g. smtp://user@127.0.0.1:2525 (the password from KLAGE_SMTP_PASSWORD, or in the URL); smtps:// for TLS from the start")
 	fs.StringVar(&d.from, "from", "", `the sender of e-mail, e.g. "Kundeservice <kundeservice@eksempel.dk>" (with -smtp)`)
 	fs.StringVar(&d.sender, "sender", "", "who signs the customers' e-mail; empty means -from's name")
+	fs.StringVar(&d.deptSender, "department-sender", "", "who signs the Complaints Department's e-mail; empty means the department's name in the customer's language")
 	fs.BoolVar(&d.requireTLS, "smtp-require-tls", false, "refuse to send e-mail when the server offers no STARTTLS")
 	fs.StringVar(&d.ca, "smtp-ca", "", "a PEM file of the certificate authorities to trust for the SMTP server (a private CA); empty means the system's")
 	fs.Func("staff-email", "role=address: e-mail a staff role's notifications (complaints_department, customer_service, manufacturer); repeat for each", func(v string) error {
@@ -79,7 +81,7 @@ func (d *deliveryFlags) notifier(w *complaint.Workflow, fallback complaint.Notif
 		if sender == "" {
 			sender = from.Name
 		}
-		r, err := notify.NewRenderer(notify.RendererOptions{Workflow: w, Sender: sender})
+		r, err := notify.NewRenderer(notify.RendererOptions{Workflow: w, Sender: sender, DepartmentSender: d.deptSender})
 		if err != nil {
 			return nil, err
 		}
