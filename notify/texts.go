@@ -252,7 +252,7 @@ func (r *Renderer) funcs(lang glossary.Language, months []string, loc *time.Loca
 	}
 	return texttemplate.FuncMap{
 		"label": func(v complaint.Labeled) string {
-			if v == nil || reflect.ValueOf(v).IsZero() {
+			if v == nil || v.String() == "" {
 				return ""
 			}
 			return r.w.Label(v, lang)

@@ -40,8 +40,10 @@ func (d *dialect) jsonText(doc, path string) string {
 // elements joins the elements of the array at path of c's data as e.
 func (d *dialect) elements(path string) string {
 	if d.dollar {
-		return " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(c.data->'" + strings.ReplaceAll(path, ".", "'->'") +
-			"') = 'array' THEN c.data->'" + strings.ReplaceAll(path, ".", "'->'") + "' ELSE '[]'::jsonb END) AS e(value)"
+		// jsonb_array_elements fails on a null or missing array (a
+		// complaint with no decision has no findings): those join none.
+		arr := "c.data->'" + strings.ReplaceAll(path, ".", "'->'") + "'"
+		return " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(" + arr + ") = 'array' THEN " + arr + " ELSE '[]'::jsonb END) AS e(value)"
 	}
 	return ", json_each(c.data, '$." + path + "') AS e"
 }
