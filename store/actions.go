@@ -66,7 +66,10 @@ type Actioner interface {
 	// dropped; ErrActionNotFound, or an *complaint.InputError for any
 	// other change.
 	UpdateAction(ctx context.Context, id string, status ActionStatus, note string) (Action, error)
-	// Actions lists the actions f selects, by due time.
+	// Action returns the action with id, or ErrActionNotFound.
+	Action(ctx context.Context, id string) (Action, error)
+	// Actions lists the actions f selects, by due time, at most
+	// MaxActions.
 	Actions(ctx context.Context, f ActionFilter) ([]Action, error)
 }
 
@@ -193,6 +196,18 @@ func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 	return a, nil
 }
 
+// Action implements Actioner.
+func (s *SQL) Action(ctx context.Context, id string) (Action, error) {
+	a, err := scanAction(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+actionColumns+` FROM klage_actions WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Action{}, fmt.Errorf("%w: %s", ErrActionNotFound, id)
+	}
+	if err != nil {
+		return Action{}, fmt.Errorf("store: action: %w", err)
+	}
+	return a, nil
+}
+
 // UpdateAction implements Actioner.
 func (s *SQL) UpdateAction(ctx context.Context, id string, status ActionStatus, note string) (Action, error) {
 	defer s.lockWrites()()
@@ -239,14 +254,20 @@ func (s *SQL) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(q+fmt.Sprintf(" ORDER BY due, id LIMIT %d", MaxActions)), args...)
+	q += " ORDER BY due, id"
+	if f.OwnerID == "" {
+		q += fmt.Sprintf(" LIMIT %d", MaxActions)
+	}
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: actions: %w", err)
 	}
+	// The owner compares as an identity (glossary.SameID), in Go: the
+	// rows are read until MaxActions match.
 	out := []Action{}
 	err = each(rows, func() error {
 		a, err := scanAction(rows)
-		if err == nil && f.matches(a) { // the owner compares as an identity, in Go
+		if err == nil && f.matches(a) && len(out) < MaxActions {
 			out = append(out, a)
 		}
 		return err
@@ -271,6 +292,20 @@ func (m *Memory) CreateAction(ctx context.Context, a Action) (Action, error) {
 		return Action{}, ErrExists
 	}
 	m.actions[a.ID] = a
+	return a, nil
+}
+
+// Action implements Actioner.
+func (m *Memory) Action(ctx context.Context, id string) (Action, error) {
+	if err := ctx.Err(); err != nil {
+		return Action{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.actions[id]
+	if !ok {
+		return Action{}, fmt.Errorf("%w: %s", ErrActionNotFound, id)
+	}
 	return a, nil
 }
 

@@ -54,6 +54,11 @@ func TestActions(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, mine, 1)
 		assert.Equal(t, a, mine[0])
+		got, err := as.Action(ctx, a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, a, got)
+		_, err = as.Action(ctx, "act-nope")
+		assert.ErrorIs(t, err, store.ErrActionNotFound)
 
 		// Ten days on, the website action is overdue: a reminder to
 		// customer service, and a count in the report.
@@ -89,5 +94,29 @@ func TestActions(t *testing.T) {
 		open, err := as.Actions(ctx, store.ActionFilter{Status: store.ActionOpen})
 		require.NoError(t, err)
 		assert.Empty(t, open)
+	})
+}
+
+// TestActionsByOwnerPastTheLimit: an owner's actions are found even when
+// more than MaxActions of others' come before them.
+func TestActionsByOwnerPastTheLimit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		as := f.s.(store.Actioner)
+		now := f.clock.Now()
+		for i := range store.MaxActions + 1 {
+			_, err := as.CreateAction(ctx, store.Action{Area: "a", Description: "d", Due: now.Add(time.Duration(i) * time.Minute),
+				Owner: glossary.Actor{ID: "anna", Role: glossary.CustomerService}})
+			require.NoError(t, err)
+		}
+		late, err := as.CreateAction(ctx, store.Action{Area: "a", Description: "d", Due: now.Add(30 * 24 * time.Hour),
+			Owner: glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}})
+		require.NoError(t, err)
+		mine, err := as.Actions(ctx, store.ActionFilter{OwnerID: "mette"})
+		require.NoError(t, err)
+		require.Len(t, mine, 1)
+		assert.Equal(t, late.ID, mine[0].ID)
+		all, err := as.Actions(ctx, store.ActionFilter{})
+		require.NoError(t, err)
+		assert.Len(t, all, store.MaxActions, "bounded")
 	})
 }
