@@ -24,6 +24,7 @@ type recordingObserver struct {
 	name string
 	mu   sync.Mutex
 	log  []string
+	all  *[]string // when set, also gets the log, to see several observers' order
 	seen []complaint.Operation
 	errs []error
 }
@@ -31,12 +32,18 @@ type recordingObserver struct {
 func (o *recordingObserver) Begin(ctx context.Context, op complaint.Operation) (context.Context, func(error)) {
 	o.mu.Lock()
 	o.log = append(o.log, o.name+" begin")
+	if o.all != nil {
+		*o.all = append(*o.all, o.name+" begin")
+	}
 	o.seen = append(o.seen, op)
 	o.mu.Unlock()
 	return context.WithValue(ctx, ctxKey{}, o.name), func(err error) {
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		o.log = append(o.log, o.name+" end")
+		if o.all != nil {
+			*o.all = append(*o.all, o.name+" end")
+		}
 		o.errs = append(o.errs, err)
 	}
 }
@@ -80,14 +87,15 @@ func TestObserversSeeOpensAndTransitions(t *testing.T) {
 func TestObserversCombine(t *testing.T) {
 	assert.Nil(t, complaint.Observers(), "none")
 	assert.Nil(t, complaint.Observers(nil, nil))
-	a, b := &recordingObserver{name: "a"}, &recordingObserver{name: "b"}
+	var order []string
+	a, b, c := &recordingObserver{name: "a", all: &order}, &recordingObserver{name: "b", all: &order}, &recordingObserver{name: "c", all: &order}
 	assert.Same(t, a, complaint.Observers(nil, a))
-	both := complaint.Observers(a, b)
-	ctx, end := both.Begin(context.Background(), complaint.Operation{Op: complaint.OpSave})
-	assert.Equal(t, "b", ctx.Value(ctxKey{}), "each observer's context is passed on")
+	all := complaint.Observers(complaint.Observers(a, b), c)
+	ctx, end := all.Begin(context.Background(), complaint.Operation{Op: complaint.OpSave})
+	assert.Equal(t, "c", ctx.Value(ctxKey{}), "each observer's context is passed on")
 	end(nil)
-	assert.Equal(t, []string{"a begin", "a end"}, a.log)
-	assert.Equal(t, []string{"b begin", "b end"}, b.log)
+	assert.Equal(t, []string{"a begin", "b begin", "c begin", "c end", "b end", "a end"}, order,
+		"in order, flattened, and ended innermost first, as nested spans")
 
 	w, err := complaint.New(complaint.Options{})
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -180,6 +181,9 @@ func TestRating(t *testing.T) {
 		require.ErrorIs(t, rater.Rate(ctx, closed.ID(), glossary.Actor{ID: "someone-else", Role: glossary.Customer}, complaint.Rating{Score: 4}), complaint.ErrForbidden)
 		require.ErrorIs(t, rater.Rate(ctx, closed.ID(), customer, complaint.Rating{Score: 6}), complaint.ErrInvalidInput)
 		require.ErrorIs(t, rater.Rate(ctx, "nope", customer, complaint.Rating{Score: 4}), store.ErrNotFound)
+		require.ErrorIs(t, rater.Rate(ctx, closed.ID(), customer, complaint.Rating{Score: 3, Comment: strings.Repeat("x", complaint.MaxTextLen+1)}),
+			complaint.ErrInvalidInput)
+		require.ErrorIs(t, f.w.CheckRating(nil, customer, complaint.Rating{Score: 3}), complaint.ErrInvalidInput)
 		_, ok, err := rater.Rating(ctx, closed.ID())
 		require.NoError(t, err)
 		assert.False(t, ok, "refused ratings write nothing")

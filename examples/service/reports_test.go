@@ -107,6 +107,12 @@ func TestReportsOverHTTP(t *testing.T) {
 			{tokAgent, "?from=yesterday", http.StatusBadRequest},
 			{tokAgent, "?kind=refund", http.StatusBadRequest},
 			{tokAgent, "?from=2026-03-05T00:00:00Z&to=2026-03-01T00:00:00Z", http.StatusBadRequest},
+			{tokAgent, "?to=tomorrow", http.StatusBadRequest},
+			{tokAgent, "?channel=fax", http.StatusBadRequest},
+			{tokAgent, "?customer_type=vip", http.StatusBadRequest},
+			{tokAgent, "?top=0", http.StatusBadRequest},
+			{tokAgent, "?top=101", http.StatusBadRequest},
+			{tokAgent, "?manufacturer=" + strings.Repeat("m", 300), http.StatusBadRequest},
 		} {
 			status, _ := s.do(tc.tok, "GET", "/reports"+tc.query, nil, nil)
 			assert.Equal(t, tc.status, status, "%q %s", tc.tok, tc.query)
@@ -123,6 +129,12 @@ func TestReportsOverHTTP(t *testing.T) {
 		assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 		assert.True(t, strings.Contains(string(body), `id="chart-weeks"`))
 		assert.NotContains(t, string(body), "<script", "no JavaScript")
+		for tok, want := range map[string]int{tokLenovo: http.StatusForbidden, "": http.StatusUnauthorized} {
+			status, _ := s.do(tok, "GET", "/dashboard", nil, nil)
+			assert.Equal(t, want, status, "dashboard for %q", tok)
+		}
+		status, _ = s.do(tokAgent, "GET", "/dashboard?from=yesterday", nil, nil)
+		assert.Equal(t, http.StatusBadRequest, status, "the dashboard refuses what /reports refuses")
 	})
 }
 
@@ -181,6 +193,10 @@ func TestActionsOverHTTP(t *testing.T) {
 		assert.Len(t, list.Actions, 1)
 		status, _ = s.do(tokAgent, "GET", "/actions?status=finished", nil, nil)
 		assert.Equal(t, http.StatusBadRequest, status)
+		status, _ = s.do(tokAgent, "GET", "/actions?overdue=yes", nil, nil)
+		assert.Equal(t, http.StatusBadRequest, status)
+		status, _ = s.do(tokLenovo, "GET", "/actions", nil, nil)
+		assert.Equal(t, http.StatusForbidden, status, "actions are for staff")
 
 		// The owner ends it; someone else may not; ended is ended.
 		status, _ = s.do(tokPrivacy, "POST", "/actions/"+id, map[string]any{"status": "dropped"}, nil)
