@@ -43,6 +43,15 @@ type Answer struct {
 	At time.Time `json:"at,omitzero"`
 }
 
+// clone returns a copy of a that shares no memory with it.
+func (a Answer) clone() Answer {
+	if a.Remedy != nil {
+		r := *a.Remedy
+		a.Remedy = &r
+	}
+	return a
+}
+
 // Fulfilment records that a granted remedy was carried out: a replacement
 // delivered, a repair done, a refund paid.
 type Fulfilment struct {
@@ -140,6 +149,7 @@ type Snapshot struct {
 // notifications, so that it shares no memory with the complaint or snapshot
 // they came from.
 func (s *Snapshot) copyPayloads() {
+	s.Claim.Missing = slices.Clone(s.Claim.Missing)
 	if s.Decision != nil {
 		d := s.Decision.Clone()
 		s.Decision = &d
@@ -356,7 +366,7 @@ func (c *Complaint) FinalAnswer() (Answer, bool) {
 	if c.answer == nil {
 		return Answer{}, false
 	}
-	return *c.answer, true
+	return c.answer.clone(), true
 }
 
 // Referral returns the referral to the manufacturer, if there was one.
@@ -421,7 +431,7 @@ func (c *Complaint) Snapshot() Snapshot {
 	}
 	s.copyPayloads()
 	if c.answer != nil {
-		a := *c.answer
+		a := c.answer.clone()
 		s.FinalAnswer = &a
 	}
 	if c.referral != nil {

@@ -229,7 +229,11 @@ func (d *Deadline) meet(now time.Time) {
 
 // ClaimAssessment returns the assessment of the claim's timing made at
 // intake.
-func (c *Complaint) ClaimAssessment() ClaimAssessment { return c.claim }
+func (c *Complaint) ClaimAssessment() ClaimAssessment {
+	a := c.claim
+	a.Missing = slices.Clone(a.Missing)
+	return a
+}
 
 // Overdue returns the clocks that run and are past due at t. A paused
 // clock is never overdue.

@@ -111,7 +111,7 @@ func (n *Notification) UnmarshalJSON(b []byte) error {
 
 func (n Notification) clone() Notification {
 	if n.Data.Answer != nil {
-		a := *n.Data.Answer
+		a := n.Data.Answer.clone()
 		n.Data.Answer = &a
 	}
 	if n.Data.Referral != nil {

@@ -34,7 +34,7 @@ func (w *Workflow) Restore(s Snapshot) (*Complaint, error) {
 	}
 	slices.SortStableFunc(c.deadlines, func(a, b Deadline) int { return deadlineOrder[a.Name] - deadlineOrder[b.Name] })
 	if s.FinalAnswer != nil {
-		a := *s.FinalAnswer
+		a := s.FinalAnswer.clone()
 		c.answer = &a
 	}
 	if s.Referral != nil {

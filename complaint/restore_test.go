@@ -184,3 +184,49 @@ func TestRestoreSharesNoMemory(t *testing.T) {
 	a, _ := c.FinalAnswer()
 	assert.NotEqual(t, "changed", a.Text)
 }
+
+// TestGrantedRemedySharesNoMemory: the answer's remedy and the claim's
+// missing facts are copied at every boundary (the Input, FinalAnswer,
+// Snapshot, Restore), so that a store may keep a decoded snapshot and
+// restore several complaints from it.
+func TestGrantedRemedySharesNoMemory(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, complaint.Options{})
+	c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+	remedy := &escalation.Remedy{Kind: escalation.Repair, Text: "We repair the hinge."}
+	in := complainttest.InputFor(c, complaint.EventAnswer, glossary.CustomerService)
+	in.Answer = &complaint.Answer{Outcome: escalation.PartlyUpheld, Text: "We repair it.", Remedy: remedy}
+	_, err := f.w.Fire(ctx, c, in)
+	require.NoError(t, err)
+	remedy.Text = "changed by the caller"
+
+	a, _ := c.FinalAnswer()
+	require.NotNil(t, a.Remedy)
+	assert.Equal(t, "We repair the hinge.", a.Remedy.Text, "the complaint keeps the Input's remedy")
+	a.Remedy.Text = "changed through FinalAnswer"
+
+	s := c.Snapshot()
+	require.NotEmpty(t, s.Claim.Missing, "the fixture's intake lacks some facts")
+	assert.Equal(t, "We repair the hinge.", s.FinalAnswer.Remedy.Text)
+	s.FinalAnswer.Remedy.Text = "changed in the snapshot"
+	s.Claim.Missing[0] = "changed in the snapshot"
+	assert.Equal(t, "We repair the hinge.", c.Snapshot().FinalAnswer.Remedy.Text)
+	assert.NotEqual(t, "changed in the snapshot", c.Snapshot().Claim.Missing[0])
+
+	got := c.ClaimAssessment()
+	got.Missing[0] = "changed through ClaimAssessment"
+	assert.NotEqual(t, got.Missing[0], c.ClaimAssessment().Missing[0])
+
+	s = c.Snapshot()
+	r1, err := f.w.Restore(s)
+	require.NoError(t, err)
+	r2, err := f.w.Restore(s)
+	require.NoError(t, err)
+	s.FinalAnswer.Remedy.Text = "changed after Restore"
+	s.Claim.Missing[0] = "changed after Restore"
+	for _, r := range []*complaint.Complaint{r1, r2} {
+		a, _ := r.FinalAnswer()
+		assert.Equal(t, "We repair the hinge.", a.Remedy.Text)
+		assert.NotEqual(t, "changed after Restore", r.ClaimAssessment().Missing[0])
+	}
+}

@@ -626,7 +626,7 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 	}
 	switch needs {
 	case NeedsAnswer:
-		a := *in.Answer
+		a := in.Answer.clone()
 		a.At = e.At
 		c.answer = &a
 	case NeedsReferral:
