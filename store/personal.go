@@ -242,8 +242,9 @@ func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
 func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 	at := s.w.Now().UTC()
 	var n int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := s.customerComplaints(ctx, tx, customerID)
+	var ids []string
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		ids, err = s.customerComplaints(ctx, tx, customerID)
 		if err != nil {
 			return err
 		}
@@ -265,6 +266,9 @@ func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 			customerID, nanos(at), n, ReasonRequest)
 		return err
 	})
+	for _, id := range ids {
+		s.decoded.forget(id) // again: a load may have remembered the old row while the erasure ran
+	}
 	if err != nil {
 		var nf *CustomerNotFoundError
 		if errors.As(err, &nf) {
@@ -324,6 +328,7 @@ func (s *SQL) eraseComplaint(ctx context.Context, tx *sql.Tx, id string, at time
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return &ConflictError{ID: id, Expected: c.Version()}
 	}
+	s.decoded.forget(id) // the erased texts must not stay in memory
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_history SET note = ? WHERE complaint_id = ? AND note <> ''`),
 		complaint.Erased, id); err != nil {
 		return err
@@ -458,6 +463,7 @@ func (s *SQL) Purge(ctx context.Context, opts PurgeOptions) (Purged, error) {
 					cand.customer, nanos(now), ReasonRetention)
 				return err
 			})
+			s.decoded.forget(cand.id) // again: a load may have remembered the old row while the erasure ran
 			if err != nil {
 				return out, fmt.Errorf("store: purge %q: %w", cand.id, err)
 			}

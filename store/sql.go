@@ -25,12 +25,16 @@ type dialect struct {
 	dollar         bool   // placeholders are $1, $2, ... instead of ?
 	lockMigrations string // statement that serialises migrations, in their transaction
 	skipLocked     string // suffix that makes relays skip rows another relay holds
+	// textData: a complaint's data column reads back byte for byte as
+	// written (SQLite's TEXT), so that a save can fill the decoded cache.
+	// PostgreSQL's JSONB reads back in its own form: only a read fills it.
+	textData bool
 }
 
 var (
 	postgres = &dialect{name: "postgres", driver: "pgx", dollar: true,
 		lockMigrations: `SELECT pg_advisory_xact_lock(7354010)`, skipLocked: ` FOR UPDATE SKIP LOCKED`}
-	sqlite = &dialect{name: "sqlite", driver: "sqlite"}
+	sqlite = &dialect{name: "sqlite", driver: "sqlite", textData: true}
 )
 
 // rebind turns ? placeholders into $n for PostgreSQL.
@@ -66,7 +70,8 @@ type SQL struct {
 	// writes serialises this process's write transactions on SQLite, which
 	// allows one writer at a time: writers queue here, in Go, instead of
 	// polling the database's lock. Nil on PostgreSQL.
-	writes *sync.Mutex
+	writes  *sync.Mutex
+	decoded decodedCache
 }
 
 var (
@@ -152,6 +157,7 @@ func (s *SQL) Dialect() string { return s.d.name }
 
 // Close implements Store.
 func (s *SQL) Close() error {
+	s.decoded.close()
 	var errs []error
 	s.stmts.Range(func(_, v any) bool {
 		errs = append(errs, v.(*sql.Stmt).Close())
@@ -292,6 +298,7 @@ type row struct {
 	customer     complaint.Customer       // whose contact details go to klage_customers
 	pending      []complaint.Notification // without contact details
 	entries      []complaint.Entry        // the history entries after the stored version
+	snap         complaint.Snapshot       // what data encodes, for the decoded cache
 }
 
 // head returns the arguments of insertComplaint for r.
@@ -357,7 +364,7 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 		state:      string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
 		kind: string(snap.Kind), manufacturer: glossary.NormalID(manufacturer),
 		closedAt: nullNanos(last.At, closed), erasedAt: nullNanos(snap.ErasedAt, !snap.ErasedAt.IsZero()),
-		customer: customer, pending: pending, entries: entries,
+		customer: customer, pending: pending, entries: entries, snap: snap,
 	}, nil
 }
 
@@ -394,8 +401,17 @@ func (s *SQL) create(ctx context.Context, c *complaint.Complaint) error {
 		func(*sql.Tx) error { return ErrExists })
 	if err == nil {
 		takePending(c)
+		s.wrote(c.ID(), r)
 	}
 	return err
+}
+
+// wrote remembers that complaint id's row now holds r, when the database
+// reads it back as written (dialect.textData).
+func (s *SQL) wrote(id string, r row) {
+	if s.d.textData {
+		s.decoded.put(id, r.data, r.snap)
+	}
 }
 
 // Save implements Store.
@@ -427,6 +443,7 @@ func (s *SQL) save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 		})
 	if err == nil {
 		takePending(c)
+		s.wrote(c.ID(), r)
 	}
 	return err
 }
@@ -638,12 +655,18 @@ func (s *SQL) Get(ctx context.Context, id string) (*complaint.Complaint, error) 
 
 // decode restores a complaint row and checks it against the history
 // table: its newest entry must be the one klage_history holds at its
-// version, so that a row and its history cannot drift apart unseen.
+// version, so that a row and its history cannot drift apart unseen. A row
+// whose JSON this store decoded or wrote moments ago is not decoded again
+// (decodedCache).
 func (s *SQL) decode(row stored) (*complaint.Complaint, error) {
-	snap, err := complaint.UnmarshalSnapshot([]byte(row.data))
-	if err != nil {
-		return nil, &DecodeError{ID: row.id, Err: err}
+	snap, cached := s.decoded.get(row.id, row.data)
+	if !cached {
+		var err error
+		if snap, err = complaint.UnmarshalSnapshot([]byte(row.data)); err != nil {
+			return nil, &DecodeError{ID: row.id, Err: err}
+		}
 	}
+	pristine := snap // before the contact details: what the row's JSON holds
 	if row.customer.Valid && row.customer.String == snap.Customer.ID {
 		cu := &snap.Customer
 		cu.Name, cu.Email, cu.Phone, cu.Address = row.name.String, row.email.String, row.phone.String, row.address.String
@@ -659,6 +682,9 @@ func (s *SQL) decode(row stored) (*complaint.Complaint, error) {
 	if !row.seq.Valid || int(row.seq.Int64) != last.Seq || row.at.Int64 != nanos(last.At) ||
 		row.event.String != string(last.Event) || row.to.String != string(last.To) {
 		return nil, &DecodeError{ID: row.id, Err: fmt.Errorf("the history table has no entry %d %s into %s", last.Seq, last.Event, last.To)}
+	}
+	if !cached {
+		s.decoded.put(row.id, row.data, pristine)
 	}
 	return c, nil
 }
