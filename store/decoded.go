@@ -49,6 +49,9 @@ type decodedEntry struct {
 	used time.Time
 }
 
+// expired reports whether e was last used decodedTTL or more before now.
+func (e decodedEntry) expired(now time.Time) bool { return now.Sub(e.used) >= decodedTTL }
+
 // get returns the snapshot that data, complaint id's stored JSON, decodes
 // to, if the cache holds it.
 func (dc *decodedCache) get(id, data string) (complaint.Snapshot, bool) {
@@ -56,7 +59,7 @@ func (dc *decodedCache) get(id, data string) (complaint.Snapshot, bool) {
 	defer dc.mu.Unlock()
 	e, ok := dc.items[id]
 	now := dc.now()
-	if !ok || e.data != data || now.Sub(e.used) >= decodedTTL {
+	if !ok || e.data != data || e.expired(now) {
 		return complaint.Snapshot{}, false
 	}
 	e.used = now
@@ -92,7 +95,7 @@ func (dc *decodedCache) put(id, data string, snap complaint.Snapshot) {
 // dropExpired drops the entries not used for decodedTTL; dc.mu is held.
 func (dc *decodedCache) dropExpired(now time.Time) {
 	for k, e := range dc.items {
-		if now.Sub(e.used) >= decodedTTL {
+		if e.expired(now) {
 			delete(dc.items, k)
 		}
 	}

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,7 +82,7 @@ func TestDecodedCache(t *testing.T) {
 		require.NoError(t, err)
 		q := `UPDATE klage_complaints SET data = ? WHERE id = ?`
 		if s.Dialect() == "postgres" {
-			q = strings.NewReplacer("?", "$1").Replace(`UPDATE klage_complaints SET data = ?`) + ` WHERE id = $2`
+			q = `UPDATE klage_complaints SET data = $1 WHERE id = $2`
 		}
 		_, err = s.DB().ExecContext(ctx, q, string(data), c.ID())
 		require.NoError(t, err)

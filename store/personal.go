@@ -267,7 +267,7 @@ func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 		return err
 	})
 	for _, id := range ids {
-		s.decoded.forget(id) // again: a load may have remembered the old row while the erasure ran
+		s.decoded.forget(id) // after the commit: a load may have remembered the old row while the erasure ran
 	}
 	if err != nil {
 		var nf *CustomerNotFoundError
@@ -328,7 +328,6 @@ func (s *SQL) eraseComplaint(ctx context.Context, tx *sql.Tx, id string, at time
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return &ConflictError{ID: id, Expected: c.Version()}
 	}
-	s.decoded.forget(id) // the erased texts must not stay in memory
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_history SET note = ? WHERE complaint_id = ? AND note <> ''`),
 		complaint.Erased, id); err != nil {
 		return err
@@ -463,7 +462,7 @@ func (s *SQL) Purge(ctx context.Context, opts PurgeOptions) (Purged, error) {
 					cand.customer, nanos(now), ReasonRetention)
 				return err
 			})
-			s.decoded.forget(cand.id) // again: a load may have remembered the old row while the erasure ran
+			s.decoded.forget(cand.id) // after the commit: a load may have remembered the old row while the erasure ran
 			if err != nil {
 				return out, fmt.Errorf("store: purge %q: %w", cand.id, err)
 			}

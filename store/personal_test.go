@@ -357,6 +357,7 @@ func TestPurge(t *testing.T) {
 		assert.Equal(t, 1, p.Complaints)
 		assert.Equal(t, 1, p.Customers)
 		assert.Positive(t, p.Notifications)
+		assert.False(t, store.Decoded(s, closed.ID()), "the purge leaves nothing of the old texts in the decoded cache")
 		got, err := s.Get(ctx, closed.ID())
 		require.NoError(t, err)
 		_, erased := got.ErasedAt()
