@@ -49,18 +49,29 @@ func bareMachine() *fsm.FSM {
 
 var noop = complaint.NotifierFunc(func(context.Context, complaint.Notification) error { return nil })
 
+// fireFixture returns what BenchmarkFire fires on: a workflow with a no-op
+// notifier, a complaint in progress restored from base, and the inputs
+// request_info and provide_info, which can alternate forever.
+func fireFixture(b *testing.B) (*fixture, complaint.Snapshot, *complaint.Complaint, [2]complaint.Input) {
+	b.Helper()
+	f := newFixture(b, complaint.Options{Notifier: noop})
+	base := complainttest.InState(b, f.w, complaint.StateInProgress, nil).Snapshot()
+	c, err := f.w.Restore(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f, base, c, [2]complaint.Input{
+		complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService),
+		complainttest.InputFor(c, complaint.EventProvideInfo, glossary.Customer),
+	}
+}
+
 // BenchmarkFire is one full transition through the workflow: rules,
 // history, deadlines and notifications to a no-op notifier. It alternates
 // request_info and provide_info on one complaint, which is restored every 64
 // transitions so that its history stays at a realistic length.
 func BenchmarkFire(b *testing.B) {
-	f := newFixture(b, complaint.Options{Notifier: noop})
-	base := complainttest.InState(b, f.w, complaint.StateInProgress, nil).Snapshot()
-	c, _ := f.w.Restore(base)
-	in := [2]complaint.Input{
-		complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService),
-		complainttest.InputFor(c, complaint.EventProvideInfo, glossary.Customer),
-	}
+	f, base, c, in := fireFixture(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -83,13 +94,7 @@ func BenchmarkFire(b *testing.B) {
 // 64 bare Events, summed over the run. ns/op is one Fire and one Event.
 func BenchmarkFireOverEvent(b *testing.B) {
 	bare := bareMachine()
-	f := newFixture(b, complaint.Options{Notifier: noop})
-	base := complainttest.InState(b, f.w, complaint.StateInProgress, nil).Snapshot()
-	c, _ := f.w.Restore(base)
-	in := [2]complaint.Input{
-		complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService),
-		complainttest.InputFor(c, complaint.EventProvideInfo, glossary.Customer),
-	}
+	f, base, c, in := fireFixture(b)
 	names := [2]string{"request_info", "provide_info"}
 	ctx := context.Background()
 	var fire, event time.Duration
