@@ -48,7 +48,7 @@ func drainStore(b *testing.B) (*store.SQL, func()) {
 		_, err = s.DB().ExecContext(ctx, `
 			INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, attempts, next_attempt_at)
 			SELECT o.complaint_id || '/' || (1000 + g) || '/progress/customer', o.complaint_id, 1000 + g, 0, 'progress', 'customer',
-				o.created_at + g, jsonb_set(jsonb_set(o.payload, '{seq}', to_jsonb(1000 + g)), '{topic}', '"progress"') - 'key', 0, 0
+				o.created_at + g, (jsonb_set(jsonb_set(o.payload::jsonb, '{seq}', to_jsonb(1000 + g)), '{topic}', '"progress"') - 'key')::text, 0, 0
 			FROM klage_outbox o, generate_series(1, $1::int) AS g
 			WHERE o.seq = 1`, drainEach)
 		require.NoError(b, err)

@@ -52,7 +52,9 @@ func fillReportData(tb testing.TB, n int) (*store.SQL, store.ReportQuery) {
 }
 
 // TestReportUsesIndexes: on 50,000 complaints, no statement of a
-// one-month report scans the complaints table sequentially.
+// one-month report scans the complaints table sequentially. On PostgreSQL
+// one statement reads it, copying the cohort into the report's temporary
+// table, which the others read.
 func TestReportUsesIndexes(t *testing.T) {
 	s, q := fillReportData(t, 50_000)
 	type stmt struct {
@@ -66,7 +68,13 @@ func TestReportUsesIndexes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, rep.Opened, 3000, "a month of a year of 50,000")
 	require.Greater(t, len(stmts), 15)
+	reads := 0
 	for _, st := range stmts {
+		if !strings.Contains(st.q, "klage_complaints") {
+			assert.Contains(t, st.q, "klage_report_cohort", "a statement reads the cohort or the complaints: %s", st.q)
+			continue
+		}
+		reads++
 		rows, err := s.DB().QueryContext(ctx, "EXPLAIN "+st.q, st.args...)
 		require.NoError(t, err)
 		var plan []string
@@ -80,6 +88,7 @@ func TestReportUsesIndexes(t *testing.T) {
 		assert.NotContains(t, text, "Seq Scan on klage_complaints", "%s\n%s", st.q, text)
 		assert.Contains(t, text, "klage_complaints_created", "%s\n%s", st.q, text)
 	}
+	assert.Equal(t, 1, reads, "one statement reads the complaints table")
 }
 
 // BenchmarkReport200kPostgres times one full one-month report over

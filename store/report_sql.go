@@ -16,9 +16,70 @@ import (
 // The report's SQL reads the complaint rows' JSON (the checkpoint
 // snapshot) and the milestone columns, for the rows that the creation-time
 // index selects. jx and friends spell a JSON access in the dialect.
+//
+// On SQLite the statements read klage_complaints itself. On PostgreSQL,
+// where the data column is TEXT (schema 8) and parsing it is the cost, the
+// report first copies its cohort, in one REPEATABLE READ transaction, into
+// a temporary table holding each complaint's columns and the parts of its
+// JSON that the report reads (reportPaths), parsed once, as doc; every
+// other statement reads that table, and all of them see one snapshot.
+
+// reportPaths are the paths of a complaint's JSON that the report reads:
+// the parts of it that the PostgreSQL cohort table keeps.
+var reportPaths = []string{
+	"channel", "customer.type", "product.name", "product.sku", "safety",
+	"final_answer.outcome", "final_answer.remedy.kind",
+	"decision.outcome", "decision.remedy.kind", "decision.findings", "deadlines",
+}
+
+// reportCohortTable is the PostgreSQL report's temporary table.
+const reportCohortTable = "klage_report_cohort"
+
+// projection returns the SQL of a JSONB object with doc's values at paths,
+// nested as in doc; and, as last_event, the event of doc's newest history
+// entry.
+func projection(doc string, paths []string) string {
+	type node struct {
+		names []string
+		kids  map[string]*node
+	}
+	root := &node{kids: map[string]*node{}}
+	for _, p := range paths {
+		n := root
+		for _, part := range strings.Split(p, ".") {
+			k, ok := n.kids[part]
+			if !ok {
+				k = &node{kids: map[string]*node{}}
+				n.kids[part], n.names = k, append(n.names, part)
+			}
+			n = k
+		}
+	}
+	var build func(n *node, at string) string
+	build = func(n *node, at string) string {
+		if len(n.names) == 0 {
+			return at
+		}
+		var args []string
+		for _, name := range n.names {
+			args = append(args, "'"+name+"'", build(n.kids[name], at+"->'"+name+"'"))
+		}
+		return "jsonb_build_object(" + strings.Join(args, ", ") + ")"
+	}
+	obj := build(root, doc)
+	return strings.TrimSuffix(obj, ")") + ", 'last_event', " + doc + "->'history'->-1->'event')"
+}
+
+// doc is the JSON document of complaint c in the report's statements.
+func (d *dialect) doc() string {
+	if d.dollar {
+		return "c.doc"
+	}
+	return "c.data"
+}
 
 // jx returns the text at path (dot-separated) of complaint c's data.
-func (d *dialect) jx(path string) string { return d.jsonText("c.data", path) }
+func (d *dialect) jx(path string) string { return d.jsonText(d.doc(), path) }
 
 func (d *dialect) jsonText(doc, path string) string {
 	parts := strings.Split(path, ".")
@@ -42,7 +103,7 @@ func (d *dialect) elements(path string) string {
 	if d.dollar {
 		// jsonb_array_elements fails on a null or missing array (a
 		// complaint with no decision has no findings): those join none.
-		arr := "c.data->'" + strings.ReplaceAll(path, ".", "'->'") + "'"
+		arr := d.doc() + "->'" + strings.ReplaceAll(path, ".", "'->'") + "'"
 		return " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(" + arr + ") = 'array' THEN " + arr + " ELSE '[]'::jsonb END) AS e(value)"
 	}
 	return ", json_each(c.data, '$." + path + "') AS e"
@@ -67,7 +128,7 @@ func (d *dialect) truthy(expr string) string {
 // lastEvent is the event of the newest history entry in c's data.
 func (d *dialect) lastEvent() string {
 	if d.dollar {
-		return "c.data->'history'->-1->>'event'"
+		return d.doc() + "->>'last_event'"
 	}
 	return "json_extract(c.data, '$.history[#-1].event')"
 }
@@ -80,15 +141,30 @@ func (d *dialect) before(expr string) string {
 	return "julianday(" + expr + ") < julianday(?)"
 }
 
-// reportSQL builds the report's statements for one query.
+// querier runs the report's statements: the database, or the PostgreSQL
+// report's transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reportSQL builds and runs the report's statements for one query.
 type reportSQL struct {
 	s     *SQL
-	where string // the cohort, on klage_complaints c
+	on    querier
+	from  string // the cohort's FROM item, as c
+	where string // the cohort, on c
 	args  []any
 }
 
-func (s *SQL) cohort(q ReportQuery) reportSQL {
+// cohort returns the statements' builder for q, and what ends its
+// transaction when it has one.
+func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), error) {
 	d := s.d
+	doc := "c.data"
+	if d.dollar {
+		doc = "x.d"
+	}
 	w := []string{"c.created_at >= ?", "c.created_at < ?"}
 	args := []any{nanos(q.From), nanos(q.To)}
 	if q.Kind != "" {
@@ -98,12 +174,35 @@ func (s *SQL) cohort(q ReportQuery) reportSQL {
 		w, args = append(w, "c.manufacturer = ?"), append(args, glossary.NormalID(q.Manufacturer))
 	}
 	if q.Channel != "" {
-		w, args = append(w, d.jx("channel")+" = ?"), append(args, string(q.Channel))
+		w, args = append(w, d.jsonText(doc, "channel")+" = ?"), append(args, string(q.Channel))
 	}
 	if q.CustomerType != "" {
-		w, args = append(w, d.jx("customer.type")+" = ?"), append(args, string(q.CustomerType))
+		w, args = append(w, d.jsonText(doc, "customer.type")+" = ?"), append(args, string(q.CustomerType))
 	}
-	return reportSQL{s: s, where: strings.Join(w, " AND "), args: args}
+	where := strings.Join(w, " AND ")
+	if !d.dollar {
+		return reportSQL{s: s, on: s.db, from: "klage_complaints c", where: where, args: args}, func() {}, nil
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+	}
+	done := func() { _ = tx.Rollback() } // it wrote nothing but its temporary table
+	r := reportSQL{s: s, on: tx, from: reportCohortTable + " c", where: "TRUE"}
+	// Built from constants and the cohort's placeholders; its values are
+	// arguments.
+	create := "CREATE TEMPORARY TABLE " + reportCohortTable + " ON COMMIT DROP AS SELECT c.id, c.state, c.kind, c.manufacturer, c.created_at, c.closed_at," + //nolint:gosec // see above
+		" c.first_response_secs, c.final_answer_secs, c.decision_secs, " + projection("x.d", reportPaths) + " AS doc" +
+		" FROM klage_complaints c CROSS JOIN LATERAL (SELECT c.data::jsonb AS d OFFSET 0) x WHERE " + where
+	create = d.rebind(create)
+	if reportTrace != nil {
+		reportTrace(create, args)
+	}
+	if _, err := tx.ExecContext(ctx, create, args...); err != nil {
+		done()
+		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+	}
+	return r, done, nil
 }
 
 // reportTrace, when set (by tests), sees every statement a report runs,
@@ -115,7 +214,7 @@ func (r reportSQL) query(ctx context.Context, q string, extra ...any) (*sql.Rows
 	if reportTrace != nil {
 		reportTrace(q, args)
 	}
-	rows, err := r.s.db.QueryContext(ctx, q, args...)
+	rows, err := r.on.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: report: %w", err)
 	}
@@ -125,7 +224,7 @@ func (r reportSQL) query(ctx context.Context, q string, extra ...any) (*sql.Rows
 // counts runs "SELECT key, COUNT(*) ... GROUP BY key" over the cohort
 // (with the joins and conditions given) and calls add for each row.
 func (r reportSQL) counts(ctx context.Context, key, joins, cond string, add func(k string, n int)) error {
-	q := "SELECT " + key + ", COUNT(*) FROM klage_complaints c" + joins + " WHERE " + r.where
+	q := "SELECT " + key + ", COUNT(*) FROM " + r.from + joins + " WHERE " + r.where
 	if cond != "" {
 		q += " AND " + cond
 	}
@@ -165,13 +264,13 @@ func each(rows *sql.Rows, scan func() error) error {
 // milestone column col over the cohort.
 func (r reportSQL) quantiles(ctx context.Context, col string) (Quantiles, error) {
 	var q Quantiles
-	if err := r.row(ctx, "SELECT COUNT("+col+") FROM klage_complaints c WHERE "+r.where, &q.Count); err != nil {
+	if err := r.row(ctx, "SELECT COUNT("+col+") FROM "+r.from+" WHERE "+r.where, &q.Count); err != nil {
 		return q, err
 	}
 	if q.Count == 0 {
 		return q, nil
 	}
-	pick := "SELECT " + col + " FROM klage_complaints c WHERE " + r.where + " AND " + col + " IS NOT NULL ORDER BY " + col + " LIMIT 1 OFFSET ?"
+	pick := "SELECT " + col + " FROM " + r.from + " WHERE " + r.where + " AND " + col + " IS NOT NULL ORDER BY " + col + " LIMIT 1 OFFSET ?"
 	if err := r.scan(ctx, pick, []any{nearestRank(0.5, q.Count)}, &q.Median); err != nil {
 		return q, err
 	}
@@ -187,7 +286,7 @@ func (r reportSQL) scan(ctx context.Context, q string, extra []any, dst ...any) 
 	if reportTrace != nil {
 		reportTrace(q, args)
 	}
-	if err := r.s.db.QueryRowContext(ctx, q, args...).Scan(dst...); err != nil {
+	if err := r.on.QueryRowContext(ctx, q, args...).Scan(dst...); err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
 	return nil
@@ -202,24 +301,28 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	d := s.d
 	r := newReport(q)
-	c := s.cohort(q)
+	c, done, err := s.cohort(ctx, q)
+	if err != nil {
+		return Report{}, err
+	}
+	defer done()
 	answer, decision := d.jx("final_answer.outcome"), d.jx("decision.outcome")
 	rankOf := func(e string) string {
 		return "CASE " + e + " WHEN 'upheld' THEN 2 WHEN 'partly_upheld' THEN 1 ELSE 0 END"
 	}
-	reviewClock := `c.data->'deadlines' @> '[{"name": "review_decision"}]'::jsonb`
+	reviewClock := d.doc() + `->'deadlines' @> '[{"name": "review_decision"}]'::jsonb`
 	if !d.dollar {
 		reviewClock = `EXISTS (SELECT 1 FROM json_each(c.data, '$.deadlines') WHERE json_extract(value, '$.name') = 'review_decision')`
 	}
 	escalatedSQL := "(" + decision + " IS NOT NULL OR c.state IN ('escalated', 'escalated_awaiting_customer', 'reviewed') OR " + reviewClock + ")"
 	var answered, esc, withdrawn, decided, overturned int
-	err := c.scan(ctx, `SELECT COUNT(*), COUNT(c.closed_at),
+	err = c.scan(ctx, `SELECT COUNT(*), COUNT(c.closed_at),
 		COALESCE(SUM(CASE WHEN `+answer+` IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+escalatedSQL+` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN c.closed_at IS NOT NULL AND `+d.lastEvent()+` = 'withdraw' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL AND `+answer+` IS NOT NULL AND `+rankOf(decision)+` > `+rankOf(answer)+` THEN 1 ELSE 0 END), 0)
-		FROM klage_complaints c WHERE `+c.where, nil, &r.Opened, &r.Closed, &answered, &esc, &withdrawn, &decided, &overturned)
+		FROM `+c.from+` WHERE `+c.where, nil, &r.Opened, &r.Closed, &answered, &esc, &withdrawn, &decided, &overturned)
 	if err != nil {
 		return Report{}, err
 	}
@@ -253,7 +356,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 
 	// The clocks.
 	clocks := map[string][2]int{}
-	rows, err := c.query(ctx, "SELECT "+d.ex("name")+", COUNT(*), COALESCE(SUM(CASE WHEN "+d.truthy(d.ex("breached"))+" THEN 1 ELSE 0 END), 0) FROM klage_complaints c"+
+	rows, err := c.query(ctx, "SELECT "+d.ex("name")+", COUNT(*), COALESCE(SUM(CASE WHEN "+d.truthy(d.ex("breached"))+" THEN 1 ELSE 0 END), 0) FROM "+c.from+
 		d.elements("deadlines")+" WHERE "+c.where+" GROUP BY "+d.ex("name"))
 	if err != nil {
 		return Report{}, err
@@ -273,7 +376,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	var doa, doaMet int
 	err = c.scan(ctx, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN "+d.ex("met_at")+" IS NOT NULL AND NOT ("+d.truthy(d.ex("breached"))+") THEN 1 ELSE 0 END), 0)"+
-		" FROM klage_complaints c"+d.elements("deadlines")+" WHERE "+c.where+" AND "+d.ex("name")+" = 'doa_replacement' AND NOT ("+d.truthy(d.ex("not_applicable"))+")",
+		" FROM "+c.from+d.elements("deadlines")+" WHERE "+c.where+" AND "+d.ex("name")+" = 'doa_replacement' AND NOT ("+d.truthy(d.ex("not_applicable"))+")",
 		nil, &doa, &doaMet)
 	if err != nil {
 		return Report{}, err
@@ -281,7 +384,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	r.DOAReplacedWithin14Days = share(doaMet, doa)
 	running := d.ex("due") + " IS NOT NULL AND " + d.ex("met_at") + " IS NULL AND NOT (" + d.truthy(d.ex("cancelled")) + ") AND NOT (" +
 		d.truthy(d.ex("not_applicable")) + ") AND " + d.before(d.ex("due"))
-	rows, err = c.query(ctx, "SELECT "+d.ex("owner")+", COUNT(*) FROM klage_complaints c"+d.elements("deadlines")+" WHERE "+c.where+" AND "+running+
+	rows, err = c.query(ctx, "SELECT "+d.ex("owner")+", COUNT(*) FROM "+c.from+d.elements("deadlines")+" WHERE "+c.where+" AND "+running+
 		" GROUP BY "+d.ex("owner"), q.Now.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return Report{}, err
@@ -327,7 +430,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 
 	// The findings, with the complaints behind them.
 	areas := map[string]*AreaCount{}
-	rows, err = c.query(ctx, "SELECT "+d.ex("area")+", c.id FROM klage_complaints c"+d.elements("decision.findings")+" WHERE "+c.where)
+	rows, err = c.query(ctx, "SELECT "+d.ex("area")+", c.id FROM "+c.from+d.elements("decision.findings")+" WHERE "+c.where)
 	if err != nil {
 		return Report{}, err
 	}
@@ -360,7 +463,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	sortAreas(r.FindingsByArea)
 
 	// The improvement actions.
-	rows, err = s.db.QueryContext(ctx, d.rebind(`SELECT status, COUNT(*), COALESCE(SUM(CASE WHEN status = 'open' AND due < ? THEN 1 ELSE 0 END), 0)
+	rows, err = c.on.QueryContext(ctx, d.rebind(`SELECT status, COUNT(*), COALESCE(SUM(CASE WHEN status = 'open' AND due < ? THEN 1 ELSE 0 END), 0)
 		FROM klage_actions GROUP BY status`), nanos(q.Now))
 	if err != nil {
 		return Report{}, fmt.Errorf("store: report: %w", err)
@@ -387,7 +490,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 
 	// Satisfaction.
-	rows, err = c.query(ctx, "SELECT rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END, COUNT(*) FROM klage_ratings rt JOIN klage_complaints c ON c.id = rt.complaint_id WHERE "+
+	rows, err = c.query(ctx, "SELECT rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END, COUNT(*) FROM "+c.from+" JOIN klage_ratings rt ON rt.complaint_id = c.id WHERE "+
 		c.where+" GROUP BY rt.score, c.kind, CASE WHEN "+escalatedSQL+" THEN 1 ELSE 0 END")
 	if err != nil {
 		return Report{}, err

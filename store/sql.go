@@ -26,14 +26,15 @@ type dialect struct {
 	lockMigrations string // statement that serialises migrations, in their transaction
 	skipLocked     string // suffix that makes relays skip rows another relay holds
 	// textData: a complaint's data column reads back byte for byte as
-	// written (SQLite's TEXT), so that a save can fill the decoded cache.
+	// written (TEXT on both databases since PostgreSQL schema 8), so that a
+	// save can fill the decoded cache.
 	// PostgreSQL's JSONB reads back in its own form: only a read fills it.
 	textData bool
 }
 
 var (
 	postgres = &dialect{name: "postgres", driver: "pgx", dollar: true,
-		lockMigrations: `SELECT pg_advisory_xact_lock(7354010)`, skipLocked: ` FOR UPDATE SKIP LOCKED`}
+		lockMigrations: `SELECT pg_advisory_xact_lock(7354010)`, skipLocked: ` FOR UPDATE SKIP LOCKED`, textData: true}
 	sqlite = &dialect{name: "sqlite", driver: "sqlite", textData: true}
 )
 
@@ -395,6 +396,7 @@ func (s *SQL) create(ctx context.Context, c *complaint.Complaint) error {
 			return ErrExists
 		}
 		takePending(c)
+		s.wrote(c.ID(), r)
 		return nil
 	}
 	err = s.sqliteWrite(ctx, c.ID(), r, "create", s.q.insertComplaint, r.insertArgs(c, now), true,
@@ -455,7 +457,7 @@ var (
 		{"from_state", "text"}, {"to_state", "text"}, {"actor_id", "text"}, {"actor_role", "text"}, {"note", "text"},
 		{"actor_manufacturer", "text"}, {"consent_channel", "text"}, {"consent_at", "bigint"}, {"request_id", "text"}}
 	outboxInsertColumns = [...][2]string{{"key", "text"}, {"complaint_id", "text"}, {"seq", "integer"}, {"position", "integer"},
-		{"topic", "text"}, {"recipient", "text"}, {"created_at", "bigint"}, {"payload", "jsonb"}, {"next_attempt_at", "bigint"}}
+		{"topic", "text"}, {"recipient", "text"}, {"created_at", "bigint"}, {"payload", "text"}, {"next_attempt_at", "bigint"}}
 )
 
 // appendArgs returns the arguments of r's history rows and outbox rows.
@@ -546,6 +548,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
 	}
 	takePending(c)
+	s.wrote(c.ID(), r)
 	return nil
 }
 
