@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,6 +165,29 @@ func TestReport(t *testing.T) {
 
 		_, err = f.s.(store.Reporter).Report(ctx, store.ReportQuery{From: q.To, To: q.From})
 		assert.ErrorIs(t, err, store.ErrInvalidReport)
+
+		// Reports run side by side (on PostgreSQL each in its own
+		// transaction, over its own temporary cohort table) and agree; a
+		// cancelled one leaves nothing behind for the next.
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err = f.s.(store.Reporter).Report(cancelled, q)
+		require.ErrorIs(t, err, context.Canceled)
+		var wg sync.WaitGroup
+		side := make([]store.Report, 4)
+		errs := make([]error, len(side))
+		for i := range side {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				side[i], errs[i] = f.s.(store.Reporter).Report(ctx, q)
+			}()
+		}
+		wg.Wait()
+		for i := range side {
+			require.NoError(t, errs[i])
+			assert.Equal(t, rep, side[i], "report %d of those run side by side", i)
+		}
 		reports = append(reports, rep)
 	})
 	for i := 1; i < len(reports); i++ {
