@@ -489,13 +489,43 @@ func appendArgs(id string, r row) (history, outbox []any, err error) {
 // how many complaint rows it wrote. A single statement is atomic on its
 // own, so a save is one round trip rather than a five-step transaction.
 // head is the data-modifying statement on klage_complaints, with its
-// placeholders numbered from 1 and a RETURNING clause.
+// placeholders numbered from 1 and a RETURNING clause. The statement's
+// text depends only on head and the number of rows of each kind: the
+// common shapes are built once (pgWriteShapes).
 func pgWrite(head string, headArgs []any, history, outbox, customer []any) (string, []any) {
+	shape := pgWriteShape{head: head, params: len(headArgs),
+		history: len(history) / len(historyColumns), outbox: len(outbox) / len(outboxInsertColumns), customer: len(customer) / len(customerColumns)}
+	args := make([]any, 0, len(headArgs)+len(history)+len(outbox)+len(customer))
+	args = append(append(append(append(args, headArgs...), history...), outbox...), customer...)
+	if q, ok := pgWriteShapes.Load(shape); ok {
+		return q.(string), args
+	}
+	q := shape.build()
+	if shape.history <= maxCachedRows && shape.outbox <= maxCachedRows {
+		pgWriteShapes.Store(shape, q)
+	}
+	return q, args
+}
+
+// pgWriteShape is what the text of a pgWrite statement depends on.
+type pgWriteShape struct {
+	head                      string
+	params                    int // head's placeholders
+	history, outbox, customer int // rows
+}
+
+// pgWriteShapes caches the text of pgWrite's statements by shape, for
+// shapes of up to maxCachedRows history and outbox rows: a bounded set.
+var pgWriteShapes sync.Map
+
+const maxCachedRows = 16
+
+func (sh pgWriteShape) build() string {
 	var b strings.Builder
-	args := headArgs
-	b.WriteString("WITH c AS (" + head + ")")
-	rows := func(table string, cols [][2]string, vals []any, conflict string) {
-		if len(vals) == 0 {
+	n := sh.params
+	b.WriteString("WITH c AS (" + sh.head + ")")
+	rows := func(table string, cols [][2]string, count int, conflict string) {
+		if count == 0 {
 			return
 		}
 		names := make([]string, len(cols))
@@ -503,7 +533,7 @@ func pgWrite(head string, headArgs []any, history, outbox, customer []any) (stri
 			names[i] = c[0]
 		}
 		fmt.Fprintf(&b, ", %s AS (INSERT INTO %s (%s) SELECT * FROM (VALUES ", table, table, strings.Join(names, ", "))
-		for i := 0; i < len(vals); i += len(cols) {
+		for i := range count {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -512,18 +542,18 @@ func pgWrite(head string, headArgs []any, history, outbox, customer []any) (stri
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				args = append(args, vals[i+j])
-				fmt.Fprintf(&b, "$%d::%s", len(args), c[1])
+				n++
+				fmt.Fprintf(&b, "$%d::%s", n, c[1])
 			}
 			b.WriteByte(')')
 		}
 		b.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM c)" + conflict + ")")
 	}
-	rows("klage_history", historyColumns[:], history, "")
-	rows("klage_outbox", outboxInsertColumns[:], outbox, "")
-	rows("klage_customers", customerColumns[:], customer, customerConflict)
+	rows("klage_history", historyColumns[:], sh.history, "")
+	rows("klage_outbox", outboxInsertColumns[:], sh.outbox, "")
+	rows("klage_customers", customerColumns[:], sh.customer, customerConflict)
 	b.WriteString(" SELECT COUNT(*) FROM c")
-	return b.String(), args
+	return b.String()
 }
 
 // pgSave is Save on PostgreSQL: one statement.
