@@ -36,7 +36,7 @@ var reportPaths = []string{
 const reportCohortTable = "klage_report_cohort"
 
 // projection returns the SQL of a JSONB object with doc's values at paths,
-// nested as in doc; and, as last_event, the event of doc's newest history
+// nested as in doc, and, as last_event, the event of doc's newest history
 // entry.
 func projection(doc string, paths []string) string {
 	type node struct {
@@ -55,19 +55,22 @@ func projection(doc string, paths []string) string {
 			n = k
 		}
 	}
-	var build func(n *node, at string) string
-	build = func(n *node, at string) string {
-		if len(n.names) == 0 {
-			return at
-		}
+	// fields returns the arguments of jsonb_build_object for n's children,
+	// found in the document at at.
+	var fields func(n *node, at string) []string
+	fields = func(n *node, at string) []string {
 		var args []string
 		for _, name := range n.names {
-			args = append(args, "'"+name+"'", build(n.kids[name], at+"->'"+name+"'"))
+			value := at + "->'" + name + "'"
+			if kid := n.kids[name]; len(kid.names) > 0 {
+				value = "jsonb_build_object(" + strings.Join(fields(kid, value), ", ") + ")"
+			}
+			args = append(args, "'"+name+"'", value)
 		}
-		return "jsonb_build_object(" + strings.Join(args, ", ") + ")"
+		return args
 	}
-	obj := build(root, doc)
-	return strings.TrimSuffix(obj, ")") + ", 'last_event', " + doc + "->'history'->-1->'event')"
+	args := append(fields(root, doc), "'last_event'", doc+"->'history'->-1->'event'")
+	return "jsonb_build_object(" + strings.Join(args, ", ") + ")"
 }
 
 // doc is the JSON document of complaint c in the report's statements.
@@ -161,7 +164,7 @@ type reportSQL struct {
 // transaction when it has one.
 func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), error) {
 	d := s.d
-	doc := "c.data"
+	doc := "c.data" // the cohort's filters read the row's JSON: on PostgreSQL, parsed as x.d
 	if d.dollar {
 		doc = "x.d"
 	}

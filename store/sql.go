@@ -25,17 +25,12 @@ type dialect struct {
 	dollar         bool   // placeholders are $1, $2, ... instead of ?
 	lockMigrations string // statement that serialises migrations, in their transaction
 	skipLocked     string // suffix that makes relays skip rows another relay holds
-	// textData: a complaint's data column reads back byte for byte as
-	// written (TEXT on both databases since PostgreSQL schema 8), so that a
-	// save can fill the decoded cache.
-	// PostgreSQL's JSONB reads back in its own form: only a read fills it.
-	textData bool
 }
 
 var (
 	postgres = &dialect{name: "postgres", driver: "pgx", dollar: true,
-		lockMigrations: `SELECT pg_advisory_xact_lock(7354010)`, skipLocked: ` FOR UPDATE SKIP LOCKED`, textData: true}
-	sqlite = &dialect{name: "sqlite", driver: "sqlite", textData: true}
+		lockMigrations: `SELECT pg_advisory_xact_lock(7354010)`, skipLocked: ` FOR UPDATE SKIP LOCKED`}
+	sqlite = &dialect{name: "sqlite", driver: "sqlite"}
 )
 
 // rebind turns ? placeholders into $n for PostgreSQL.
@@ -408,13 +403,10 @@ func (s *SQL) create(ctx context.Context, c *complaint.Complaint) error {
 	return err
 }
 
-// wrote remembers that complaint id's row now holds r, when the database
-// reads it back as written (dialect.textData).
-func (s *SQL) wrote(id string, r row) {
-	if s.d.textData {
-		s.decoded.put(id, r.data, r.snap)
-	}
-}
+// wrote remembers that complaint id's row now holds r. Both databases
+// read a complaint's data column back byte for byte as written (TEXT;
+// on PostgreSQL since schema 8), so the next Get need not decode it.
+func (s *SQL) wrote(id string, r row) { s.decoded.put(id, r.data, r.snap) }
 
 // Save implements Store.
 func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
