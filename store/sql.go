@@ -382,7 +382,7 @@ func (s *SQL) create(ctx context.Context, c *complaint.Complaint) error {
 		if err != nil {
 			return err
 		}
-		q, args := pgWrite(s.q.insertComplaint+" RETURNING id", r.insertArgs(c, now), history, outbox, r.customerArgs(now))
+		q, args := pgWrite(s.q.insertComplaint, r.insertArgs(c, now), history, outbox, r.customerArgs(now))
 		var n int
 		if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 			return fmt.Errorf("store: create %q: %w", c.ID(), err)
@@ -481,9 +481,9 @@ func appendArgs(id string, r row) (history, outbox []any, err error) {
 // how many complaint rows it wrote. A single statement is atomic on its
 // own, so a save is one round trip rather than a five-step transaction.
 // head is the data-modifying statement on klage_complaints, with its
-// placeholders numbered from 1 and a RETURNING clause. The statement's
-// text depends only on head and the number of rows of each kind: the
-// common shapes are built once (pgWriteShapes).
+// placeholders numbered from 1; pgWrite adds its RETURNING clause. The
+// statement's text depends only on head and the number of rows of each
+// kind: the common shapes are built once (pgWriteShapes).
 func pgWrite(head string, headArgs []any, history, outbox, customer []any) (string, []any) {
 	shape := pgWriteShape{head: head, params: len(headArgs),
 		history: len(history) / len(historyColumns), outbox: len(outbox) / len(outboxInsertColumns), customer: len(customer) / len(customerColumns)}
@@ -515,7 +515,7 @@ const maxCachedRows = 16
 func (sh pgWriteShape) build() string {
 	var b strings.Builder
 	n := sh.params
-	b.WriteString("WITH c AS (" + sh.head + ")")
+	b.WriteString("WITH c AS (" + sh.head + " RETURNING id)")
 	rows := func(table string, cols [][2]string, count int, conflict string) {
 		if count == 0 {
 			return
@@ -554,7 +554,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 	if err != nil {
 		return err
 	}
-	q, args := pgWrite(s.q.updateComplaint+" RETURNING id", r.updateArgs(c, s.w.Now(), expectedVersion), history, outbox, nil)
+	q, args := pgWrite(s.q.updateComplaint, r.updateArgs(c, s.w.Now(), expectedVersion), history, outbox, nil)
 	var n int
 	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return fmt.Errorf("store: save %q: %w", c.ID(), err)
