@@ -44,7 +44,7 @@ func forEachSQL(t *testing.T, test func(t *testing.T, f *fixture, s *store.SQL, 
 }
 
 // schemaVersion is the number of migrations this code ships.
-const schemaVersion = 9
+const schemaVersion = 8
 
 func TestSQLDecodeErrors(t *testing.T) {
 	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, _ string) {
@@ -186,52 +186,4 @@ func TestOpenSQLiteRefusesEmptyPath(t *testing.T) {
 	assert.Error(t, err)
 	_, err = postgres.Open(ctx, f.w, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	assert.Error(t, err, "an unreachable server is an error, not a hang")
-}
-
-// TestSQLChildRowsNeedTheirComplaint checks what the foreign keys from
-// klage_history and klage_outbox to klage_complaints guaranteed before
-// PostgreSQL's schema 9 dropped them: a save of a complaint the store does
-// not hold writes neither history nor notifications, and a save that loses
-// its version check writes none either.
-func TestSQLChildRowsNeedTheirComplaint(t *testing.T) {
-	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, _ string) {
-		count := func(table, id string) int {
-			q := `SELECT COUNT(*) FROM ` + table + ` WHERE complaint_id = ?`
-			if s.Dialect() == "postgres" {
-				q = strings.ReplaceAll(q, "?", "$1")
-			}
-			var n int
-			require.NoError(t, s.DB().QueryRowContext(ctx, q, id).Scan(&n))
-			return n
-		}
-
-		// Opened in memory, never created: its save is refused and
-		// leaves no rows behind.
-		stray, err := f.w.Open(ctx, complainttest.Intake())
-		require.NoError(t, err)
-		_, err = f.w.Fire(ctx, stray, complainttest.InputFor(stray, complaint.EventStart, glossary.CustomerService))
-		require.NoError(t, err)
-		require.ErrorIs(t, s.Save(ctx, stray, 1), store.ErrNotFound)
-		assert.Zero(t, count("klage_history", stray.ID()), "history of a complaint the store does not hold")
-		assert.Zero(t, count("klage_outbox", stray.ID()), "notifications of a complaint the store does not hold")
-
-		// A stale save: refused, nothing of it written.
-		c := f.open(t, complaint.StateInProgress)
-		history, outbox := count("klage_history", c.ID()), count("klage_outbox", c.ID())
-		stale, err := s.Get(ctx, c.ID())
-		require.NoError(t, err)
-		f.fire(t, c.ID(), complaint.EventRequestInfo)
-		_, err = f.w.Fire(ctx, stale, complainttest.InputFor(stale, complaint.EventAnswer, glossary.CustomerService))
-		require.NoError(t, err)
-		require.ErrorIs(t, s.Save(ctx, stale, c.Version()), store.ErrConflict)
-		assert.Equal(t, history+1, count("klage_history", c.ID()), "only the winning save's entry")
-		assert.Equal(t, outbox+1, count("klage_outbox", c.ID()), "only the winning save's notification")
-
-		if s.Dialect() == "postgres" {
-			var keys int
-			require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_constraint
-				WHERE contype = 'f' AND conrelid IN ('klage_history'::regclass, 'klage_outbox'::regclass)`).Scan(&keys))
-			assert.Zero(t, keys, "schema 9 dropped the child rows' foreign keys")
-		}
-	})
 }
