@@ -187,3 +187,41 @@ func TestOpenSQLiteRefusesEmptyPath(t *testing.T) {
 	_, err = postgres.Open(ctx, f.w, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	assert.Error(t, err, "an unreachable server is an error, not a hang")
 }
+
+// TestSQLRefusedSaveWritesNothing checks that a save the store refuses
+// leaves no history or notification rows behind: neither the save of a
+// complaint the store does not hold nor one that loses its version check.
+func TestSQLRefusedSaveWritesNothing(t *testing.T) {
+	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, _ string) {
+		count := func(table, id string) int {
+			q := `SELECT COUNT(*) FROM ` + table + ` WHERE complaint_id = ?`
+			if s.Dialect() == "postgres" {
+				q = strings.ReplaceAll(q, "?", "$1")
+			}
+			var n int
+			require.NoError(t, s.DB().QueryRowContext(ctx, q, id).Scan(&n))
+			return n
+		}
+
+		// Opened in memory, never created.
+		stray, err := f.w.Open(ctx, complainttest.Intake())
+		require.NoError(t, err)
+		_, err = f.w.Fire(ctx, stray, complainttest.InputFor(stray, complaint.EventStart, glossary.CustomerService))
+		require.NoError(t, err)
+		require.ErrorIs(t, s.Save(ctx, stray, 1), store.ErrNotFound)
+		assert.Zero(t, count("klage_history", stray.ID()), "history of a complaint the store does not hold")
+		assert.Zero(t, count("klage_outbox", stray.ID()), "notifications of a complaint the store does not hold")
+
+		// A stale save.
+		c := f.open(t, complaint.StateInProgress)
+		history, outbox := count("klage_history", c.ID()), count("klage_outbox", c.ID())
+		stale, err := s.Get(ctx, c.ID())
+		require.NoError(t, err)
+		f.fire(t, c.ID(), complaint.EventRequestInfo)
+		_, err = f.w.Fire(ctx, stale, complainttest.InputFor(stale, complaint.EventAnswer, glossary.CustomerService))
+		require.NoError(t, err)
+		require.ErrorIs(t, s.Save(ctx, stale, c.Version()), store.ErrConflict)
+		assert.Equal(t, history+1, count("klage_history", c.ID()), "only the winning save's entry")
+		assert.Equal(t, outbox+1, count("klage_outbox", c.ID()), "only the winning save's notification")
+	})
+}
