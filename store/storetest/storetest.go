@@ -153,9 +153,17 @@ func testConflicts(t *testing.T, e *env) {
 		assert.NotEqual(t, complaint.TopicFinalAnswer, n.Topic, "the loser's notifications were not written")
 	}
 
+	// A complaint the store does not hold, with an entry and a
+	// notification to save: refused, and neither is written.
 	missing, err := e.w.Open(ctx, complainttest.Intake())
 	require.NoError(t, err)
+	_, err = e.w.Fire(ctx, missing, complainttest.InputFor(missing, complaint.EventStart, glossary.CustomerService))
+	require.NoError(t, err)
 	assert.ErrorIs(t, e.s.Save(ctx, missing, 1), store.ErrNotFound)
+	_, err = e.s.History(ctx, missing.ID())
+	assert.ErrorIs(t, err, store.ErrNotFound, "no history of a complaint the store does not hold")
+	_, err = e.s.Notifications(ctx, missing.ID())
+	assert.ErrorIs(t, err, store.ErrNotFound, "no notifications of a complaint the store does not hold")
 }
 
 func testHistory(t *testing.T, e *env) {
