@@ -166,13 +166,30 @@ func TestReport(t *testing.T) {
 		_, err = f.s.(store.Reporter).Report(ctx, store.ReportQuery{From: q.To, To: q.From})
 		assert.ErrorIs(t, err, store.ErrInvalidReport)
 
-		// Reports run side by side (on PostgreSQL each in its own
-		// transaction, over its own temporary cohort table) and agree; a
-		// cancelled one leaves nothing behind for the next.
+		// A report cancelled midway (after its first statement; on
+		// PostgreSQL, after it filled its temporary cohort table) fails
+		// with the context's error and holds no connection afterwards.
 		cancelled, cancel := context.WithCancel(ctx)
-		cancel()
+		statements := 0
+		stop := store.TraceReport(func(string, []any) {
+			if statements++; statements == 2 {
+				cancel()
+			}
+		})
+		sqlStore, isSQL := f.s.(*store.SQL)
+		if !isSQL {
+			cancel() // the memory store runs no statements
+		}
 		_, err = f.s.(store.Reporter).Report(cancelled, q)
+		stop()
 		require.ErrorIs(t, err, context.Canceled)
+		if isSQL {
+			assert.Equal(t, 2, statements, "cancelled at its second statement")
+			assert.Zero(t, sqlStore.DB().Stats().InUse, "the cancelled report gave its connection back")
+		}
+
+		// Reports run side by side (on PostgreSQL each in its own
+		// transaction, over its own temporary cohort table) and agree.
 		var wg sync.WaitGroup
 		side := make([]store.Report, 4)
 		errs := make([]error, len(side))
