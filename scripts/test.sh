@@ -13,6 +13,16 @@ cd "$(dirname "$0")/.."
 # installed Go defaults to GOTOOLCHAIN=local.
 export GOTOOLCHAIN="${GOTOOLCHAIN_FOR_TESTS:-auto}"
 
+echo "== tracked files"
+# Build outputs (binaries, profiles, databases) do not belong in git: every
+# go get of the module would download them. Refuse any tracked file over 1 MB.
+big=$(git ls-files -z 2>/dev/null | xargs -0 -r stat -c '%s %n' | awk '$1 > 1048576 {print $2 " (" $1 " bytes)"}')
+if [ -n "$big" ]; then
+	echo "tracked files over 1 MB (build outputs? git rm --cached them):" >&2
+	echo "$big" >&2
+	exit 1
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then
