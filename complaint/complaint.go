@@ -255,13 +255,14 @@ func (c *Complaint) Description() string { return c.description }
 func (c *Complaint) RemedySought() escalation.Remedy { return c.remedy }
 
 // Granted returns the remedy the complaint grants now: the Complaints
-// Department's decision's, or else customer service's final answer's.
+// Department's decision's when it grants one (in place of customer
+// service's), or else customer service's final answer's. An escalation
+// never worsens the customer's position: a decision that grants nothing
+// leaves what customer service granted owed.
 func (c *Complaint) Granted() (escalation.Remedy, bool) {
 	switch {
 	case c.decision != nil && c.decision.Remedy != nil:
 		return *c.decision.Remedy, true
-	case c.decision != nil:
-		return escalation.Remedy{}, false // the decision replaced the answer and grants nothing
 	case c.answer != nil && c.answer.Remedy != nil:
 		return *c.answer.Remedy, true
 	}
@@ -272,7 +273,9 @@ func (c *Complaint) Granted() (escalation.Remedy, bool) {
 func (c *Complaint) Fulfilments() []Fulfilment { return slices.Clone(c.fulfilments) }
 
 // Owes reports whether the complaint grants a remedy that has not been
-// carried out: such a case may not be accepted or closed.
+// carried out: such a case may not be accepted or closed (a withdrawal,
+// the customer's right, is never refused), and a withdrawn one still
+// reports what it owes.
 func (c *Complaint) Owes() bool {
 	g, ok := c.Granted()
 	if !ok {

@@ -126,10 +126,22 @@ type ClaimAssessment struct {
 	DefectNoticedAt time.Time `json:"defect_noticed_at,omitzero"`
 	// ReceivedAt is when the complaint reached the retailer.
 	ReceivedAt time.Time `json:"received_at,omitzero"`
-	// Warranty reports that the period is the manufacturer's warranty
-	// (a warranty case whose manufacturer's terms the policy has), not the
-	// law's claim period.
-	Warranty bool `json:"warranty,omitempty"`
+	// PresumptionUnknown reports that whether the presumption applies
+	// cannot be said: the purchase date is unknown, the goods were
+	// delivered shortly after the policy's PresumptionChange (so they may
+	// have been bought before it), and the two periods decide differently.
+	// PresumptionApplies is then false and PresumptionEnds zero, and a
+	// person must find out when the goods were bought.
+	PresumptionUnknown bool `json:"presumption_unknown,omitempty"`
+	// Warranty reports that the manufacturer's warranty was assessed too
+	// (a warranty case whose manufacturer's terms the policy has):
+	// WarrantyEnds is its end and WithinWarranty whether the complaint came
+	// before it. The law's claim period (PeriodEnds, WithinPeriod) is
+	// assessed in every case: a lapsed warranty leaves the consumer's
+	// claim right.
+	Warranty       bool      `json:"warranty,omitempty"`
+	WarrantyEnds   time.Time `json:"warranty_ends,omitzero"`
+	WithinWarranty bool      `json:"within_warranty,omitempty"`
 	// DOAWindowEnds is the end of the manufacturer's DOA window after
 	// delivery, for a DOA case; WithinDOAWindow reports whether the
 	// complaint came before it. DOAProcedure is the manufacturer's
@@ -273,24 +285,8 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	pausing := to.Pauses && (from == nil || !from.Pauses)
 	resuming := from != nil && from.Pauses && !to.Pauses
 
-	// The DOA promise is a replacement within 14 days of receipt: a
-	// rejecting answer ends it as not applicable (before anything could
-	// mark it breached), and so does reclassifying the complaint as
-	// another kind; reclassifying it as DOA starts it from the receipt.
-	doa := c.deadline(DeadlineDOAReplacement)
-	switch {
-	case e.Event == EventAnswer && c.answer != nil && c.answer.Outcome == escalation.Rejected,
-		e.Event == EventReclassify && c.kind != glossary.DOA:
-		doa.endNotApplicable()
-	case e.Event == EventReclassify && c.kind == glossary.DOA && doa == nil && !p.DOAReplacement.IsZero():
-		received := c.claim.ReceivedAt
-		if received.IsZero() {
-			received = c.CreatedAt()
-		}
-		c.start(DeadlineDOAReplacement, clockOwner[DeadlineDOAReplacement], received, p.Due(p.DOAReplacement, received))
-	}
 	var nowWall time.Time // now on the wall clock, computed once when a calendar clock needs it
-	if pausing || resuming {
+	if pausing || resuming || (e.Event == EventReclassify && to.Pauses) {
 		nowWall = w.zones.wall(now, loc)
 	}
 	for i := range c.deadlines {
@@ -300,35 +296,43 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		if running && d.Name != DeadlineEscalationWindow && d.Due.Before(now) {
 			d.Breached = true
 		}
-		if (!pausing || !running) && (!resuming || !d.Paused()) {
-			continue
-		}
-		// While paused, Remaining is what is left in the clock's own
-		// terms: wall-clock time for a clock in calendar days (so the due
-		// time of day survives a daylight-saving change), working time for
-		// one in working hours, elapsed time otherwise.
-		period := p.period(d.Name)
 		switch {
-		case pausing && period.calendar():
-			d.Remaining, d.Due = max(w.zones.wall(d.Due, loc).Sub(nowWall), 0), time.Time{}
-		case pausing && period.Working:
-			d.Remaining, d.Due = workingBetween(now, d.Due, p.calendar(), loc), time.Time{}
-		case pausing:
-			d.Remaining, d.Due = max(d.Due.Sub(now), 0), time.Time{}
-		case period.calendar():
-			d.Due, d.Remaining = w.zones.unwall(nowWall.Add(d.Remaining), loc), 0
-		case period.Working:
-			d.Due, d.Remaining = addWorking(now, d.Remaining, p.calendar(), loc), 0
-		default:
-			d.Due, d.Remaining = now.Add(d.Remaining), 0
+		case pausing && running:
+			w.pause(d, p, now, nowWall)
+		case resuming && d.Paused():
+			w.resume(d, p, now, nowWall)
 		}
 	}
 
+	// The DOA promise is a replacement within 14 days of receipt, and it
+	// follows the kind: a rejecting answer ends it as not applicable
+	// (before anything could mark it breached), and so does reclassifying
+	// the complaint as another kind; reclassifying it as DOA (again) starts
+	// it from the receipt, paused when the case waits for the customer.
+	if doa := c.deadline(DeadlineDOAReplacement); e.Event == EventReclassify {
+		switch {
+		case c.kind != glossary.DOA:
+			doa.endNotApplicable()
+		case (doa == nil || doa.NotApplicable) && !p.DOAReplacement.IsZero():
+			received := c.receivedAt()
+			c.start(DeadlineDOAReplacement, clockOwner[DeadlineDOAReplacement], received, p.Due(p.DOAReplacement, received))
+			if to.Pauses {
+				w.pause(c.deadline(DeadlineDOAReplacement), p, now, nowWall)
+			}
+		}
+	} else if e.Event == EventAnswer && c.answer != nil && c.answer.Outcome == escalation.Rejected {
+		doa.endNotApplicable()
+	}
+
 	var starts, meets []DeadlineName
+	start := now
 	if r != nil {
 		starts, meets = r.Starts, r.Meets
 	} else {
-		starts = []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}
+		// The clocks the policy defines from receipt start when the
+		// complaint reached the retailer, which may be before it was
+		// registered.
+		starts, start = []DeadlineName{DeadlineFirstResponse, DeadlineDOAReplacement}, c.receivedAt()
 	}
 	for _, n := range meets {
 		if n == DeadlineDOAReplacement && !fulfilsDOA(c, e) {
@@ -348,7 +352,13 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	}
 	for _, n := range starts {
 		if period := p.period(n); !period.IsZero() && (n != DeadlineDOAReplacement || c.kind == glossary.DOA) {
-			c.start(n, clockOwner[n], now, p.Due(period, now))
+			due := p.Due(period, start)
+			if n == DeadlineEscalationWindow && period.calendar() {
+				// The letter names a date ("until 1 November"): the window
+				// ends with that day in the policy's zone.
+				due = endOfDay(due, loc)
+			}
+			c.start(n, clockOwner[n], start, due)
 		}
 	}
 
@@ -371,6 +381,46 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	case to.Handler == "" && !to.Pauses:
 		pu.meet(now)
 	}
+}
+
+// pause stops running clock d at now (nowWall on the wall clock) and keeps
+// what was left in the clock's own terms: wall-clock time for a clock in
+// calendar days (so the due time of day survives a daylight-saving
+// change), working time for one in working hours, elapsed time otherwise.
+func (w *Workflow) pause(d *Deadline, p *Policy, now, nowWall time.Time) {
+	loc := p.location()
+	switch period := p.period(d.Name); {
+	case period.calendar():
+		d.Remaining = max(w.zones.wall(d.Due, loc).Sub(nowWall), 0)
+	case period.Working:
+		d.Remaining = workingBetween(now, d.Due, p.calendar(), loc)
+	default:
+		d.Remaining = max(d.Due.Sub(now), 0)
+	}
+	d.Due = time.Time{}
+}
+
+// resume starts paused clock d again at now with the time it had left.
+func (w *Workflow) resume(d *Deadline, p *Policy, now, nowWall time.Time) {
+	loc := p.location()
+	switch period := p.period(d.Name); {
+	case period.calendar():
+		d.Due = w.zones.unwall(nowWall.Add(d.Remaining), loc)
+	case period.Working:
+		d.Due = addWorking(now, d.Remaining, p.calendar(), loc)
+	default:
+		d.Due = now.Add(d.Remaining)
+	}
+	d.Remaining = 0
+}
+
+// receivedAt is when c reached the retailer: the clocks the policy
+// defines "from receipt" start then.
+func (c *Complaint) receivedAt() time.Time {
+	if c.claim.ReceivedAt.IsZero() {
+		return c.created // stored before klage recorded it
+	}
+	return c.claim.ReceivedAt
 }
 
 // notifiesCustomer reports whether rule r sends the customer something.
@@ -425,34 +475,66 @@ func assessClaim(p *Policy, f claimFacts) ClaimAssessment {
 		return a
 	}
 	a.Known = true
-	period := p.ClaimPeriod
-	if f.kind == glossary.Warranty && haveTerms && !terms.Warranty.IsZero() {
-		period, a.Warranty = terms.Warranty, true
-	}
-	a.PeriodEnds = endOfDay(period.AddTo(f.delivered, loc), loc)
+	a.PeriodEnds = endOfDay(p.ClaimPeriod.AddTo(f.delivered, loc), loc)
 	a.WithinPeriod = f.received.Before(a.PeriodEnds)
+	if f.kind == glossary.Warranty && haveTerms && !terms.Warranty.IsZero() {
+		a.Warranty = true
+		a.WarrantyEnds = endOfDay(terms.Warranty.AddTo(f.delivered, loc), loc)
+		a.WithinWarranty = f.received.Before(a.WarrantyEnds)
+	}
 	if f.kind == glossary.DOA && haveTerms && !terms.DOAWindow.IsZero() {
 		a.DOAWindowEnds = endOfDay(terms.DOAWindow.AddTo(f.delivered, loc), loc)
 		a.WithinDOAWindow = f.received.Before(a.DOAWindowEnds)
 	}
-	bought := f.purchased
-	if bought.IsZero() {
-		bought = f.delivered // bought no later than delivered
+	showed := f.noticed
+	if showed.IsZero() {
+		showed = f.received // it showed by the time the customer complained
 	}
-	presumption := p.Presumption
-	if !p.PresumptionChange.IsZero() && bought.Before(p.PresumptionChange) {
-		presumption = p.EarlierPresumption
-	}
-	if !presumption.IsZero() {
-		a.PresumptionEnds = endOfDay(presumption.AddTo(f.delivered, loc), loc)
-		showed := f.noticed
-		if showed.IsZero() {
-			showed = f.received // it showed by the time the customer complained
+	// presumed reports whether the presumption under period applies, and
+	// until when it runs.
+	presumed := func(period Period) (bool, time.Time) {
+		if period.IsZero() {
+			return false, time.Time{}
 		}
-		a.PresumptionApplies = showed.Before(a.PresumptionEnds)
+		ends := endOfDay(period.AddTo(f.delivered, loc), loc)
+		return showed.Before(ends), ends
+	}
+	change := p.PresumptionChange
+	switch {
+	case change.IsZero() || !f.purchased.IsZero() || f.delivered.Before(change):
+		// Which period applies is known: by the purchase date, and
+		// without one, goods delivered before the change were bought
+		// before it too.
+		bought := f.purchased
+		if bought.IsZero() {
+			bought = f.delivered
+		}
+		period := p.Presumption
+		if !change.IsZero() && bought.Before(change) {
+			period = p.EarlierPresumption
+		}
+		a.PresumptionApplies, a.PresumptionEnds = presumed(period)
+	default:
+		// Delivered after the change, bought when is not known. Goods
+		// delivered more than presumptionMargin after it are taken as
+		// bought after it; nearer, they may have been bought before, and
+		// when that would change the answer, it is unknown.
+		later, laterEnds := presumed(p.Presumption)
+		earlier, _ := presumed(p.EarlierPresumption)
+		if later == earlier || !f.delivered.Before(presumptionMargin.AddTo(change, loc)) {
+			a.PresumptionApplies, a.PresumptionEnds = later, laterEnds
+		} else {
+			a.PresumptionUnknown = true
+		}
 	}
 	return a
 }
+
+// presumptionMargin is how long after a policy's PresumptionChange goods
+// delivered with no known purchase date may have been bought before it
+// (an order placed before the change and delivered after it): within it, a
+// presumption that depends on the purchase date is reported as unknown.
+var presumptionMargin = Months(3)
 
 // endOfDay returns the start of the calendar day after t's in loc: the
 // moment a period ending on t's day runs out.

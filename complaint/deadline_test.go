@@ -211,7 +211,8 @@ func TestEscalationWindow(t *testing.T) {
 	c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
 	answered := c.Last().At
 	d := deadline(t, c, complaint.DeadlineEscalationWindow)
-	assert.Equal(t, complaint.Months(2).AddTo(answered, cph), d.Due)
+	y, m, day := complaint.Months(2).AddTo(answered, cph).Date()
+	assert.Equal(t, time.Date(y, m, day+1, 0, 0, 0, 0, cph), d.Due.In(cph), "two months, to the end of the day the letter names")
 	assert.Equal(t, glossary.ComplaintsDepartment, d.Owner, "the Complaints Department closes the case once it lapses")
 
 	f.clock.Set(d.Due.Add(time.Minute))
@@ -292,7 +293,9 @@ func TestClaimPeriodEdges(t *testing.T) {
 	}{
 		{"consumer, last minute of the second year", complaint.Consumer, local(2024, 3, 2, 15, 0), local(2026, 3, 2, 23, 59), true, local(2026, 3, 3, 0, 0)},
 		{"consumer, first minute after", complaint.Consumer, local(2024, 3, 2, 15, 0), local(2026, 3, 3, 0, 0), false, local(2026, 3, 3, 0, 0)},
-		{"consumer, leap day delivery", complaint.Consumer, local(2024, 2, 29, 9, 0), local(2026, 3, 1, 23, 0), true, local(2026, 3, 2, 0, 0)},
+		// Years end on the same day number, or the month's last day.
+		{"consumer, leap day delivery, 28 February", complaint.Consumer, local(2024, 2, 29, 9, 0), local(2026, 2, 28, 23, 0), true, local(2026, 3, 1, 0, 0)},
+		{"consumer, leap day delivery, 1 March", complaint.Consumer, local(2024, 2, 29, 9, 0), local(2026, 3, 1, 0, 30), false, local(2026, 3, 1, 0, 0)},
 		{"business, last minute of twelve months", complaint.Business, local(2025, 3, 2, 15, 0), local(2026, 3, 2, 23, 59), true, local(2026, 3, 3, 0, 0)},
 		{"business, first minute after", complaint.Business, local(2025, 3, 2, 15, 0), local(2026, 3, 3, 0, 0), false, local(2026, 3, 3, 0, 0)},
 		{"business, a consumer would still be inside", complaint.Business, local(2024, 9, 1, 12, 0), local(2026, 3, 1, 12, 0), false, local(2025, 9, 2, 0, 0)},
@@ -322,27 +325,38 @@ func TestClaimPeriodEdges(t *testing.T) {
 func TestPresumption(t *testing.T) {
 	cases := []struct {
 		name      string
+		purchased time.Time // zero: unknown
 		delivered time.Time
 		at        time.Time
 		applies   bool
+		unknown   bool
 		ends      time.Time
 	}{
-		{"within the year", local(2025, 5, 10, 12, 0), local(2026, 5, 10, 22, 0), true, local(2026, 5, 11, 0, 0)},
-		{"after the year", local(2025, 5, 10, 12, 0), local(2026, 5, 11, 0, 0), false, local(2026, 5, 11, 0, 0)},
-		{"bought in 2021: six months", local(2021, 12, 15, 12, 0), local(2022, 6, 15, 12, 0), true, local(2022, 6, 16, 0, 0)},
-		{"bought in 2021, seven months later", local(2021, 12, 15, 12, 0), local(2022, 7, 16, 12, 0), false, local(2022, 6, 16, 0, 0)},
-		{"bought on 1 January 2022: one year", local(2022, 1, 1, 0, 0), local(2022, 12, 31, 12, 0), true, local(2023, 1, 2, 0, 0)},
+		{"within the year", time.Time{}, local(2025, 5, 10, 12, 0), local(2026, 5, 10, 22, 0), true, false, local(2026, 5, 11, 0, 0)},
+		{"after the year", time.Time{}, local(2025, 5, 10, 12, 0), local(2026, 5, 11, 0, 0), false, false, local(2026, 5, 11, 0, 0)},
+		{"bought in 2021: six months", time.Time{}, local(2021, 12, 15, 12, 0), local(2022, 6, 15, 12, 0), true, false, local(2022, 6, 16, 0, 0)},
+		{"bought in 2021, seven months later", time.Time{}, local(2021, 12, 15, 12, 0), local(2022, 7, 16, 12, 0), false, false, local(2022, 6, 16, 0, 0)},
+		{"bought on 1 January 2022: one year", local(2022, 1, 1, 0, 0), local(2022, 1, 1, 0, 0), local(2022, 12, 31, 12, 0), true, false, local(2023, 1, 2, 0, 0)},
+		// The purchase decides, not the delivery: bought in December,
+		// delivered in January, six months.
+		{"bought 20 December 2021, delivered 5 January 2022", local(2021, 12, 20, 10, 0), local(2022, 1, 5, 10, 0), local(2022, 9, 1, 12, 0), false, false, local(2022, 7, 6, 0, 0)},
+		// Unknown is unknown: delivered just after the change with no
+		// purchase date, the two periods decide differently.
+		{"delivered 5 January 2022, purchase unknown, 8 months", time.Time{}, local(2022, 1, 5, 10, 0), local(2022, 9, 1, 12, 0), false, true, time.Time{}},
+		{"delivered 5 January 2022, purchase unknown, 3 months: both periods", time.Time{}, local(2022, 1, 5, 10, 0), local(2022, 4, 5, 12, 0), true, false, local(2023, 1, 6, 0, 0)},
+		{"delivered 1 June 2022, purchase unknown: after the margin", time.Time{}, local(2022, 6, 1, 10, 0), local(2023, 3, 1, 12, 0), true, false, local(2023, 6, 2, 0, 0)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, complaint.Options{})
 			f.clock.Set(tc.at)
 			in := complainttest.Intake()
-			in.Product.DeliveredAt = tc.delivered
+			in.Product.DeliveredAt, in.Product.PurchasedAt = tc.delivered, tc.purchased
 			c, err := f.w.Open(ctx, in)
 			require.NoError(t, err)
 			a := c.ClaimAssessment()
 			assert.Equal(t, tc.applies, a.PresumptionApplies)
+			assert.Equal(t, tc.unknown, a.PresumptionUnknown)
 			assert.True(t, tc.ends.Equal(a.PresumptionEnds), "presumption ends %s, want %s", a.PresumptionEnds, tc.ends)
 			assert.Equal(t, "P2M", a.NoticePeriod)
 		})
@@ -577,8 +591,8 @@ func TestPauseAcrossDaylightSaving(t *testing.T) {
 }
 
 // TestNotAboutAProduct: feedback and general complaints open without a
-// product and get no claim assessment; feedback goes to the Complaints
-// Department too. A product kind without a product is refused clearly.
+// product and get no claim assessment; both go to the Complaints
+// Department too, for its improvement work. A product kind without a product is refused clearly.
 func TestNotAboutAProduct(t *testing.T) {
 	f := newFixture(t, complaint.Options{})
 	for _, kind := range []glossary.Term{glossary.Feedback, glossary.General} {
@@ -595,11 +609,7 @@ func TestNotAboutAProduct(t *testing.T) {
 		for _, n := range f.rec.Notifications() {
 			to = append(to, n.Recipient)
 		}
-		if kind == glossary.Feedback {
-			assert.Equal(t, []glossary.Role{glossary.Customer, glossary.ComplaintsDepartment}, to, "feedback is for the improvement work")
-		} else {
-			assert.Equal(t, []glossary.Role{glossary.Customer}, to)
-		}
+		assert.Equal(t, []glossary.Role{glossary.Customer, glossary.ComplaintsDepartment}, to, "%s is for the improvement work", kind)
 		back, err := f.w.Restore(c.Snapshot())
 		require.NoError(t, err)
 		assert.Equal(t, c.Snapshot(), back.Snapshot())
@@ -628,14 +638,16 @@ func TestManufacturerTerms(t *testing.T) {
 		kind         glossary.Term
 		manufacturer string
 		periodEnds   time.Time
-		warranty     bool
+		warranty     time.Time // zero: no warranty assessed
 		doaEnds      time.Time
 		missing      bool
 	}{
-		{"warranty: the manufacturer's three years", glossary.Warranty, "LENOVO", local(2029, 2, 2, 0, 0), true, time.Time{}, false},
-		{"claim: the law's two years", glossary.Claim, "Lenovo", local(2028, 2, 2, 0, 0), false, time.Time{}, false},
-		{"DOA: the manufacturer's window", glossary.DOA, "Lenovo", local(2028, 2, 2, 0, 0), false, local(2026, 2, 17, 0, 0), false},
-		{"warranty of a manufacturer without terms", glossary.Warranty, "Acme", local(2028, 2, 2, 0, 0), false, time.Time{}, true},
+		// The law's claim period is assessed in every case; a warranty
+		// case has the manufacturer's period besides.
+		{"warranty: the manufacturer's three years", glossary.Warranty, "LENOVO", local(2028, 2, 2, 0, 0), local(2029, 2, 2, 0, 0), time.Time{}, false},
+		{"claim: the law's two years", glossary.Claim, "Lenovo", local(2028, 2, 2, 0, 0), time.Time{}, time.Time{}, false},
+		{"DOA: the manufacturer's window", glossary.DOA, "Lenovo", local(2028, 2, 2, 0, 0), time.Time{}, local(2026, 2, 17, 0, 0), false},
+		{"warranty of a manufacturer without terms", glossary.Warranty, "Acme", local(2028, 2, 2, 0, 0), time.Time{}, time.Time{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := complainttest.Intake()
@@ -645,7 +657,9 @@ func TestManufacturerTerms(t *testing.T) {
 			require.NoError(t, err)
 			a := c.ClaimAssessment()
 			assert.Equal(t, tc.periodEnds, a.PeriodEnds.In(cph))
-			assert.Equal(t, tc.warranty, a.Warranty)
+			assert.Equal(t, !tc.warranty.IsZero(), a.Warranty)
+			assert.True(t, tc.warranty.Equal(a.WarrantyEnds), "warranty ends %s, want %s", a.WarrantyEnds, tc.warranty)
+			assert.Equal(t, !tc.warranty.IsZero(), a.WithinWarranty)
 			assert.True(t, tc.doaEnds.Equal(a.DOAWindowEnds), "DOA window ends %s, want %s", a.DOAWindowEnds, tc.doaEnds)
 			assert.Equal(t, tc.missing, slices.Contains(a.Missing, "manufacturer_terms"))
 			if tc.kind == glossary.DOA {

@@ -1,6 +1,7 @@
 package complaint
 
 import (
+	"slices"
 	"time"
 
 	"github.com/klageflow/klage/escalation"
@@ -21,9 +22,11 @@ func erase(s string) string {
 
 // Erase returns s without its customer's personal data and free texts, as
 // a data subject's erasure (GDPR art. 17) requires, erased at at: the
-// customer's name, e-mail, phone and address; the description and the
-// texts of the remedy sought, the final answer, the decision's
-// explanation and every history note. What remains is the audit trail:
+// customer's name, e-mail, phone and address; every free text of the
+// case: the description, the texts of the remedy sought, the final answer
+// and the decision (its explanation and remedy), the referral's contact,
+// the fulfilments' references and every history note (a text that may
+// not be empty becomes [Erased]). What remains is the audit trail:
 // events, states, times, staff actors, outcomes, remedies, the Complaints
 // Department's findings, deadlines, and the customer's id. The result
 // restores and replays like s; ErasedAt records the erasure.
@@ -39,6 +42,15 @@ func (s Snapshot) Erase(at time.Time) Snapshot {
 	if s.Decision != nil {
 		d := eraseDecision(*s.Decision)
 		s.Decision = &d
+	}
+	if s.Referral != nil {
+		r := *s.Referral
+		r.Contact = erase(r.Contact)
+		s.Referral = &r
+	}
+	s.Fulfilments = slices.Clone(s.Fulfilments)
+	for i := range s.Fulfilments {
+		s.Fulfilments[i].Reference = erase(s.Fulfilments[i].Reference)
 	}
 	h := make([]Entry, len(s.History))
 	for i, e := range s.History {
@@ -92,6 +104,16 @@ func (n Notification) Erase() Notification {
 	if d.Decision != nil {
 		dec := eraseDecision(*d.Decision)
 		d.Decision = &dec
+	}
+	if d.Referral != nil {
+		r := *d.Referral
+		r.Contact = erase(r.Contact)
+		d.Referral = &r
+	}
+	if d.Fulfilment != nil {
+		f := *d.Fulfilment
+		f.Reference = erase(f.Reference)
+		d.Fulfilment = &f
 	}
 	return n
 }

@@ -97,6 +97,9 @@ func newLabels(m *machine, ts []Translation) (*labels, error) {
 				return nil, &ConfigError{Field: field + ".Roles", Problem: fmt.Sprintf("%q is not a role of the lifecycle", r)}
 			}
 		}
+		if escalation.MentionsODR(t.EscalationInstructions) {
+			return nil, &ConfigError{Field: field + ".EscalationInstructions", Problem: odrProblem}
+		}
 		if l.names[t.Language] == nil {
 			l.names[t.Language] = map[any]string{}
 		}
@@ -110,6 +113,11 @@ func newLabels(m *machine, ts []Translation) (*labels, error) {
 		addAll(dst, t.Deadlines)
 		addAll(dst, t.CustomerTypes)
 		addAll(dst, t.Outcomes)
+		for k, v := range dst {
+			if escalation.MentionsODR(v) {
+				return nil, &ConfigError{Field: field, Problem: fmt.Sprintf("the label of %v %s", k, odrProblem)}
+			}
+		}
 		if err := checkText(field+".EscalationInstructions", t.EscalationInstructions, MaxTextLen); err != nil {
 			return nil, &ConfigError{Field: field + ".EscalationInstructions", Problem: err.Error()}
 		}

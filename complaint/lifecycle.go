@@ -180,7 +180,7 @@ func Reference() Lifecycle {
 			// accept or withdrawal within it cancels it.
 			{Event: EventClose, From: []State{StateFinalAnswer, StateReviewed}, To: StateClosed, Roles: []glossary.Role{cd, sys},
 				Notify: closedNotices, Meets: []DeadlineName{DeadlineEscalationWindow}, Settles: true},
-			{Event: EventWithdraw, From: beforeEscalation, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true, Settles: true},
+			{Event: EventWithdraw, From: beforeEscalation, To: StateClosed, Roles: []glossary.Role{cu, cs}, Notify: closedNotices, Consent: true},
 			{Event: EventWithdraw, From: escalated, To: StateClosed, Roles: []glossary.Role{cu, cd}, Notify: closedNotices, Consent: true},
 
 			{Event: EventUpdate, From: working, Roles: customerService, Needs: NeedsNote, Notify: toCustomer},
@@ -350,6 +350,9 @@ func (l *Lifecycle) validate() error {
 		case NeedsNothing, NeedsNote, NeedsAnswer, NeedsReferral, NeedsDecision, NeedsKind, NeedsFulfilment:
 		default:
 			return configErr(field, "unknown payload %q", r.Needs)
+		}
+		if r.Event == EventWithdraw && r.Settles {
+			return configErr(field, "a withdrawal is always the customer's right: it may not wait for a remedy (Settles)")
 		}
 		if r.Needs == NeedsDecision && r.Event != EventReview {
 			return configErr(field, "only review takes a decision: it is the step checked for impartiality")

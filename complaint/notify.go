@@ -168,9 +168,9 @@ var escalationInstructions = map[glossary.Language]string{
 // openingNotices is what opening a complaint owes: an acknowledgement.
 var openingNotices = []Notice{{Topic: TopicAcknowledged, To: glossary.Customer}}
 
-// feedbackNotices is what opening feedback owes: an acknowledgement, and
-// the feedback itself to the Complaints Department, for its improvement
-// work.
+// feedbackNotices is what opening feedback or a general complaint owes:
+// an acknowledgement, and the complaint itself to the Complaints
+// Department, for its improvement work.
 var feedbackNotices = []Notice{{Topic: TopicAcknowledged, To: glossary.Customer}, {Topic: TopicAcknowledged, To: glossary.ComplaintsDepartment}}
 
 // notifications appends to dst what entry e of complaint c owes whom: the
@@ -183,8 +183,10 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 	switch {
 	case r != nil:
 		notices = r.Notify
-	case c.kind == glossary.Feedback:
-		notices = feedbackNotices // routed to the Complaints Department's improvement work
+	case !c.kind.AboutProduct():
+		// Feedback and general complaints (delivery, billing, staff) are
+		// routed to the Complaints Department's improvement work.
+		notices = feedbackNotices
 	}
 	if r == nil && c.safety {
 		notices = append(slices.Clone(notices), Notice{Topic: TopicSafety, To: glossary.ComplaintsDepartment})

@@ -165,24 +165,44 @@ func Years(n int) Period { return Period{Years: n} }
 func (p Period) IsZero() bool { return p == Period{} }
 
 // AddTo returns t plus p, with the calendar part counted in loc (UTC when
-// nil). Like time.AddDate it normalises: one month after 31 January is 2 or
-// 3 March, one year after 29 February is 1 March, so a period never ends
-// before the calendar says it should. The result is in t's location.
+// nil), as the law counts periods: years and months end on the same day
+// number, or on the month's last day when it has no such day (two months
+// from 31 December end on 28 or 29 February, one year from 29 February on
+// 28 February), then days are added, then Elapsed. The time of day is kept.
+// The result is in t's location.
 //
 // A Working period needs the policy's calendar: AddTo counts it as
 // elapsed time; [Policy.Due] counts it on working days.
 func (p Period) AddTo(t time.Time, loc *time.Location) time.Time {
-	if p.Years == 0 && p.Months == 0 && p.Days == 0 {
+	if !p.calendar() {
 		return t.Add(p.Elapsed)
 	}
 	if loc == nil {
 		loc = time.UTC
 	}
 	orig := t.Location()
-	if p.Years != 0 || p.Months != 0 || p.Days != 0 {
-		t = t.In(loc).AddDate(p.Years, p.Months, p.Days)
-	}
+	t = t.In(loc)
+	y, m, d := t.Date()
+	h, mi, sec := t.Clock()
+	months := int(m) - 1 + p.Months + 12*p.Years
+	y, m = y+floorDiv(months, 12), time.Month(months-12*floorDiv(months, 12)+1)
+	d = min(d, daysIn(y, m))
+	t = time.Date(y, m, d+p.Days, h, mi, sec, t.Nanosecond(), loc)
 	return t.Add(p.Elapsed).In(orig)
+}
+
+// floorDiv is a/b rounded down, for month arithmetic that may go back.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // String returns p in ISO 8601 duration form, e.g. "P2Y", "P14D", "PT24H",
@@ -243,8 +263,12 @@ func (p Period) atLeast(q Period) bool {
 // Period turns the deadline it sets off, except for ClaimPeriod, which every
 // policy needs.
 //
-// A Policy is validated by New: a negative period, a missing claim period,
-// or a consumer claim period shorter than two years is refused.
+// A Policy is validated by New: a negative period or a missing claim
+// period is refused, and so is a consumer policy that gives less than the
+// law's minimums ([LawMinimums]): a claim period under two years, a notice
+// period under two months (or none), a presumption under the law's periods
+// (or none), or a change date that applies the earlier, shorter
+// presumption to goods bought after 1 January 2022.
 type Policy struct {
 	// Name identifies the policy in logs and errors.
 	Name string
@@ -288,10 +312,15 @@ type Policy struct {
 	// presumed to have been there at delivery (burden of proof on the
 	// seller). Zero when no presumption applies.
 	Presumption Period
-	// EarlierPresumption applies instead of Presumption to goods delivered
-	// before PresumptionChange.
+	// EarlierPresumption applies instead of Presumption to goods bought
+	// (by purchase date, not delivery) before PresumptionChange. With the
+	// purchase date unknown, goods delivered before the change were bought
+	// before it too; for goods delivered shortly after it the assessment
+	// reports the presumption as unknown when the two periods would decide
+	// differently (see [ClaimAssessment].PresumptionUnknown).
 	EarlierPresumption Period
-	// PresumptionChange is when Presumption replaced EarlierPresumption.
+	// PresumptionChange is when Presumption replaced EarlierPresumption
+	// (for Danish consumers: goods bought from 1 January 2022).
 	PresumptionChange time.Time
 
 	// Manufacturers holds each manufacturer's own terms, by name (matched
@@ -351,7 +380,7 @@ var copenhagen = func() *time.Location {
 //	ClaimPeriod         2 years     Købeloven §83; cannot be shortened by agreement
 //	NoticePeriod        2 months    Købeloven §81: notice within two months is always timely
 //	Presumption         1 year      Købeloven §77 a, stk. 3, goods bought from 1 January 2022
-//	EarlierPresumption  6 months    the same rule for goods delivered before 2022
+//	EarlierPresumption  6 months    the same rule for goods bought before 2022
 //
 // Calendar periods are counted in Europe/Copenhagen.
 func DanishConsumerPolicy() Policy {
@@ -370,7 +399,7 @@ func DanishConsumerPolicy() Policy {
 		NoticePeriod:       Months(2),
 		Presumption:        Years(1),
 		EarlierPresumption: Months(6),
-		PresumptionChange:  time.Date(2022, 1, 1, 0, 0, 0, 0, copenhagen),
+		PresumptionChange:  LawMinimums().PresumptionChange,
 	}
 }
 
@@ -389,6 +418,50 @@ func DanishBusinessPolicy() Policy {
 	p.EarlierPresumption = Period{}
 	p.PresumptionChange = time.Time{}
 	return p
+}
+
+// Minimums are what the law gives every consumer, which no policy for
+// consumers may shorten or remove: [Policy.Validate] refuses a consumer
+// policy that gives less.
+type Minimums struct {
+	ClaimPeriod  Period // Købeloven §83: 2 years from delivery
+	NoticePeriod Period // Købeloven §81: notice within 2 months is always timely
+	// Presumption applies to goods bought from PresumptionChange,
+	// EarlierPresumption to goods bought before it (Købeloven §77 a,
+	// stk. 3: 1 year from 1 January 2022, 6 months before).
+	Presumption        Period
+	EarlierPresumption Period
+	PresumptionChange  time.Time
+}
+
+// LawMinimums returns the Danish consumer minimums that
+// [DanishConsumerPolicy] gives and every consumer policy must give at
+// least.
+func LawMinimums() Minimums {
+	return Minimums{ClaimPeriod: Years(2), NoticePeriod: Months(2), Presumption: Years(1),
+		EarlierPresumption: Months(6), PresumptionChange: time.Date(2022, 1, 1, 0, 0, 0, 0, copenhagen)}
+}
+
+// floor refuses p when it gives a consumer less than m, for any purchase
+// date: a shorter or missing claim or notice period, a shorter or missing
+// presumption, or a change date that gives goods bought after the law's
+// change the earlier, shorter presumption.
+func (m Minimums) floor(p *Policy) error {
+	switch {
+	case !p.ClaimPeriod.atLeast(m.ClaimPeriod):
+		return &ConfigError{Field: "ClaimPeriod", Problem: "a consumer claim period cannot be shorter than " + m.ClaimPeriod.String() + " (Købeloven §83)"}
+	case p.NoticePeriod.IsZero() || !p.NoticePeriod.atLeast(m.NoticePeriod):
+		return &ConfigError{Field: "NoticePeriod", Problem: "a consumer's notice within " + m.NoticePeriod.String() + " of noticing a defect is always timely (Købeloven §81): the period cannot be shorter or removed"}
+	case p.Presumption.IsZero() || !p.Presumption.atLeast(m.Presumption):
+		return &ConfigError{Field: "Presumption", Problem: "the presumption for goods bought from 2022 cannot be shorter than " + m.Presumption.String() + " or removed (Købeloven §77 a)"}
+	case p.PresumptionChange.IsZero():
+		return nil // the (longer) Presumption applies to all goods
+	case p.PresumptionChange.After(m.PresumptionChange) && !p.EarlierPresumption.atLeast(m.Presumption):
+		return &ConfigError{Field: "PresumptionChange", Problem: "is after " + m.PresumptionChange.Format(time.DateOnly) + ": goods bought since then would get the earlier, shorter presumption (Købeloven §77 a)"}
+	case !p.EarlierPresumption.atLeast(m.EarlierPresumption):
+		return &ConfigError{Field: "EarlierPresumption", Problem: "cannot be shorter than " + m.EarlierPresumption.String() + " for goods bought before " + m.PresumptionChange.Format(time.DateOnly)}
+	}
+	return nil
 }
 
 // danishCalendar is DanishCalendar, built once: the presets share it, and
@@ -454,11 +527,13 @@ func (p Policy) Validate() error {
 	if p.ClaimPeriod.IsZero() {
 		return &ConfigError{Field: "ClaimPeriod", Problem: "required"}
 	}
-	if p.Customers == Consumer && !p.ClaimPeriod.atLeast(Years(2)) {
-		return &ConfigError{Field: "ClaimPeriod", Problem: "a consumer claim period cannot be shorter than 2 years (Købeloven §83)"}
-	}
 	if !p.EarlierPresumption.IsZero() && p.PresumptionChange.IsZero() {
 		return &ConfigError{Field: "PresumptionChange", Problem: "required with EarlierPresumption"}
+	}
+	if p.Customers == Consumer {
+		if err := LawMinimums().floor(&p); err != nil {
+			return err
+		}
 	}
 	for name, t := range p.Manufacturers {
 		field := fmt.Sprintf("Manufacturers[%q]", name)

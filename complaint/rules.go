@@ -240,7 +240,9 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", s.Channel)}
 	case !s.Kind.Valid():
 		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", s.Kind)}
-	case s.Kind.AboutProduct() && s.Product.SKU == "" && s.Product.Name == "":
+	case s.Kind.AboutProduct() && s.Product.SKU == "" && s.Product.Name == "" && !reclassified(s):
+		// A complaint reclassified to a product kind before klage asked
+		// for the product with the new kind has none: it still restores.
 		return &InputError{Field: "product", Problem: "a sku or a name is required"}
 	case s.Description == "":
 		return &InputError{Field: "description", Problem: "required"}
@@ -257,7 +259,7 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 	if !deliveryInRange(s.Product.DeliveredAt) || !deliveryInRange(s.Product.PurchasedAt) {
 		return &InputError{Field: "product", Problem: "a date is out of range"}
 	}
-	if !inRange(s.Claim.PeriodEnds) || !inRange(s.Claim.PresumptionEnds) || !inRange(s.Claim.NoticeEnds) ||
+	if !inRange(s.Claim.PeriodEnds) || !inRange(s.Claim.PresumptionEnds) || !inRange(s.Claim.NoticeEnds) || !inRange(s.Claim.WarrantyEnds) ||
 		!inRange(s.Claim.ReceivedAt) || !inRange(s.Claim.DefectNoticedAt) {
 		return &InputError{Field: "claim", Problem: "a time is out of range"}
 	}
@@ -297,16 +299,24 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, e
 	if err := checkPayload(in, r.Needs); err != nil {
 		return nil, err
 	}
+	if err := w.checkReclassify(c, r, in); err != nil {
+		return nil, err
+	}
 	if err := w.checkConsent(c, r, in); err != nil {
 		return nil, err
 	}
 	if err := checkGranted(c, in); err != nil {
 		return nil, err
 	}
-	if in.Event == EventReview {
+	if in.Actor.Role == glossary.ComplaintsDepartment {
+		// Impartiality covers every act of the department, not only the
+		// review: whoever acted for customer service never acts for it.
 		if err := escalation.CheckImpartial(in.Actor, actors(c.base, c.history)); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkODR(r, in); err != nil {
+		return nil, err
 	}
 	if in.Event == EventFlagSafety && c.safety {
 		return nil, &InputError{Field: "event", Problem: "the complaint is already flagged as a safety matter"}
@@ -450,9 +460,6 @@ func checkPayload(in *Input, needs Payload) error {
 		if !in.Answer.Outcome.Valid() {
 			return &InputError{Field: "answer.outcome", Problem: fmt.Sprintf("unknown outcome %q", in.Answer.Outcome)}
 		}
-		if escalation.MentionsODR(in.Answer.Text) {
-			return &InputError{Field: "answer.text", Problem: "links to the EU ODR platform, which closed on 20 July 2025"}
-		}
 		return requireText("answer.text", in.Answer.Text, MaxTextLen)
 	case NeedsReferral:
 		if err := checkLine("referral.manufacturer", in.Referral.Manufacturer); err != nil {
@@ -486,6 +493,127 @@ func checkPayload(in *Input, needs Payload) error {
 	}
 	return nil
 }
+
+// checkReclassify applies the rules of a new kind: a complaint about a
+// product needs one, so a reclassification of feedback or a general
+// complaint to a product kind brings the product (Input.Product) with it;
+// the product and the date the defect was noticed are validated as at
+// intake, and refused with any other event.
+func (w *Workflow) checkReclassify(c *Complaint, r *Rule, in *Input) error {
+	if r.Needs != NeedsKind {
+		switch {
+		case in.Product != nil:
+			return payloadErr("product", in.Event, NeedsKind)
+		case !in.DefectNoticedAt.IsZero():
+			return payloadErr("defect_noticed_at", in.Event, NeedsKind)
+		}
+		return nil
+	}
+	product := c.product
+	if in.Product != nil {
+		product = *in.Product
+		if err := w.checkProduct(product); err != nil {
+			return err
+		}
+	}
+	if in.Kind.AboutProduct() && strings.TrimSpace(product.SKU) == "" && strings.TrimSpace(product.Name) == "" {
+		return &InputError{Field: "product", Problem: fmt.Sprintf("required: a complaint of kind %s is about a product; give its sku or name (and what is known of its purchase and delivery) with the new kind", in.Kind)}
+	}
+	if t := in.DefectNoticedAt; !t.IsZero() {
+		received := c.receivedAt()
+		switch {
+		case !deliveryInRange(t):
+			return &InputError{Field: "defect_noticed_at", Problem: "out of range"}
+		case t.After(received):
+			return &InputError{Field: "defect_noticed_at", Problem: "after the complaint was received"}
+		}
+	}
+	return nil
+}
+
+// checkProduct validates a product as intake does.
+func (w *Workflow) checkProduct(pr Product) error {
+	for _, f := range [...]struct{ name, v string }{
+		{"product.sku", pr.SKU}, {"product.name", pr.Name}, {"product.manufacturer", pr.Manufacturer},
+	} {
+		if err := checkLine(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	now := w.now()
+	for _, f := range [...]struct {
+		name string
+		t    time.Time
+	}{{"product.delivered_at", pr.DeliveredAt}, {"product.purchased_at", pr.PurchasedAt}} {
+		switch {
+		case !deliveryInRange(f.t):
+			return &InputError{Field: f.name, Problem: "out of range"}
+		case f.t.After(now):
+			return &InputError{Field: f.name, Problem: "in the future"}
+		}
+	}
+	if !pr.PurchasedAt.IsZero() && !pr.DeliveredAt.IsZero() && pr.DeliveredAt.Before(pr.PurchasedAt) {
+		return &InputError{Field: "product.delivered_at", Problem: "before the purchase"}
+	}
+	return nil
+}
+
+// reclassified reports whether s's history (or its checkpoint) records a
+// reclassification.
+func reclassified(s *Snapshot) bool {
+	if s.Checkpoint != nil && slices.Contains(s.Checkpoint.Recorded, NeedsKind) {
+		return true
+	}
+	for i := range s.History {
+		if s.History[i].Event == EventReclassify {
+			return true
+		}
+	}
+	return false
+}
+
+// checkODR refuses a link to the closed EU ODR platform in every text of
+// in that reaches the customer: the note of an event that notifies them,
+// the answer, the decision, the referral's contact and the fulfilment's
+// reference.
+func checkODR(r *Rule, in *Input) error {
+	texts := make([]struct{ field, text string }, 0, 4)
+	add := func(field, text string) { texts = append(texts, struct{ field, text string }{field, text}) }
+	if notifiesCustomer(r) {
+		add("note", in.Note)
+	}
+	if in.Answer != nil {
+		add("answer.text", in.Answer.Text)
+		if in.Answer.Remedy != nil {
+			add("answer.remedy.text", in.Answer.Remedy.Text)
+		}
+	}
+	if d := in.Decision; d != nil {
+		add("decision.explanation", d.Explanation)
+		if d.Remedy != nil {
+			add("decision.remedy.text", d.Remedy.Text)
+		}
+		for i, f := range d.Findings {
+			add(fmt.Sprintf("decision.findings[%d].description", i), f.Description)
+		}
+	}
+	if in.Referral != nil {
+		add("referral.contact", in.Referral.Contact)
+	}
+	if in.Fulfilment != nil {
+		add("fulfilment.reference", in.Fulfilment.Reference)
+	}
+	for _, t := range texts {
+		if escalation.MentionsODR(t.text) {
+			return &InputError{Field: t.field, Problem: odrProblem}
+		}
+	}
+	return nil
+}
+
+// odrProblem is the InputError problem of a text that links to the EU ODR
+// platform.
+const odrProblem = "links to the EU ODR platform, which closed on 20 July 2025"
 
 func payloadErr(field string, e Event, needs Payload) error {
 	if string(needs) == field {
@@ -559,6 +687,14 @@ func checkGranted(c *Complaint, in *Input) error {
 	}
 	if sought := c.remedy.Kind; outcome == escalation.Upheld && sought != "" && remedy.Kind != sought {
 		return &InputError{Field: field + ".kind", Problem: fmt.Sprintf("upheld grants the remedy sought (%s), not %s", sought, remedy.Kind)}
+	}
+	// An escalation never worsens the customer's position: a decision that
+	// grants nothing leaves customer service's grant owed (Granted), and
+	// one that grants something in its place may not grant less than an
+	// answer that upheld the complaint in full.
+	if in.Decision != nil && remedy != nil && c.answer != nil && c.answer.Remedy != nil &&
+		c.answer.Outcome == escalation.Upheld && outcome != escalation.Upheld {
+		return &InputError{Field: "decision.outcome", Problem: fmt.Sprintf("customer service upheld the complaint with a %s: a decision may grant more in its place, not less (or grant nothing, which leaves that grant owed)", c.answer.Remedy.Kind)}
 	}
 	return nil
 }

@@ -156,6 +156,15 @@ type Input struct {
 	// Kind is the new kind, required for EventReclassify and refused
 	// otherwise.
 	Kind glossary.Term
+	// Product, with EventReclassify only, replaces the complaint's product
+	// (validated as at intake). It is required when feedback or a general
+	// complaint, which has no product, becomes a kind about a product
+	// (claim, DOA, warranty, ...): the claim is then assessed from its
+	// purchase and delivery dates.
+	Product *Product
+	// DefectNoticedAt, with EventReclassify only and optional, is when the
+	// customer noticed the defect (see [Intake].DefectNoticedAt).
+	DefectNoticedAt time.Time
 	// Fulfilment is the remedy carried out and its reference, required for
 	// EventFulfil and refused otherwise.
 	Fulfilment *Fulfilment
@@ -273,6 +282,9 @@ func New(opts Options) (*Workflow, error) {
 		return nil, &ConfigError{Field: "ComplaintBodies", Problem: "a trader selling to consumers must name a complaint body (nil means the Danish ones)"}
 	default:
 		w.bodies = append([]escalation.Body(nil), w.bodies...)
+	}
+	if escalation.MentionsODR(w.contact) {
+		return nil, &ConfigError{Field: "ComplaintsDepartmentContact", Problem: odrProblem}
 	}
 	for i, b := range w.bodies {
 		if err := b.Validate(); err != nil {
@@ -459,11 +471,8 @@ func (w *Workflow) open(ctx context.Context, in Intake) (*Complaint, error) {
 		claim: ClaimAssessment{Policy: w.policyFor(in.Customer.Type).Name, ReceivedAt: received}}
 	c.safety = in.Safety
 	c.noContact = in.Customer.Type == Consumer && in.Customer.Email == "" && strings.TrimSpace(in.Customer.Address) == ""
-	if in.Kind.AboutProduct() {
-		c.claim = assessClaim(w.policyFor(in.Customer.Type), claimFacts{purchased: in.Product.PurchasedAt,
-			delivered: in.Product.DeliveredAt, noticed: in.DefectNoticedAt, received: received,
-			kind: in.Kind, manufacturer: in.Product.Manufacturer})
-	}
+	c.claim.DefectNoticedAt = stampOrZero(in.DefectNoticedAt)
+	w.reassess(c, time.Time{})
 	input := Input{Event: EventOpen, Actor: in.OpenedBy, Note: in.Note}
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err
@@ -471,6 +480,32 @@ func (w *Workflow) open(ctx context.Context, in Intake) (*Complaint, error) {
 	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note, RequestID: in.RequestID}
 	_, err := w.apply(ctx, c, &e, &input, nil, true)
 	return c, err
+}
+
+// reassess assesses c's claim from its kind and product, as at intake,
+// with noticed as when the defect was noticed when it is set: a complaint
+// about a product gets a claim assessment, feedback and a general
+// complaint none.
+func (w *Workflow) reassess(c *Complaint, noticed time.Time) {
+	if !noticed.IsZero() {
+		c.claim.DefectNoticedAt = stamp(noticed)
+	}
+	p := w.policyFor(c.customer.Type)
+	received := c.receivedAt()
+	if !c.kind.AboutProduct() {
+		c.claim = ClaimAssessment{Policy: p.Name, ReceivedAt: received, DefectNoticedAt: c.claim.DefectNoticedAt}
+		return
+	}
+	c.claim = assessClaim(p, claimFacts{purchased: c.product.PurchasedAt, delivered: c.product.DeliveredAt,
+		noticed: c.claim.DefectNoticedAt, received: received, kind: c.kind, manufacturer: c.product.Manufacturer})
+}
+
+// stampOrZero is stamp, keeping the zero time zero.
+func stampOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return stamp(t)
 }
 
 // Fire applies one event to c. On success c has moved to the event's
@@ -640,6 +675,10 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 		c.decision = &d
 	case NeedsKind:
 		c.kind = in.Kind
+		if in.Product != nil {
+			c.product = *in.Product
+		}
+		w.reassess(c, in.DefectNoticedAt)
 	case NeedsFulfilment:
 		f := Fulfilment{Remedy: in.Fulfilment.Remedy, Reference: in.Fulfilment.Reference, At: e.At, Seq: e.Seq}
 		c.fulfilments = append(c.fulfilments, f)

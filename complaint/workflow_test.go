@@ -236,8 +236,11 @@ func TestCloseWindow(t *testing.T) {
 	}
 	assert.True(t, f.w.Can(ctx, c, complaint.EventEscalate, complainttest.ActorFor(c, glossary.Customer)))
 
-	// Two calendar months in Copenhagen after the answer, not a second before.
-	until := complaint.Months(2).AddTo(answered, f.w.Policy(complaint.Consumer).Location)
+	// Two calendar months in Copenhagen after the answer, to the end of
+	// that day (the date the letter names), not a second before.
+	loc := f.w.Policy(complaint.Consumer).Location
+	y, m, d := complaint.Months(2).AddTo(answered, loc).In(loc).Date()
+	until := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 	f.clock.Set(until.Add(-time.Second))
 	_, err := f.w.Fire(ctx, c, cd)
 	require.ErrorIs(t, err, complaint.ErrInvalidTransition)

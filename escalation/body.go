@@ -50,27 +50,33 @@ func (b Body) Validate() error {
 
 // IsODR reports whether rawURL points at the EU online dispute resolution
 // platform, which closed on 20 July 2025 and must never be given to a
-// customer. It compares the parsed host (any letter case, any port, with or
-// without "www.") and the cleaned path, so that
-// "https://EC.europa.eu:443/consumers//odr/" is recognised too.
+// customer. It compares the parsed host and the cleaned, decoded path: any
+// host of the Commission's europa.eu domain (ec.europa.eu,
+// webgate.ec.europa.eu, any letter case, any port) whose path has an "odr"
+// segment, and any europa.eu host whose name starts with "odr."; so
+// "https://EC.europa.eu:443/consumers//odr/" and
+// "webgate.ec.europa.eu/odr/main" are recognised.
 func IsODR(rawURL string) bool {
-	u, err := url.Parse(strings.TrimSpace(rawURL))
+	raw := strings.TrimSpace(rawURL)
+	u, err := url.Parse(raw)
 	if err != nil {
 		return false
 	}
-	if u.Host == "" && !strings.Contains(rawURL, "://") {
-		u, err = url.Parse("https://" + strings.TrimSpace(rawURL))
+	if u.Host == "" && !strings.Contains(raw, "://") {
+		u, err = url.Parse("https://" + strings.TrimPrefix(raw, "//"))
 		if err != nil {
 			return false
 		}
 	}
-	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
-	if host != "ec.europa.eu" {
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host != "europa.eu" && !strings.HasSuffix(host, ".europa.eu") {
 		return false
 	}
-	p := strings.ToLower(path.Clean("/" + u.Path))
-	for _, prefix := range []string{"/consumers/odr", "/odr"} {
-		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+	if strings.HasPrefix(host, "odr.") || strings.Contains(host, ".odr.") {
+		return true
+	}
+	for _, seg := range strings.Split(strings.ToLower(path.Clean("/"+u.Path)), "/") {
+		if seg == "odr" {
 			return true
 		}
 	}
@@ -80,11 +86,18 @@ func IsODR(rawURL string) bool {
 // MentionsODR reports whether text names the EU ODR platform in a link
 // (with or without its scheme), for the texts customers are sent.
 func MentionsODR(text string) bool {
+	lower := strings.ToLower(text)
+	if !strings.Contains(lower, "europa.eu") {
+		return false // the common case: no link to the Commission at all
+	}
 	for _, field := range strings.FieldsFunc(text, func(r rune) bool {
-		return r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '<' || r == '>' || r == '"' || r == '(' || r == ')'
+		return r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '<' || r == '>' || r == '"' || r == '\'' || r == '(' || r == ')' || r == '[' || r == ']'
 	}) {
 		field = strings.TrimRight(field, ".,;:!?")
-		if strings.Contains(strings.ToLower(field), "ec.europa.eu") && IsODR(field) {
+		if i := strings.Index(strings.ToLower(field), "href="); i >= 0 {
+			field = field[i+len("href="):]
+		}
+		if strings.Contains(strings.ToLower(field), "europa.eu") && IsODR(field) {
 			return true
 		}
 	}

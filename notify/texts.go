@@ -24,6 +24,10 @@ var shipped embed.FS
 // ErrTemplate is matched by every *TemplateError.
 var ErrTemplate = errors.New("notify: invalid template")
 
+// errODR is the cause of a *TemplateError for a text that links to the
+// closed EU ODR platform.
+var errODR = errors.New("links to the EU ODR platform, which closed on 20 July 2025")
+
 // TemplateError reports a text or layout that [NewRenderer] refused: it does
 // not parse, names a field or template that does not exist, fails on a
 // sample notification, or a message the workflow sends has no English text
@@ -205,6 +209,18 @@ func NewRenderer(opts RendererOptions) (*Renderer, error) {
 	if layoutSource == "" {
 		layoutSource = ShippedHTMLLayout()
 	}
+	// The EU ODR platform closed on 20 July 2025: no text a customer gets
+	// may link to it, and the texts are configuration.
+	for _, part := range []struct{ name, text string }{{"layout", layoutSource}, {"sender", opts.Sender}, {"department sender", opts.DepartmentSender}} {
+		if escalation.MentionsODR(part.text) {
+			return nil, &TemplateError{Name: part.name, Err: errODR}
+		}
+	}
+	for _, t := range texts {
+		if escalation.MentionsODR(t.Source) {
+			return nil, &TemplateError{Language: t.Language, Name: "texts", Err: errODR}
+		}
+	}
 	layout, err := htmltemplate.New("layout").Parse(layoutSource)
 	if err != nil {
 		return nil, &TemplateError{Name: "layout", Err: err}
@@ -258,6 +274,15 @@ func (r *Renderer) funcs(lang glossary.Language, months []string, loc *time.Loca
 			return r.w.Label(v, lang)
 		},
 		"date": func(t time.Time) string { return formatDate(t.In(loc), lang, months) },
+		// lastday is the last day a period that ends at t includes: a
+		// window that runs to the end of 2 May ends at midnight, 3 May
+		// 00:00, and a letter says "until 2 May".
+		"lastday": func(t time.Time) string {
+			if t.IsZero() {
+				return formatDate(t, lang, months)
+			}
+			return formatDate(t.In(loc).Add(-time.Nanosecond), lang, months)
+		},
 		"bodyname": func(b escalation.Body) string {
 			if lang != glossary.Danish && b.EnglishName != "" {
 				return b.EnglishName
@@ -293,7 +318,7 @@ func (r *Renderer) check() error {
 		for _, t := range l.text.Templates() {
 			c.trees[t.Name()] = t.Tree
 		}
-		for _, name := range []string{"label", "date", "bodyname"} {
+		for _, name := range []string{"label", "date", "lastday", "bodyname"} {
 			c.funcs[name] = reflect.TypeFor[string]()
 		}
 		for _, t := range l.text.Templates() {

@@ -333,7 +333,10 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	r.EscalationRate, r.OverturnRate, r.WithdrawalRate = share(esc, answered), share(overturned, decided), share(withdrawn, r.Closed)
 
 	product := "COALESCE(NULLIF(" + d.jx("product.name") + ", ''), NULLIF(" + d.jx("product.sku") + ", ''))"
-	granted := "CASE WHEN " + decision + " IS NOT NULL THEN " + d.jx("decision.remedy.kind") + " ELSE " + d.jx("final_answer.remedy.kind") + " END"
+	// What the complaint grants (complaint.Granted): the decision's remedy
+	// in place of the answer's; a decision that grants nothing leaves the
+	// answer's owed.
+	granted := "COALESCE(NULLIF(" + d.jx("decision.remedy.kind") + ", ''), " + d.jx("final_answer.remedy.kind") + ")"
 	products, safety := map[string]int{}, map[string]int{}
 	groups := []struct {
 		key, joins, cond string

@@ -116,7 +116,8 @@ func ActorFor(c *complaint.Complaint, r glossary.Role) glossary.Actor {
 
 // InputFor returns a valid input for event e on c by an actor in role r,
 // with the payload the event needs: a rejecting answer, a referral, a
-// partly upholding decision with one finding and a repair, a new kind, the
+// partly upholding decision with one finding and a repair, a new kind (with
+// a product when the complaint has none), the
 // remedy granted carried out (a replacement when none is), a note, and the
 // customer's consent (by phone, at the last entry's time) when staff accept
 // or withdraw for the customer.
@@ -135,6 +136,11 @@ func InputFor(c *complaint.Complaint, e complaint.Event, r glossary.Role) compla
 		in.Kind = glossary.Claim
 		if c.Kind() == glossary.Claim {
 			in.Kind = glossary.Warranty
+		}
+		if p := c.Product(); p.SKU == "" && p.Name == "" {
+			// Feedback or a general complaint becoming a claim brings its
+			// product.
+			in.Product = &complaint.Product{SKU: "NB-1042", Name: "UltraBook 14", Manufacturer: "Lenovo"}
 		}
 	case complaint.EventReview:
 		in.Decision = &escalation.Decision{

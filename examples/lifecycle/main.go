@@ -187,7 +187,7 @@ func scenarios() []scenario {
 		}},
 		{"Closed by the system after the escalation window", intake("K-107", "Rasmus", glossary.Claim, glossary.Email, "Headset"), []step{
 			answer(6*h, escalation.Rejected, "Wear and tear is not covered.", ""),
-			do(61*24*h, complaint.EventClose, &system, "Escalation window lapsed."),
+			do(62*24*h, complaint.EventClose, &system, "Escalation window lapsed."),
 		}},
 	}
 }
@@ -217,7 +217,9 @@ func (p printer) Notify(_ context.Context, n complaint.Notification) error {
 	if d := n.Data; d.Escalation != nil {
 		fmt.Fprintf(&b, " (may escalate")
 		if !d.Escalation.Until.IsZero() {
-			fmt.Fprintf(&b, " until %s", d.Escalation.Until.Format("2 Jan 2006"))
+			// The window ends at midnight after the last day it includes.
+			last := d.Escalation.Until.In(complaint.DanishConsumerPolicy().Location).Add(-time.Nanosecond)
+			fmt.Fprintf(&b, " until %s", last.Format("2 Jan 2006"))
 		}
 		fmt.Fprintf(&b, ")")
 	}

@@ -429,9 +429,11 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	case req.Customer == nil:
 		srv.fail(w, r, badField("customer", "customer is required"))
 		return
-	case req.Product == nil:
-		srv.fail(w, r, badField("product", "product is required"))
-		return
+	}
+	if req.Product == nil {
+		// Feedback and general complaints need no product; for the other
+		// kinds the library says what is missing.
+		req.Product = &complaint.Product{}
 	}
 	if lang, asked := requestLanguage(r); asked && req.Customer.Language == "" {
 		req.Customer.Language = lang // the language the customer's browser or agent asked for
@@ -614,13 +616,17 @@ func limitParam(w http.ResponseWriter, r *http.Request, srv *Server) (int, bool)
 // eventRequest is the body of POST /complaints/{id}/events. The actor is
 // the request's credential: a body that names one is refused.
 type eventRequest struct {
-	Event           string                `json:"event"`
-	Note            string                `json:"note"`
-	ExpectedVersion int                   `json:"expected_version"`
-	Answer          *complaint.Answer     `json:"answer"`
-	Decision        *escalation.Decision  `json:"decision"`
-	Referral        *complaint.Referral   `json:"referral"`
-	Kind            glossary.Term         `json:"kind"`
+	Event           string               `json:"event"`
+	Note            string               `json:"note"`
+	ExpectedVersion int                  `json:"expected_version"`
+	Answer          *complaint.Answer    `json:"answer"`
+	Decision        *escalation.Decision `json:"decision"`
+	Referral        *complaint.Referral  `json:"referral"`
+	Kind            glossary.Term        `json:"kind"`
+	// Product and DefectNoticedAt come with a reclassification: a
+	// complaint that becomes about a product needs one.
+	Product         *complaint.Product    `json:"product"`
+	DefectNoticedAt time.Time             `json:"defect_noticed_at"`
 	Consent         *complaint.Consent    `json:"consent"`
 	Fulfilment      *complaint.Fulfilment `json:"fulfilment"`
 }
@@ -659,7 +665,8 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		req.ExpectedVersion = matched
 	}
 	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
-		Referral: req.Referral, Kind: req.Kind, Consent: req.Consent, Fulfilment: req.Fulfilment, RequestID: r.Header.Get("Idempotency-Key")}
+		Referral: req.Referral, Kind: req.Kind, Product: req.Product, DefectNoticedAt: req.DefectNoticedAt,
+		Consent: req.Consent, Fulfilment: req.Fulfilment, RequestID: r.Header.Get("Idempotency-Key")}
 	// The complaint just loaded (to check who may see it) is the one the
 	// first attempt fires on: no second read.
 	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion, Loaded: c})
