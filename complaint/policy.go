@@ -249,6 +249,7 @@ func (p Period) atLeast(q Period) bool {
 		time.Date(2023, 1, 31, 0, 0, 0, 0, time.UTC),
 		time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
 		time.Date(2025, 8, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), // a year that ends after a leap day
 	} {
 		if p.AddTo(ref, nil).Before(q.AddTo(ref, nil)) {
 			return false

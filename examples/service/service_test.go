@@ -564,3 +564,39 @@ func TestRestart(t *testing.T) {
 		assert.Equal(t, http.StatusOK, status, "the restarted service goes on with the complaint")
 	})
 }
+
+// TestProductlessKinds: feedback and general complaints need no product
+// over HTTP either, by the web form and by staff; a reclassification to a
+// product kind brings the product, and the complaint loads afterwards.
+func TestProductlessKinds(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	s := start(t, filepath.Join(t.TempDir(), "klage.db"), clock)
+	for _, kind := range []string{"feedback", "general"} {
+		for _, tok := range []string{"", tokAgent} {
+			body := intake()
+			body["kind"] = kind
+			delete(body, "product")
+			if tok == "" {
+				body["customer"] = map[string]any{"name": "Karen Jensen", "email": "karen@example.dk", "type": "consumer"}
+			}
+			var c complaintJSON
+			status, _ := s.do(tok, "POST", "/complaints", body, &c)
+			require.Equal(t, http.StatusCreated, status, "%s without a product (token %q)", kind, tok)
+			assert.Equal(t, kind, c.Kind)
+
+			status, _ = s.do(tokAgent, "POST", "/complaints/"+c.ID+"/events", map[string]any{"event": "reclassify", "kind": "claim"}, nil)
+			assert.Equal(t, http.StatusBadRequest, status, "a claim needs its product")
+			status, got := s.event(tokAgent, c.ID, map[string]any{"event": "reclassify", "kind": "claim",
+				"product": map[string]any{"name": "UltraBook 14", "delivered_at": "2026-02-20T12:00:00Z"}})
+			require.Equal(t, http.StatusOK, status)
+			assert.Equal(t, "claim", got.Kind)
+			assert.Equal(t, true, got.Claim["known"], "the claim is assessed with the product")
+		}
+	}
+	body := intake()
+	delete(body, "product")
+	var e errorJSON
+	status, _ := s.do(tokAgent, "POST", "/complaints", body, &e)
+	assert.Equal(t, http.StatusBadRequest, status, "a DOA complaint needs its product")
+	assert.Equal(t, "product", e.Error.Field)
+}

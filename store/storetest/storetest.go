@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -54,6 +55,7 @@ func Run(t *testing.T, newStore NewStorage) {
 		{"OutboxOrderAndLeases", testOutbox},
 		{"ListPages", testListPages},
 		{"Erasure", testErasure},
+		{"RandomWalksRestore", testRandomWalks},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			clock := complainttest.NewClock(time.Time{})
@@ -298,4 +300,92 @@ func testErasure(t *testing.T, e *env) {
 	assert.Equal(t, c.Version(), got.Version(), "the audit trail stays")
 	_, err = pd.Erase(ctx, "storetest-nobody")
 	assert.True(t, errors.Is(err, store.ErrCustomerNotFound), fmt.Sprint(err))
+}
+
+// testRandomWalks is a property: whatever Fire accepts, the store keeps
+// and gives back. For every kind, complaints take random walks of events
+// by random roles (reclassifications to random kinds, with a product or
+// without one, fulfilments, time passing); after every step, accepted or
+// refused, the complaint loads from the store, its snapshot restores and
+// its JSON form restores.
+func testRandomWalks(t *testing.T, e *env) {
+	const walks, steps = 3, 24
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	lc := e.w.Lifecycle()
+	roles, events := lc.Roles, lc.Rules
+	terminal := map[complaint.State]bool{}
+	for _, st := range lc.States {
+		terminal[st.State] = st.Terminal
+	}
+	ends := func(from complaint.State, ev complaint.Event) bool {
+		r := lc.Find(ev, from)
+		return r != nil && terminal[r.To]
+	}
+	for _, kind := range glossary.Terms() {
+		for walk := range walks {
+			in := complainttest.Intake()
+			in.Kind = kind
+			if !kind.AboutProduct() {
+				in.Product = complaint.Product{}
+			}
+			c, err := store.Receive(ctx, e.s, e.w, in)
+			require.NoError(t, err, "%s walk %d: receive", kind, walk)
+			var path []string
+			for range steps {
+				// Mostly what some role may do now (Available), sometimes
+				// anything at all, which must be refused without a trace.
+				type move struct {
+					ev complaint.Event
+					r  glossary.Role
+				}
+				var moves []move
+				for _, r := range roles {
+					for _, ev := range e.w.Available(ctx, c, complainttest.ActorFor(c, r)) {
+						moves = append(moves, move{ev, r})
+					}
+				}
+				if len(moves) == 0 {
+					break // closed
+				}
+				m := moves[rng.IntN(len(moves))]
+				for try := 0; try < 4 && ends(c.State(), m.ev); try++ {
+					m = moves[rng.IntN(len(moves))] // walk on more often than not
+				}
+				if rng.IntN(5) == 0 {
+					m = move{events[rng.IntN(len(events))].Event, roles[rng.IntN(len(roles))]}
+				}
+				ev, r := m.ev, m.r
+				fire := complainttest.InputFor(c, ev, r)
+				if ev == complaint.EventReclassify {
+					terms := glossary.Terms()
+					fire.Kind = terms[rng.IntN(len(terms))]
+					if rng.IntN(2) == 0 {
+						fire.Product = nil // refused when the complaint has no product and the kind needs one
+					} else if fire.Product == nil && rng.IntN(2) == 0 {
+						fire.Product = &complaint.Product{Name: "Monitor 27", Manufacturer: "Dell",
+							DeliveredAt: e.clock.Now().Add(-30 * 24 * time.Hour)}
+					}
+				}
+				e.clock.Advance(time.Duration(rng.IntN(96)) * time.Hour)
+				got, _, err := store.Fire(ctx, e.s, e.w, c.ID(), fire, store.FireOptions{})
+				step := fmt.Sprintf("%s by %s", ev, r)
+				if err == nil {
+					c = got
+					step += " ok"
+				}
+				path = append(path, step)
+				loaded, err := e.s.Get(ctx, c.ID())
+				require.NoError(t, err, "%s walk %d (seed %d): after %v the complaint does not load", kind, walk, seed, path)
+				_, err = e.w.Restore(loaded.Snapshot())
+				require.NoError(t, err, "%s walk %d (seed %d): after %v the snapshot does not restore", kind, walk, seed, path)
+				raw, err := loaded.MarshalJSON()
+				require.NoError(t, err)
+				_, err = e.w.RestoreJSON(raw)
+				require.NoError(t, err, "%s walk %d (seed %d): after %v the JSON does not restore", kind, walk, seed, path)
+				require.Equal(t, c.Version(), loaded.Version(), "%s walk %d: the store holds what Fire left", kind, walk)
+			}
+		}
+	}
 }
