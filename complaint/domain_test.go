@@ -431,10 +431,14 @@ func TestLawMinimums(t *testing.T) {
 		}
 	}
 	for name, change := range map[string]func(p *complaint.Policy){
-		"longer periods":                     func(p *complaint.Policy) { p.ClaimPeriod, p.NoticePeriod, p.Presumption = complaint.Years(3), complaint.Months(3), complaint.Years(2) },
-		"an earlier change date":             func(p *complaint.Policy) { p.PresumptionChange = time.Date(2021, 1, 1, 0, 0, 0, 0, cph) },
-		"one year for everything":            func(p *complaint.Policy) { p.EarlierPresumption, p.PresumptionChange = complaint.Period{}, time.Time{} },
-		"a later date with a longer earlier": func(p *complaint.Policy) { p.EarlierPresumption, p.PresumptionChange = complaint.Years(1), time.Date(2023, 1, 1, 0, 0, 0, 0, cph) },
+		"longer periods": func(p *complaint.Policy) {
+			p.ClaimPeriod, p.NoticePeriod, p.Presumption = complaint.Years(3), complaint.Months(3), complaint.Years(2)
+		},
+		"an earlier change date":  func(p *complaint.Policy) { p.PresumptionChange = time.Date(2021, 1, 1, 0, 0, 0, 0, cph) },
+		"one year for everything": func(p *complaint.Policy) { p.EarlierPresumption, p.PresumptionChange = complaint.Period{}, time.Time{} },
+		"a later date with a longer earlier": func(p *complaint.Policy) {
+			p.EarlierPresumption, p.PresumptionChange = complaint.Years(1), time.Date(2023, 1, 1, 0, 0, 0, 0, cph)
+		},
 	} {
 		p := complaint.DanishConsumerPolicy()
 		change(&p)
