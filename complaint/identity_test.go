@@ -181,3 +181,33 @@ func TestAuthorizerTeamDirectory(t *testing.T) {
 	_, err = f.w.Fire(ctx, c, in)
 	assert.NoError(t, err)
 }
+
+// TestImpartialityComparesPeople: a reviewer whose id is the agent's with
+// an invisible character is refused at the door, and one whose id only
+// looks like the agent's is not impartial.
+func TestImpartialityComparesPeople(t *testing.T) {
+	f := newFixture(t, complaint.Options{})
+	agent := glossary.Actor{ID: "coco-ace", Role: glossary.CustomerService}
+	c := complainttest.InState(t, f.w, complaint.StateReceived, nil)
+	_, err := f.w.Fire(ctx, c, complaint.Input{Event: complaint.EventStart, Actor: agent})
+	require.NoError(t, err)
+	_, err = f.w.Fire(ctx, c, complaint.Input{Event: complaint.EventAnswer, Actor: agent, Answer: &complaint.Answer{Outcome: escalation.Rejected, Text: "No."}})
+	require.NoError(t, err)
+	fire(t, f, c, complaint.EventEscalate, glossary.Customer)
+	decision := &escalation.Decision{Outcome: escalation.Rejected, Explanation: "The answer stands."}
+	for _, id := range []string{"coco-ace\u034f", "coco\ufe0f-ace", "coco-ace\U000E0100", "coco\u2800-ace", "coco-ace\u17b4", "coco-ace\u180b"} {
+		_, err := f.w.Fire(ctx, c, complaint.Input{Event: complaint.EventReview, Actor: glossary.Actor{ID: id, Role: glossary.ComplaintsDepartment}, Decision: decision})
+		var ie *complaint.InputError
+		require.ErrorAs(t, err, &ie, "%q", id)
+		assert.Equal(t, "actor.id", ie.Field)
+	}
+	// The same id in capitals and in full width, and an all-Cyrillic
+	// look-alike (с, о, а, е).
+	for _, id := range []string{"COCO-ACE", "ｃｏｃｏ-ａｃｅ", "\u0441\u043e\u0441\u043e-\u0430\u0441\u0435"} {
+		_, err := f.w.Fire(ctx, c, complaint.Input{Event: complaint.EventReview, Actor: glossary.Actor{ID: id, Role: glossary.ComplaintsDepartment}, Decision: decision})
+		if !errors.Is(err, complaint.ErrNotImpartial) {
+			t.Errorf("review by %q: %v, want ErrNotImpartial", id, err)
+		}
+	}
+	assert.Equal(t, complaint.StateEscalated, c.State())
+}

@@ -160,7 +160,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 			return bad(e.Seq, "invalid consent")
 		}
 		if e.Event == EventReview {
-			if err := escalation.CheckImpartial(e.Actor, actors(s.Checkpoint, h[:i])); err != nil {
+			if err := storedImpartial(e.Actor, actors(s.Checkpoint, h[:i])); err != nil {
 				return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
 			}
 		}
@@ -281,4 +281,22 @@ func (w *Workflow) validateCheckpoint(s *Snapshot) error {
 // made.
 func legacyV1(state State, e *Entry) bool {
 	return state == StateEscalated && e.Event == EventWithdraw && e.Actor.Role == glossary.CustomerService
+}
+
+// storedImpartial is the impartiality rule as every release of klage has
+// applied it to a stored review: the reviewer acted for the Complaints
+// Department and is not, by [glossary.SameID], someone who acted for
+// customer service. Fire applies the stricter rule of today
+// (escalation.CheckImpartial, which also refuses look-alike ids); a review
+// that an earlier release accepted still restores.
+func storedImpartial(reviewer glossary.Actor, acted []glossary.Actor) error {
+	if reviewer.Role != glossary.ComplaintsDepartment {
+		return escalation.CheckImpartial(reviewer, acted) // says why
+	}
+	for _, a := range acted {
+		if a.Role == glossary.CustomerService && glossary.SameID(a.ID, reviewer.ID) {
+			return &escalation.ImpartialityError{Reviewer: reviewer, Reason: "the reviewer acted on this complaint for customer service"}
+		}
+	}
+	return nil
 }

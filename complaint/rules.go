@@ -225,11 +225,12 @@ const maxUnix = 253402300800
 // complaint's intake data: ids, vocabulary and lengths. The full checks
 // (text encoding, e-mail syntax) ran when it was opened.
 func (w *Workflow) validateStored(s *Snapshot) error {
-	if err := checkID("id", s.ID); err != nil {
-		return err
-	}
-	if err := checkID("customer.id", s.Customer.ID); err != nil {
-		return err
+	// Ids are checked as every release has written them, not by today's
+	// stricter identity rules: a stored complaint must always load.
+	for _, f := range [...]struct{ name, id string }{{"id", s.ID}, {"customer.id", s.Customer.ID}} {
+		if _, hidden := glossary.HiddenRune(f.id); hidden || f.id == "" || len(f.id) > MaxIDLen || !utf8.ValidString(f.id) {
+			return &InputError{Field: f.name, Problem: "missing, too long, not UTF-8 or with a hidden character"}
+		}
 	}
 	switch {
 	case !s.Customer.Type.Valid():

@@ -29,7 +29,10 @@ func (e *ImpartialityError) Unwrap() error { return ErrNotImpartial }
 // the Complaints Department and must never have acted on the case for
 // customer service. acted lists everyone who has acted on the case, in any
 // role (a complaint's history). Ids are compared as one person, not as
-// bytes (glossary.SameID): "Anna", " anna" and "ａｎｎａ" are "anna".
+// bytes: "Anna", " anna" and "ａｎｎａ" are "anna" (glossary.SameID), and an
+// id that looks like another (a Cyrillic "сео" for a Latin "ceo", "agent-l"
+// for "agent-1": glossary.LookAlike, a UTS #39 confusable skeleton) counts
+// as that person too.
 //
 // It returns nil or an *ImpartialityError.
 func CheckImpartial(reviewer glossary.Actor, acted []glossary.Actor) error {
@@ -41,7 +44,7 @@ func CheckImpartial(reviewer glossary.Actor, acted []glossary.Actor) error {
 			Reason: fmt.Sprintf("a review is made for the %s, not as %s", glossary.ComplaintsDepartment, reviewer.Role)}
 	}
 	for _, a := range acted {
-		if a.Role == glossary.CustomerService && glossary.SameID(a.ID, reviewer.ID) {
+		if a.Role == glossary.CustomerService && glossary.LookAlike(a.ID, reviewer.ID) {
 			return &ImpartialityError{Reviewer: reviewer,
 				Reason: "the reviewer acted on this complaint for customer service"}
 		}

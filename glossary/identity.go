@@ -6,17 +6,23 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
+	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
 
-// NormalID returns id in the form klage compares identities in: white space
-// trimmed, Unicode NFKC (so a full-width "ａｎｎａ" is "anna") and case-folded
-// ("Anna" is "anna"). Two ids name the same actor exactly when their normal
-// forms are equal; see [SameID]. An id should pass [IDProblem] first, which
-// refuses the characters normalisation cannot make harmless.
+// NormalID returns id in the form klage compares identities in: the PRECIS
+// framework's UsernameCaseMapped profile (RFC 8264, RFC 8265 §3.3) applied
+// to each part of id between spaces, the parts joined by one space, so
+// that a full-width "ａｎｎａ" and "Anna" are "anna", and a manufacturer's
+// "Hewlett  Packard" is "hewlett packard". Two ids name the same actor
+// exactly when their normal forms are equal; see [SameID]. An id must pass
+// [IDProblem] first, which refuses what the profile refuses; for an id it
+// refuses, NormalID falls back to Unicode NFKC and case folding, so that a
+// comparison never fails.
 func NormalID(id string) string {
-	id = strings.TrimSpace(id)
+	id = strings.Trim(id, " ")
 	ascii := true
 	for i := 0; i < len(id); i++ {
 		if id[i] >= utf8.RuneSelf {
@@ -25,15 +31,53 @@ func NormalID(id string) string {
 		}
 	}
 	if ascii {
-		return strings.ToLower(id) // folding and NFKC do no more to ASCII; no allocation when it is already lower case
+		// The profile does no more to ASCII than lower-case it; no
+		// allocation when it is already lower case with single spaces.
+		id = strings.ToLower(id)
+		if strings.Contains(id, "  ") {
+			id = strings.Join(asciiFields(id), " ")
+		}
+		return id
 	}
-	// A Caser is not safe for concurrent use: one per call.
-	return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(id)))
+	parts := asciiFields(id)
+	for i, p := range parts {
+		out, err := precis.UsernameCaseMapped.String(p)
+		if err != nil {
+			// Refused by IDProblem wherever an id enters; compare it as
+			// well as can be done. A Caser is not safe for concurrent
+			// use: one per call.
+			out = norm.NFKC.String(cases.Fold().String(norm.NFKC.String(p)))
+		}
+		parts[i] = out
+	}
+	return strings.Join(parts, " ")
+}
+
+// asciiFields splits s around runs of ASCII spaces: other spaces (a
+// no-break space, an ideographic space) are part of a field, where the
+// PRECIS profile refuses them.
+func asciiFields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' })
 }
 
 // SameID reports whether ids a and b name the same actor: whether their
-// normal forms ([NormalID]) are equal.
+// normal forms ([NormalID]) are equal. It grants nothing to an id that
+// merely looks like another: see [LookAlike].
 func SameID(a, b string) bool { return a == b || NormalID(a) == NormalID(b) }
+
+// LookAlike reports whether ids a and b could be taken for one person by
+// a reader: the same id ([SameID]), or ids whose normal forms have the same
+// confusable skeleton (Unicode Technical Standard #39 §4, with
+// github.com/mtibben/confusables), such as a Latin "ceo" and a Cyrillic
+// "сео". Rules that keep a person away from a case (impartiality) compare
+// with it; rules that let a person act compare with SameID.
+func LookAlike(a, b string) bool {
+	if SameID(a, b) {
+		return true
+	}
+	na, nb := NormalID(a), NormalID(b)
+	return confusables.Skeleton(na) == confusables.Skeleton(nb)
+}
 
 // scriptGroups are the scripts an id's letters may come from, one group at
 // a time; Japanese writing mixes three scripts and counts as one.
@@ -60,8 +104,14 @@ func HiddenRune(s string) (rune, bool) {
 
 // IDProblem says what is wrong with an actor's or customer's id, or ""
 // when nothing is: it must be valid UTF-8 with no hidden characters (see
-// [HiddenRune]) and its letters must come from one script, so that a
-// Cyrillic "а" cannot pass for a Latin "a". It does not allocate.
+// [HiddenRune]); each part between spaces must be a valid username under
+// the PRECIS UsernameCaseMapped profile (RFC 8265 §3.3: letters and
+// digits of any script, printable ASCII; no symbols, default-ignorable
+// characters such as the combining grapheme joiner, variation selectors or
+// Mongolian free variation selectors, no blank braille pattern, and the
+// bidi rule holds); and its letters must come from one script, so that a
+// Cyrillic "а" cannot pass for a Latin "a". It does not allocate for an
+// ASCII id.
 func IDProblem(id string) string {
 	if !utf8.ValidString(id) {
 		return "not valid UTF-8"
@@ -70,7 +120,11 @@ func IDProblem(id string) string {
 		return "contains an invisible, bidirectional-control or private-use character"
 	}
 	group := -1
+	ascii := true
 	for _, r := range id {
+		if r >= utf8.RuneSelf {
+			ascii = false
+		}
 		if r < utf8.RuneSelf || !unicode.IsLetter(r) {
 			if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' {
 				if group == -1 {
@@ -86,6 +140,13 @@ func IDProblem(id string) string {
 			group = groupOf(r)
 		case !inGroup(r, group):
 			return "mixes letters of different scripts"
+		}
+	}
+	if !ascii {
+		for _, p := range asciiFields(id) {
+			if _, err := precis.UsernameCaseMapped.String(p); err != nil {
+				return "contains a character an identifier may not have (RFC 8265): " + strings.TrimPrefix(err.Error(), "precis: ")
+			}
 		}
 	}
 	return ""
