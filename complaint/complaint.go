@@ -66,6 +66,9 @@ type Fulfilment struct {
 type Referral struct {
 	Manufacturer string `json:"manufacturer"`
 	Contact      string `json:"contact"` // how the customer reaches the manufacturer: phone, e-mail, URL
+	// Seq is the history entry that made the referral, set by Fire; zero
+	// on a complaint stored before klage recorded it.
+	Seq int `json:"seq,omitempty"`
 }
 
 // Entry is one immutable line of a complaint's history: the audit trail.

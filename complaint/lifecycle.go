@@ -106,6 +106,10 @@ type Rule struct {
 	// is refused while a granted remedy has not been carried out. A
 	// withdrawal does not settle: it is always the customer's right.
 	Settles bool
+	// StaffOnly: the event's history entries are for staff only (an
+	// internal note, a safety flag): a customer or a manufacturer never
+	// sees them ([Audience]). Such a rule may notify only staff.
+	StaffOnly bool
 }
 
 // Notice is a notification a [Rule] produces: its topic and recipient,
@@ -185,15 +189,15 @@ func Reference() Lifecycle {
 
 			{Event: EventUpdate, From: working, Roles: customerService, Needs: NeedsNote, Notify: toCustomer},
 			{Event: EventUpdate, From: escalated, Roles: department, Needs: NeedsNote, Notify: toCustomer},
-			{Event: EventInternalNote, From: beforeEscalation, Roles: customerService, Needs: NeedsNote},
-			{Event: EventInternalNote, From: []State{StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed}, Roles: department, Needs: NeedsNote},
+			{Event: EventInternalNote, From: beforeEscalation, Roles: customerService, Needs: NeedsNote, StaffOnly: true},
+			{Event: EventInternalNote, From: []State{StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed}, Roles: department, Needs: NeedsNote, StaffOnly: true},
 			{Event: EventReclassify, From: []State{StateReceived, StateInProgress, StateAwaitingCustomer, StateWithManufacturer},
 				Roles: customerService, Needs: NeedsKind},
 			{Event: EventReclassify, From: []State{StateEscalated}, Roles: department, Needs: NeedsKind},
 			{Event: EventFlagSafety, From: beforeEscalation, Roles: customerService, Needs: NeedsNote,
-				Notify: []Notice{{Topic: TopicSafety, To: cd}}},
+				Notify: []Notice{{Topic: TopicSafety, To: cd}}, StaffOnly: true},
 			{Event: EventFlagSafety, From: []State{StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed}, Roles: department,
-				Needs: NeedsNote, Notify: []Notice{{Topic: TopicSafety, To: cd}}},
+				Needs: NeedsNote, Notify: []Notice{{Topic: TopicSafety, To: cd}}, StaffOnly: true},
 			// A fulfilment of a replacement or a refund meets the DOA clock
 			// (see updateDeadlines).
 			{Event: EventFulfil, From: []State{StateInProgress, StateWithManufacturer, StateFinalAnswer, StateReviewed},
@@ -326,6 +330,7 @@ func (l *Lifecycle) validate() error {
 	}
 
 	needs := map[Event]Payload{}
+	staffOnly := map[Event]bool{}
 	cells := map[State]map[Event]bool{}
 	for i := range l.Rules {
 		r := &l.Rules[i]
@@ -395,7 +400,22 @@ func (l *Lifecycle) validate() error {
 				}
 			}
 		}
+		if p, ok := staffOnly[r.Event]; ok && p != r.StaffOnly {
+			return configErr(field, "StaffOnly differs from another row of %s", r.Event)
+		}
+		staffOnly[r.Event] = r.StaffOnly
+		if r.StaffOnly && r.To != "" {
+			return configErr(field, "a staff-only event must keep the state: a customer sees every change of state")
+		}
+		for _, ro := range r.Roles {
+			if r.StaffOnly && !staffRole(ro) {
+				return configErr(field, "a staff-only event may not be fired by %s", ro)
+			}
+		}
 		for j, n := range r.Notify {
+			if r.StaffOnly && !staffRole(n.To) {
+				return configErr(fmt.Sprintf("%s.Notify[%d]", field, j), "a staff-only event may not notify %s", n.To)
+			}
 			if !n.Topic.Valid() || !roles[n.To] {
 				return configErr(fmt.Sprintf("%s.Notify[%d]", field, j), "unknown topic %q or recipient %q", n.Topic, n.To)
 			}

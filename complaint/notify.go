@@ -200,6 +200,9 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 		dst = append(dst, Notification{Topic: notice.Topic, Recipient: to, ComplaintID: c.id, Seq: e.Seq, At: e.At})
 		d := &dst[len(dst)-1].Data
 		d.Event, d.State, d.By, d.Language, d.Kind, d.Note = e.Event, e.To, e.Actor.Role, c.customer.Language, c.kind, e.Note
+		if r == nil && to == glossary.Customer && e.Actor.Role != glossary.Customer {
+			d.Note = "" // a staff member's intake note is for staff
+		}
 		// Every recipient can reach the customer and knows the product; the
 		// manufacturer and the Complaints Department also get the case.
 		d.Customer, d.Product = c.customer, c.product

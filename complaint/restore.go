@@ -182,6 +182,9 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		return bad(0, "referral present is %t, referred is %t", s.Referral != nil, needed[NeedsReferral])
 	}
 	if s.Referral != nil {
+		if s.Referral.Seq < 0 || s.Referral.Seq > s.Version {
+			return bad(0, "the referral's entry %d is not in the history", s.Referral.Seq)
+		}
 		if err := checkPayload(&Input{Event: EventRefer, Referral: s.Referral}, NeedsReferral); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}

@@ -669,6 +669,7 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 		if ref.Manufacturer == "" {
 			ref.Manufacturer = c.product.Manufacturer
 		}
+		ref.Seq = e.Seq
 		c.referral = &ref
 	case NeedsDecision:
 		d := in.Decision.Clone()

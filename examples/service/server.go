@@ -193,20 +193,13 @@ func needPrincipal(w http.ResponseWriter, r *http.Request) *principal {
 // 404, as a missing complaint does, so that ids do not leak.
 var errHidden = errors.New("not found")
 
-// sees reports whether p may see complaint c at all: staff see every
-// complaint; a customer only the one their token opens; a manufacturer
-// only a case referred to it.
-func sees(p *principal, c *complaint.Complaint) bool {
-	switch {
-	case p.staff():
-		return true
-	case p.Actor.Role == glossary.Customer:
-		return p.Complaint == c.ID() && glossary.SameID(p.Actor.ID, c.Customer().ID)
-	case p.Actor.Role == glossary.Manufacturer:
-		ref, ok := c.Referral()
-		return ok && glossary.SameID(p.Actor.Manufacturer, ref.Manufacturer)
+// sees reports whether p may see complaint c at all: the library's rule
+// (complaint.Audience), and a customer's token opens one complaint only.
+func (srv *Server) sees(p *principal, c *complaint.Complaint) bool {
+	if p.Actor.Role == glossary.Customer && p.Complaint != c.ID() {
+		return false
 	}
-	return false
+	return srv.w.Audience(p.Actor).Sees(c)
 }
 
 // pathID returns the {id} of the path, or answers 400 for one that no
@@ -241,26 +234,18 @@ func (srv *Server) load(w http.ResponseWriter, r *http.Request) (*complaint.Comp
 		srv.fail(w, r, err)
 		return nil, nil, false
 	}
-	if !sees(p, c) {
+	if !srv.sees(p, c) {
 		srv.fail(w, r, errHidden)
 		return nil, nil, false
 	}
 	return c, p, true
 }
 
-// visibleHistory is the history p may read: without the internal notes
-// for a customer or a manufacturer.
-func visibleHistory(p *principal, h []complaint.Entry) []complaint.Entry {
-	if p.staff() {
-		return h
-	}
-	return slices.DeleteFunc(h, func(e complaint.Entry) bool { return e.Event == complaint.EventInternalNote })
-}
-
-// complaintView is a complaint as the API shows it: its snapshot without
-// the history, whose size would grow with it (GET
-// /complaints/{id}/history pages through it), the checkpoint that stands
-// for it, and the notifications pending in the outbox.
+// complaintView is a complaint as the API shows it: what the principal
+// may see of its snapshot (complaint.Audience) without the history, whose
+// size would grow with it (GET /complaints/{id}/history pages through
+// it), the checkpoint that stands for it, and the notifications pending in
+// the outbox.
 type complaintView struct {
 	complaint.Snapshot
 	History    []complaint.Entry        `json:"history,omitempty"`
@@ -268,9 +253,10 @@ type complaintView struct {
 	Pending    []complaint.Notification `json:"pending,omitempty"`
 }
 
-// view is the complaint as the API shows it to anyone who may read it.
-func view(c *complaint.Complaint) complaintView {
-	return complaintView{Snapshot: c.Snapshot()}
+// view is the complaint as the API shows it to p.
+func (srv *Server) view(p *principal, c *complaint.Complaint) complaintView {
+	s, _ := srv.w.Audience(p.Actor).Complaint(c)
+	return complaintView{Snapshot: s}
 }
 
 // apiError is the body of every error answer: {"error": {...}}.
@@ -468,7 +454,12 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/complaints/"+c.ID())
 	w.Header().Set("ETag", etag(c))
-	writeJSON(w, http.StatusCreated, created{complaintView: view(c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
+	viewer := p
+	if viewer == nil {
+		// The web form's customer: the complaint's own.
+		viewer = &principal{Actor: glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}, Complaint: c.ID()}
+	}
+	writeJSON(w, http.StatusCreated, created{complaintView: srv.view(viewer, c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
 }
 
 // receiveOnce registers in under an Idempotency-Key: the complaint's id is
@@ -508,12 +499,12 @@ func (srv *Server) receiveOnce(r *http.Request, in complaint.Intake, key string)
 }
 
 func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := srv.load(w, r)
+	c, p, ok := srv.load(w, r)
 	if !ok {
 		return
 	}
 	w.Header().Set("ETag", etag(c))
-	writeJSON(w, http.StatusOK, view(c))
+	writeJSON(w, http.StatusOK, srv.view(p, c))
 }
 
 func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
@@ -582,7 +573,7 @@ func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := listPage{Complaints: make([]complaintView, len(page.Complaints)), NextCursor: page.Next}
 	for i, c := range page.Complaints {
-		out.Complaints[i] = view(c)
+		out.Complaints[i] = srv.view(p, c)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -675,7 +666,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(c))
-	writeJSON(w, http.StatusOK, view(c))
+	writeJSON(w, http.StatusOK, srv.view(p, c))
 }
 
 func (srv *Server) history(w http.ResponseWriter, r *http.Request) {
@@ -692,12 +683,12 @@ func (srv *Server) history(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, historyPage{History: visibleHistory(p, page.Entries), NextCursor: page.Next})
+	writeJSON(w, http.StatusOK, historyPage{History: srv.w.Audience(p.Actor).Entries(c, page.Entries), NextCursor: page.Next})
 }
 
 // notification is one item of GET /complaints/{id}/notifications.
 type notification struct {
-	Key         string          `json:"key"`
+	Key         string          `json:"key,omitempty"` // staff only
 	Topic       complaint.Topic `json:"topic"`
 	Recipient   glossary.Role   `json:"recipient"`
 	Seq         int             `json:"seq"`
@@ -720,13 +711,16 @@ func (srv *Server) notifications(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
+	au := srv.w.Audience(p.Actor)
 	out := []notification{}
 	for _, m := range ms {
-		if !p.staff() && m.Recipient != p.Actor.Role {
+		if !au.SeesNotification(c, m.Notification) {
 			continue
 		}
-		n := notification{Key: m.Key(), Topic: m.Topic, Recipient: m.Recipient, Seq: m.Seq, At: m.At,
-			Data: m.Data, Attempts: m.Attempts, LastError: m.LastError}
+		n := notification{Topic: m.Topic, Recipient: m.Recipient, Seq: m.Seq, At: m.At, Data: m.Data, Attempts: m.Attempts}
+		if au.Staff() {
+			n.Key, n.LastError = m.Key(), m.LastError // idempotency keys and delivery errors are for staff
+		}
 		if m.Delivered() {
 			at := m.DeliveredAt
 			n.DeliveredAt = &at
