@@ -7,7 +7,6 @@ import (
 
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
-	"github.com/klageflow/klage/internal/handover"
 )
 
 // Customer is who made the complaint.
@@ -396,19 +395,15 @@ func (c *Complaint) Decision() (escalation.Decision, bool) {
 // yet, oldest first.
 func (c *Complaint) Pending() []Notification { return clonePending(c.pending) }
 
-// takePending removes and returns the pending notifications. Only package
-// store calls it (through internal/handover): the caller takes over the
-// duty to deliver them, writing them to its outbox in the same transaction
-// as the complaint.
-func (c *Complaint) takePending() []Notification {
+// TakePending removes and returns the notifications pending on c, oldest
+// first: for a store, which takes over the duty to deliver them by writing
+// them to its outbox in the same transaction as the complaint (see
+// [Workflow.Notifies]). Nobody else needs it: a caller without a store
+// delivers them with [Workflow.Deliver].
+func (c *Complaint) TakePending() []Notification {
 	p := c.pending
 	c.pending = nil
 	return p
-}
-
-func init() {
-	handover.TakePending = (*Complaint).takePending
-	handover.Notifies = func(w *Workflow) bool { return w.orDefault().notifier != nil }
 }
 
 // Snapshot returns a deep copy of the complaint's data.

@@ -339,6 +339,11 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// Notifies reports whether the workflow delivers notifications itself
+// ([Options].Notifier). A store, which delivers through its outbox,
+// refuses such a workflow.
+func (w *Workflow) Notifies() bool { return w.orDefault().notifier != nil }
+
 // Lifecycle returns a copy of the lifecycle the workflow runs.
 func (w *Workflow) Lifecycle() Lifecycle {
 	w = w.orDefault()

@@ -93,7 +93,7 @@ func (m *Memory) create(ctx context.Context, c *complaint.Complaint) error {
 		return ErrExists
 	}
 	m.complaints[c.ID()] = rec
-	m.write(takePending(c))
+	m.write(c.TakePending())
 	return nil
 }
 
@@ -138,7 +138,7 @@ func (m *Memory) save(ctx context.Context, c *complaint.Complaint, expectedVersi
 		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: old.snap.Version}
 	}
 	m.complaints[c.ID()] = rec
-	m.write(takePending(c))
+	m.write(c.TakePending())
 	return nil
 }
 

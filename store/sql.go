@@ -390,14 +390,14 @@ func (s *SQL) create(ctx context.Context, c *complaint.Complaint) error {
 		if n == 0 {
 			return ErrExists
 		}
-		takePending(c)
+		c.TakePending()
 		s.wrote(c.ID(), r)
 		return nil
 	}
 	err = s.sqliteWrite(ctx, c.ID(), r, "create", s.q.insertComplaint, r.insertArgs(c, now), true,
 		func(*sql.Tx) error { return ErrExists })
 	if err == nil {
-		takePending(c)
+		c.TakePending()
 		s.wrote(c.ID(), r)
 	}
 	return err
@@ -436,7 +436,7 @@ func (s *SQL) save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 			return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
 		})
 	if err == nil {
-		takePending(c)
+		c.TakePending()
 		s.wrote(c.ID(), r)
 	}
 	return err
@@ -569,7 +569,7 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 		}
 		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
 	}
-	takePending(c)
+	c.TakePending()
 	s.wrote(c.ID(), r)
 	return nil
 }

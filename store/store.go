@@ -9,7 +9,6 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/glossary"
-	"github.com/klageflow/klage/internal/handover"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -238,7 +237,7 @@ type FireOptions struct {
 // returns the *ConflictError. A workflow with a Notifier is refused with
 // ErrWorkflowNotifies.
 func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in complaint.Input, opts FireOptions) (*complaint.Complaint, complaint.Transition, error) {
-	if notifies(w) {
+	if w.Notifies() {
 		return nil, complaint.Transition{}, ErrWorkflowNotifies
 	}
 	attempts := opts.MaxAttempts
@@ -288,7 +287,7 @@ func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in com
 // in received) and creates it in s. A workflow with a Notifier is refused
 // with [ErrWorkflowNotifies].
 func Receive(ctx context.Context, s Store, w *complaint.Workflow, in complaint.Intake) (*complaint.Complaint, error) {
-	if notifies(w) {
+	if w.Notifies() {
 		return nil, ErrWorkflowNotifies
 	}
 	c, err := w.Open(ctx, in)
@@ -317,12 +316,6 @@ type requestFinder interface {
 	entryByRequest(ctx context.Context, id, requestID string) (complaint.Entry, bool, error)
 }
 
-// takePending and notifies are what package complaint lets only a store
-// do (see internal/handover).
-var (
-	takePending = handover.TakePending.(func(*complaint.Complaint) []complaint.Notification)
-	notifies    = handover.Notifies.(func(*complaint.Workflow) bool)
-)
 
 // observeSave runs write, a store's Create or Save of c, as an OpSave of
 // w's observers.

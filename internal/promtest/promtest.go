@@ -17,7 +17,20 @@ type Families map[string]*dto.MetricFamily
 // Scrape GETs url and parses the text format.
 func Scrape(tb testing.TB, url string) Families {
 	tb.Helper()
-	resp, err := http.Get(url) // #nosec G107 -- a test helper: url is the test's own server
+	return ScrapeAs(tb, url, "")
+}
+
+// ScrapeAs is Scrape with a bearer token (none when empty).
+func ScrapeAs(tb testing.TB, url, token string) Families {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		tb.Fatalf("promtest: %v", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req) // #nosec G107 -- a test helper: url is the test's own server
 	if err != nil {
 		tb.Fatalf("promtest: %v", err)
 	}

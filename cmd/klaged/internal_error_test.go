@@ -38,7 +38,7 @@ func goneStore(t *testing.T) (*complainttest.Clock, *complaint.Workflow, *store.
 func TestInternalError(t *testing.T) {
 	clock, w, s := goneStore(t)
 	var logs bytes.Buffer
-	srv := httptest.NewServer(NewServer(w, s, testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(&logs, nil)))))
+	srv := httptest.NewServer(newHandler(t, w, s, testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(&logs, nil)))))
 	defer srv.Close()
 
 	req, _ := http.NewRequest("GET", srv.URL+"/complaints/K-1", nil)

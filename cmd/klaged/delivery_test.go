@@ -124,7 +124,7 @@ func TestDeliveryByEmailAndWebhook(t *testing.T) {
 	// the relay has recorded every delivery.
 	var f promtest.Families
 	require.Eventually(t, func() bool {
-		f = promtest.Scrape(t, s.base+"/metrics")
+		f = promtest.ScrapeAs(t, s.base+"/metrics", tokSystem)
 		return f.At(t, "klage_outbox_pending") == 0
 	}, 20*time.Second, 50*time.Millisecond)
 	for _, e := range []string{"open", "start", "answer", "escalate"} {

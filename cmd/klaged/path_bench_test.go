@@ -206,7 +206,7 @@ func BenchmarkServicePath(b *testing.B) {
 			defer s.Close()
 			opts := testOptions(b, time.Now, slog.New(slog.DiscardHandler))
 			opts.IntakeRate = 1e9
-			srv := httptest.NewServer(NewServer(w, s, opts))
+			srv := httptest.NewServer(newHandler(b, w, s, opts))
 			defer srv.Close()
 			runPath(b, srv.URL)
 		})

@@ -1,4 +1,4 @@
-package main
+package klagehttp
 
 import (
 	"errors"
@@ -12,10 +12,10 @@ import (
 	"github.com/klageflow/klage/store"
 )
 
-// reporter returns the store's reports for a staff principal, or answers:
+// reporter returns the store's reports for a staff Principal, or answers:
 // 401 without a credential, 403 for anyone but staff, 501 for a store
 // that computes none.
-func (srv *Server) reporter(w http.ResponseWriter, r *http.Request) (store.Reporter, bool) {
+func (srv *Handler) reporter(w http.ResponseWriter, r *http.Request) (store.Reporter, bool) {
 	p := needPrincipal(w, r)
 	if p == nil {
 		return nil, false
@@ -35,7 +35,7 @@ func (srv *Server) reporter(w http.ResponseWriter, r *http.Request) (store.Repor
 // reportQuery reads a report's range and filters from the query string:
 // from and to (RFC 3339; to defaults to now, from to 30 days before to),
 // kind, channel, manufacturer, customer_type and top.
-func (srv *Server) reportQuery(r *http.Request) (store.ReportQuery, error) {
+func (srv *Handler) reportQuery(r *http.Request) (store.ReportQuery, error) {
 	v := r.URL.Query()
 	q := store.ReportQuery{Now: srv.now(), Manufacturer: v.Get("manufacturer")}
 	q.To = q.Now
@@ -82,7 +82,7 @@ func (srv *Server) reportQuery(r *http.Request) (store.ReportQuery, error) {
 
 // runReport computes the report the request asks for, or answers the
 // error.
-func (srv *Server) runReport(w http.ResponseWriter, r *http.Request) (store.ReportQuery, store.Report, bool) {
+func (srv *Handler) runReport(w http.ResponseWriter, r *http.Request) (store.ReportQuery, store.Report, bool) {
 	rep, ok := srv.reporter(w, r)
 	if !ok {
 		return store.ReportQuery{}, store.Report{}, false
@@ -101,7 +101,7 @@ func (srv *Server) runReport(w http.ResponseWriter, r *http.Request) (store.Repo
 }
 
 // report answers GET /reports: what the complaints opened in the range say.
-func (srv *Server) report(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) report(w http.ResponseWriter, r *http.Request) {
 	if _, out, ok := srv.runReport(w, r); ok {
 		writeJSON(w, http.StatusOK, out)
 	}
@@ -115,7 +115,7 @@ type ratingBody struct {
 
 // rate answers POST /complaints/{id}/rating: the customer rates their
 // closed case, once.
-func (srv *Server) rate(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) rate(w http.ResponseWriter, r *http.Request) {
 	c, p, ok := srv.load(w, r)
 	if !ok {
 		return
@@ -153,9 +153,9 @@ func reportFailure(err error) (apiFailure, bool) {
 	return apiFailure{}, false
 }
 
-// actioner returns the store's improvement actions for a staff principal,
+// actioner returns the store's improvement actions for a staff Principal,
 // or answers 401, 403 or 501.
-func (srv *Server) actioner(w http.ResponseWriter, r *http.Request) (store.Actioner, *principal, bool) {
+func (srv *Handler) actioner(w http.ResponseWriter, r *http.Request) (store.Actioner, *Principal, bool) {
 	p := needPrincipal(w, r)
 	if p == nil {
 		return nil, nil, false
@@ -174,7 +174,7 @@ func (srv *Server) actioner(w http.ResponseWriter, r *http.Request) (store.Actio
 
 // listActions answers GET /actions: status, owner, area and overdue=true
 // filter.
-func (srv *Server) listActions(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) listActions(w http.ResponseWriter, r *http.Request) {
 	as, _, ok := srv.actioner(w, r)
 	if !ok {
 		return
@@ -215,7 +215,7 @@ type actionBody struct {
 
 // createAction answers POST /actions: the Complaints Department (or the
 // system) decides on an improvement.
-func (srv *Server) createAction(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) createAction(w http.ResponseWriter, r *http.Request) {
 	as, p, ok := srv.actioner(w, r)
 	if !ok {
 		return
@@ -241,7 +241,7 @@ func (srv *Server) createAction(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/actions/"+a.ID)
+	w.Header().Set("Location", mounted(r, "/actions/"+a.ID))
 	writeJSON(w, http.StatusCreated, a)
 }
 
@@ -253,7 +253,7 @@ type actionUpdate struct {
 
 // updateAction answers POST /actions/{id}: its owner or the Complaints
 // Department marks it done (with a note) or dropped.
-func (srv *Server) updateAction(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) updateAction(w http.ResponseWriter, r *http.Request) {
 	as, p, ok := srv.actioner(w, r)
 	if !ok {
 		return

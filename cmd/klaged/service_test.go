@@ -19,6 +19,7 @@ import (
 
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/internal/pgtest"
+	"github.com/klageflow/klage/klagehttp"
 )
 
 // backend gives a test a fresh database.
@@ -404,7 +405,7 @@ func TestErrorCodes(t *testing.T) {
 			edit(m)
 			return m
 		}
-		huge := `{"event": "update", "note": "` + strings.Repeat("x", maxBody) + `"}`
+		huge := `{"event": "update", "note": "` + strings.Repeat("x", klagehttp.MaxBody) + `"}`
 		ev := "/complaints/" + c.ID + "/events"
 		cases := []struct {
 			name   string

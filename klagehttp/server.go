@@ -1,7 +1,8 @@
-package main
+package klagehttp
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,8 +26,9 @@ import (
 	"github.com/klageflow/klage/store"
 )
 
-// maxBody is the largest request body the API reads.
-const maxBody = 1 << 20
+// MaxBody is the largest request body the API reads, in bytes: a larger
+// one is answered 413.
+const MaxBody = 1 << 20
 
 // Storage is what the API keeps complaints in: a store and its outbox, as
 // store.SQL and store.Memory both are.
@@ -35,50 +37,117 @@ type Storage interface {
 	store.Outbox
 }
 
-// Server is the HTTP JSON API over a workflow and a store. Every request's
-// actor comes from its credential ([principal]); the routes decide what
-// each actor may see and do.
-type Server struct {
+// Handler is klage's HTTP JSON API over a workflow and a store, an
+// [http.Handler] to mount in a service of one's own, under any prefix
+// ([http.StripPrefix]). Every request's actor comes from its credential
+// ([Authenticator], [Principal]); what each actor may see is the library's
+// rule ([complaint.Audience]). Build it with [New]; it is safe for
+// concurrent use.
+type Handler struct {
 	w         *complaint.Workflow
 	s         Storage
 	now       func() time.Time
 	log       *slog.Logger
 	mux       *http.ServeMux
-	auth      authenticators
+	auth      Authenticator
 	customers *customerTokens
 	intake    *limiters
-	ready     readiness
+	ready     func(ctx context.Context) error
 	metrics   *metrics.Metrics
 }
 
-// serverOptions configure NewServer.
-type serverOptions struct {
-	Now  func() time.Time
-	Log  *slog.Logger
-	Auth authenticators
-	// Customers issues and checks the customers' capability tokens; it is
-	// also one of the authenticators.
-	Customers *customerTokens
-	// IntakeRate and IntakeBurst limit anonymous intake per client
-	// address; zero means 10 a minute with a burst of 5.
+// Options configure [New]. Workflow, Store and CustomerTokenSecret are
+// required; the rest have defaults.
+type Options struct {
+	// Workflow runs the complaints; it must have no Notifier (the store's
+	// outbox and a [store.Relay] deliver).
+	Workflow *complaint.Workflow
+	// Store keeps them.
+	Store Storage
+	// Authenticator establishes who makes a request (staff, manufacturers,
+	// the system; customers of the adopter's own login if it has one).
+	// Combine several with [Authenticators]. Nil: only customers' tokens
+	// and the anonymous web form.
+	Authenticator Authenticator
+	// CustomerTokenSecret signs the capability tokens that customers get
+	// for their complaint (in the answer to POST /complaints, for the link
+	// their acknowledgement carries): at least 32 bytes, kept secret and
+	// the same on every replica.
+	CustomerTokenSecret []byte
+	// CustomerTokenTTL is how long a customer's token is valid; zero means
+	// 90 days.
+	CustomerTokenTTL time.Duration
+	// Now is the clock; nil means the workflow's.
+	Now func() time.Time
+	// Logger receives one line per request (method, route, status, time;
+	// never bodies, queries or credentials) and the errors; nil discards.
+	Logger *slog.Logger
+	// IntakeRate and IntakeBurst limit anonymous intake (the web form) per
+	// client address; zero means 10 a minute with a burst of 5.
 	IntakeRate  rate.Limit
 	IntakeBurst int
-	// Ready reports whether the service can work, for GET /readyz; nil
-	// means always.
-	Ready readiness
-	// Metrics counts the requests, and MetricsHandler serves GET
-	// /metrics; nil means neither.
+	// Ready reports whether the service can work, for GET /readyz (which
+	// answers with the status only); nil means always.
+	Ready func(ctx context.Context) error
+	// Metrics counts the requests; MetricsHandler serves GET /metrics to
+	// staff credentials (operators who scrape without one serve it on a
+	// listener of their own instead). Nil means neither.
 	Metrics        *metrics.Metrics
 	MetricsHandler http.Handler
 }
 
-// NewServer returns the API.
-func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
+// ErrInvalidConfig is matched by every *ConfigError.
+var ErrInvalidConfig = errors.New("klagehttp: invalid configuration")
+
+// ConfigError reports an [Options] field that [New] refused.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string { return "klagehttp: Options." + e.Field + ": " + e.Problem }
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// New returns the API. It refuses, with a *ConfigError naming the field, a
+// configuration it could not serve: no workflow or store, a workflow with
+// a Notifier, or a customer token secret shorter than 32 bytes.
+func New(opts Options) (*Handler, error) {
+	switch {
+	case opts.Workflow == nil:
+		return nil, &ConfigError{Field: "Workflow", Problem: "required"}
+	case opts.Store == nil:
+		return nil, &ConfigError{Field: "Store", Problem: "required"}
+	case len(opts.CustomerTokenSecret) < 32:
+		return nil, &ConfigError{Field: "CustomerTokenSecret", Problem: "required, at least 32 bytes"}
+	case opts.CustomerTokenTTL < 0:
+		return nil, &ConfigError{Field: "CustomerTokenTTL", Problem: "negative"}
+	case opts.IntakeRate < 0 || opts.IntakeBurst < 0:
+		return nil, &ConfigError{Field: "IntakeRate", Problem: "negative"}
+	}
+	if opts.Workflow.Notifies() {
+		return nil, &ConfigError{Field: "Workflow", Problem: "has a Notifier: with a store, the outbox and a relay deliver"}
+	}
 	if opts.IntakeRate == 0 {
 		opts.IntakeRate, opts.IntakeBurst = rate.Every(6*time.Second), 5
 	}
-	srv := &Server{w: w, s: s, now: opts.Now, log: opts.Log, mux: http.NewServeMux(),
-		auth: append(authenticators{opts.Customers}, opts.Auth...), customers: opts.Customers,
+	if opts.IntakeBurst == 0 {
+		opts.IntakeBurst = 1
+	}
+	if opts.Now == nil {
+		opts.Now = opts.Workflow.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CustomerTokenTTL == 0 {
+		opts.CustomerTokenTTL = 90 * 24 * time.Hour
+	}
+	customers := &customerTokens{secret: slices.Clone(opts.CustomerTokenSecret), ttl: opts.CustomerTokenTTL, now: opts.Now}
+	srv := &Handler{w: opts.Workflow, s: opts.Store, now: opts.Now, log: opts.Logger, mux: http.NewServeMux(),
+		auth: opts.Authenticator, customers: customers,
 		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), ready: opts.Ready, metrics: opts.Metrics}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
@@ -104,15 +173,34 @@ func NewServer(w *complaint.Workflow, s Storage, opts serverOptions) *Server {
 	})
 	srv.mux.HandleFunc("GET /readyz", srv.readyz)
 	if opts.MetricsHandler != nil {
-		srv.mux.Handle("GET /metrics", opts.MetricsHandler)
+		mh := opts.MetricsHandler
+		srv.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			p := needPrincipal(w, r)
+			if p == nil {
+				return
+			}
+			if !p.staff() {
+				srv.fail(w, r, fmt.Errorf("%w: metrics are for staff", errStaffOnly))
+				return
+			}
+			mh.ServeHTTP(w, r)
+		})
 	}
-	return srv
+	return srv, nil
+}
+
+// IssueCustomerToken returns a capability token for the customer of
+// complaint id (the one POST /complaints answers with), for a link in a
+// message of the adopter's own: it opens that complaint only, until it
+// expires.
+func (srv *Handler) IssueCustomerToken(id, customerID string) string {
+	return srv.customers.issue(id, customerID)
 }
 
 // ServeHTTP implements http.Handler: it authenticates the request, then
 // routes it. A route the mux does not know answers 404 in the API's error
 // shape, a known path with another method 405 with Allow.
-func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	_, route := srv.mux.Handler(r)
@@ -126,7 +214,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	srv.serve(rec, r)
 }
 
-func (srv *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	p, err := srv.authenticate(r)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klage", error="invalid_token"`)
@@ -162,25 +250,44 @@ func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(status int)      { s.status = status }
 
 // authenticate returns the request's principal: nil for a request with no
-// credential, or an error (401) for a credential that does not hold.
-func (srv *Server) authenticate(r *http.Request) (*principal, error) {
+// credential, or an error (401) for a credential that does not hold. A
+// customer's capability token is the handler's own; everything else is the
+// Authenticator's.
+func (srv *Handler) authenticate(r *http.Request) (*Principal, error) {
 	h := r.Header.Get("Authorization")
-	if h == "" {
-		return nil, nil
+	scheme, token, _ := strings.Cut(h, " ")
+	var (
+		p   Principal
+		err error
+	)
+	switch token = strings.TrimSpace(token); {
+	case h != "" && strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(token, customerTokenPrefix):
+		p, err = srv.customers.authenticate(token)
+	case srv.auth != nil:
+		p, err = srv.auth.Authenticate(r)
+	default:
+		err = ErrNoCredential
 	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, errUnauthenticated
+	switch {
+	case errors.Is(err, ErrNoCredential) && h == "":
+		return nil, nil // anonymous
+	case errors.Is(err, ErrNoCredential):
+		return nil, fmt.Errorf("%w: unknown credential", errUnauthenticated)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", errUnauthenticated, err)
 	}
-	p, err := srv.auth.authenticate(r.Context(), strings.TrimSpace(token))
-	if err != nil {
-		return nil, err
+	if problem := glossary.IDProblem(p.Actor.ID); p.Actor.ID == "" || len(p.Actor.ID) > complaint.MaxIDLen || problem != "" ||
+		!slices.Contains(srv.w.Lifecycle().Roles, p.Actor.Role) {
+		return nil, fmt.Errorf("%w: the credential names no valid actor", errUnauthenticated)
+	}
+	if p.Actor.Role == glossary.Manufacturer && p.Actor.Manufacturer == "" {
+		return nil, fmt.Errorf("%w: a manufacturer's credential names its manufacturer", errUnauthenticated)
 	}
 	return &p, nil
 }
 
-// needPrincipal returns the request's principal, or answers 401.
-func needPrincipal(w http.ResponseWriter, r *http.Request) *principal {
+// needPrincipal returns the request's Principal, or answers 401.
+func needPrincipal(w http.ResponseWriter, r *http.Request) *Principal {
 	p := principalOf(r.Context())
 	if p == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klage"`)
@@ -189,13 +296,13 @@ func needPrincipal(w http.ResponseWriter, r *http.Request) *principal {
 	return p
 }
 
-// errHidden: the complaint does not exist for this principal. It answers
+// errHidden: the complaint does not exist for this Principal. It answers
 // 404, as a missing complaint does, so that ids do not leak.
 var errHidden = errors.New("not found")
 
 // sees reports whether p may see complaint c at all: the library's rule
 // (complaint.Audience), and a customer's token opens one complaint only.
-func (srv *Server) sees(p *principal, c *complaint.Complaint) bool {
+func (srv *Handler) sees(p *Principal, c *complaint.Complaint) bool {
 	if p.Actor.Role == glossary.Customer && p.Complaint != c.ID() {
 		return false
 	}
@@ -204,7 +311,7 @@ func (srv *Server) sees(p *principal, c *complaint.Complaint) bool {
 
 // pathID returns the {id} of the path, or answers 400 for one that no
 // complaint can have, before any database call.
-func (srv *Server) pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (srv *Handler) pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if len(id) > complaint.MaxIDLen || glossary.IDProblem(id) != "" {
 		srv.fail(w, r, fmt.Errorf("%w: the complaint id is not valid", errBadRequest))
@@ -213,10 +320,10 @@ func (srv *Server) pathID(w http.ResponseWriter, r *http.Request) (string, bool)
 	return id, true
 }
 
-// load returns the complaint of the path for the request's principal, or
+// load returns the complaint of the path for the request's Principal, or
 // answers: 401 without a credential, 400 for a malformed id, 404 for a
-// complaint that does not exist or that the principal may not see.
-func (srv *Server) load(w http.ResponseWriter, r *http.Request) (*complaint.Complaint, *principal, bool) {
+// complaint that does not exist or that the Principal may not see.
+func (srv *Handler) load(w http.ResponseWriter, r *http.Request) (*complaint.Complaint, *Principal, bool) {
 	p := needPrincipal(w, r)
 	if p == nil {
 		return nil, nil, false
@@ -241,7 +348,7 @@ func (srv *Server) load(w http.ResponseWriter, r *http.Request) (*complaint.Comp
 	return c, p, true
 }
 
-// complaintView is a complaint as the API shows it: what the principal
+// complaintView is a complaint as the API shows it: what the Principal
 // may see of its snapshot (complaint.Audience) without the history, whose
 // size would grow with it (GET /complaints/{id}/history pages through
 // it), the checkpoint that stands for it, and the notifications pending in
@@ -254,7 +361,7 @@ type complaintView struct {
 }
 
 // view is the complaint as the API shows it to p.
-func (srv *Server) view(p *principal, c *complaint.Complaint) complaintView {
+func (srv *Handler) view(p *Principal, c *complaint.Complaint) complaintView {
 	s, _ := srv.w.Audience(p.Actor).Complaint(c)
 	return complaintView{Snapshot: s}
 }
@@ -283,7 +390,7 @@ func publicMessage(m string) string {
 }
 
 // fail maps an error to the API's status codes.
-func (srv *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (srv *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if f, ok := reportFailure(err); ok {
 		f.write(w, r)
 		return
@@ -336,14 +443,14 @@ var (
 	errReused           = errors.New("idempotency key reused")
 )
 
-// decode reads a JSON body of at most maxBody bytes into v: the body must
+// decode reads a JSON body of at most MaxBody bytes into v: the body must
 // be application/json, and unknown fields, duplicate keys (also keys that
 // differ only in case) and trailing data are refused.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return errUnsupportedMedia
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		return err
 	}
@@ -393,7 +500,7 @@ type created struct {
 // rate-limited per client address, and the customer's id is assigned here
 // (a form cannot prove one). Customer service and the system register
 // complaints that came by phone or e-mail and may name the customer's id.
-func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) create(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r.Context())
 	switch {
 	case p == nil:
@@ -452,12 +559,12 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/complaints/"+c.ID())
+	w.Header().Set("Location", mounted(r, "/complaints/"+c.ID()))
 	w.Header().Set("ETag", etag(c))
 	viewer := p
 	if viewer == nil {
 		// The web form's customer: the complaint's own.
-		viewer = &principal{Actor: glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}, Complaint: c.ID()}
+		viewer = &Principal{Actor: glossary.Actor{ID: c.Customer().ID, Role: glossary.Customer}, Complaint: c.ID()}
 	}
 	writeJSON(w, http.StatusCreated, created{complaintView: srv.view(viewer, c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
 }
@@ -466,7 +573,7 @@ func (srv *Server) create(w http.ResponseWriter, r *http.Request) {
 // derived from the key (and who sent it), so that a retry after a lost
 // answer finds the complaint its first attempt made instead of making a
 // second. A key reused for another complaint is a conflict.
-func (srv *Server) receiveOnce(r *http.Request, in complaint.Intake, key string) (*complaint.Complaint, error) {
+func (srv *Handler) receiveOnce(r *http.Request, in complaint.Intake, key string) (*complaint.Complaint, error) {
 	if len(key) > 128 || glossary.IDProblem(key) != "" {
 		return nil, fmt.Errorf("%w: the Idempotency-Key is not valid", errBadRequest)
 	}
@@ -498,7 +605,7 @@ func (srv *Server) receiveOnce(r *http.Request, in complaint.Intake, key string)
 	return c, nil
 }
 
-func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) get(w http.ResponseWriter, r *http.Request) {
 	c, p, ok := srv.load(w, r)
 	if !ok {
 		return
@@ -507,7 +614,7 @@ func (srv *Server) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, srv.view(p, c))
 }
 
-func (srv *Server) list(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) list(w http.ResponseWriter, r *http.Request) {
 	p := needPrincipal(w, r)
 	if p == nil {
 		return
@@ -591,7 +698,7 @@ type historyPage struct {
 }
 
 // limitParam reads the limit query parameter: 0 when there is none.
-func limitParam(w http.ResponseWriter, r *http.Request, srv *Server) (int, bool) {
+func limitParam(w http.ResponseWriter, r *http.Request, srv *Handler) (int, bool) {
 	v := r.URL.Query().Get("limit")
 	if v == "" {
 		return 0, true
@@ -622,7 +729,7 @@ type eventRequest struct {
 	Fulfilment      *complaint.Fulfilment `json:"fulfilment"`
 }
 
-func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) fire(w http.ResponseWriter, r *http.Request) {
 	c, p, ok := srv.load(w, r)
 	if !ok {
 		return
@@ -669,7 +776,7 @@ func (srv *Server) fire(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, srv.view(p, c))
 }
 
-func (srv *Server) history(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) history(w http.ResponseWriter, r *http.Request) {
 	c, p, ok := srv.load(w, r)
 	if !ok {
 		return
@@ -701,7 +808,7 @@ type notification struct {
 
 // notifications lists a complaint's notifications: all of them for staff,
 // those addressed to them for a customer or a manufacturer.
-func (srv *Server) notifications(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) notifications(w http.ResponseWriter, r *http.Request) {
 	c, p, ok := srv.load(w, r)
 	if !ok {
 		return
@@ -733,7 +840,7 @@ func (srv *Server) notifications(w http.ResponseWriter, r *http.Request) {
 // privacyStore returns the store's personal-data requests, after checking
 // that p may make them: system credentials, or staff whose credential
 // carries the privacy permission. A refusal answers 403.
-func (srv *Server) privacyStore(w http.ResponseWriter, r *http.Request) (store.PersonalData, *principal, bool) {
+func (srv *Handler) privacyStore(w http.ResponseWriter, r *http.Request) (store.PersonalData, *Principal, bool) {
 	p := needPrincipal(w, r)
 	if p == nil {
 		return nil, nil, false
@@ -756,7 +863,7 @@ const permissionPrivacy = "privacy"
 
 // exportCustomer answers a subject access request: everything held about
 // the customer, as JSON (GDPR art. 15 and 20).
-func (srv *Server) exportCustomer(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) exportCustomer(w http.ResponseWriter, r *http.Request) {
 	pd, _, ok := srv.privacyStore(w, r)
 	if !ok {
 		return
@@ -772,7 +879,7 @@ func (srv *Server) exportCustomer(w http.ResponseWriter, r *http.Request) {
 
 // eraseCustomer erases a customer's personal data and free texts (GDPR
 // art. 17), keeping the audit trail.
-func (srv *Server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 	pd, p, ok := srv.privacyStore(w, r)
 	if !ok {
 		return
@@ -786,7 +893,7 @@ func (srv *Server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, er)
 }
 
-func (srv *Server) diagram(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) diagram(w http.ResponseWriter, r *http.Request) {
 	d, err := complaint.Diagram(complaint.Mermaid)
 	if err != nil {
 		srv.fail(w, r, err)

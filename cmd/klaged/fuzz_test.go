@@ -39,7 +39,7 @@ func FuzzEventBody(f *testing.F) {
 		f.Fatal(err)
 	}
 	s := store.NewMemory(w)
-	h := NewServer(w, s, testOptions(f, clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	h := newHandler(f, w, s, testOptions(f, clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	c, err := store.Receive(context.Background(), s, w, complainttest.Intake())
 	if err != nil {
 		f.Fatal(err)

@@ -297,7 +297,7 @@ func TestScaleOut(t *testing.T) {
 	// since its last restart).
 	serverConflicts := 0.0
 	for _, r := range replicas {
-		f := promtest.Scrape(t, "http://"+r.addr+"/metrics")
+		f := promtest.ScrapeAs(t, "http://"+r.addr+"/metrics", tokSystem)
 		if v, ok := f.Value("klage_saves_total", "result", "conflict"); ok {
 			serverConflicts += v
 		}

@@ -1,4 +1,4 @@
-package main
+package klagehttp
 
 import (
 	"context"
@@ -150,7 +150,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // path, whose ids say nothing an operator needs), status and duration. No
 // body, query or header is logged: they carry personal data and
 // credentials.
-func (srv *Server) logRequest(ctx context.Context, method, route string, status int, took time.Duration) {
+func (srv *Handler) logRequest(ctx context.Context, method, route string, status int, took time.Duration) {
 	if route == "" {
 		route = "unknown"
 	}
@@ -158,19 +158,28 @@ func (srv *Server) logRequest(ctx context.Context, method, route string, status 
 		slog.Int("status", status), slog.Duration("duration", took))
 }
 
-// readiness reports whether the service can do its work: the database
-// answers and the relay has delivered recently.
-type readiness func(ctx context.Context) error
-
-func (srv *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	if srv.ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := srv.ready(ctx); err != nil {
+			// The reason goes to the log, not to an anonymous client: it
+			// may name the database's host, user or port.
 			srv.log.WarnContext(r.Context(), "not ready", "error", err)
-			apiFailure{status: http.StatusServiceUnavailable, code: "not_ready", message: "not ready: " + err.Error()}.write(w, r)
+			apiFailure{status: http.StatusServiceUnavailable, code: "not_ready", message: "not ready"}.write(w, r)
 			return
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// mounted returns path (of a route, "/complaints/K-1") as a client reaches
+// it: behind the prefix the handler is mounted under (http.StripPrefix
+// leaves it in RequestURI).
+func mounted(r *http.Request, path string) string {
+	full, _, _ := strings.Cut(r.RequestURI, "?")
+	if prefix, ok := strings.CutSuffix(full, r.URL.EscapedPath()); ok && strings.HasPrefix(prefix, "/") {
+		return prefix + path
+	}
+	return path
 }

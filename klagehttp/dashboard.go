@@ -1,4 +1,4 @@
-package main
+package klagehttp
 
 import (
 	"embed"
@@ -108,7 +108,7 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 
 // dashboard answers GET /dashboard: the report of /reports as a page of
 // charts, server-rendered, that works without JavaScript.
-func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+func (srv *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	q, out, ok := srv.runReport(w, r)
 	if !ok {
 		return
@@ -121,7 +121,7 @@ func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (srv *Server) dashboardPage(q store.ReportQuery, rep store.Report) dashboardPage {
+func (srv *Handler) dashboardPage(q store.ReportQuery, rep store.Report) dashboardPage {
 	en := glossary.English
 	var filters []string
 	for _, f := range []string{string(q.Kind), string(q.Channel), q.Manufacturer, string(q.CustomerType)} {

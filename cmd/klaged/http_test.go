@@ -120,7 +120,7 @@ func TestNotReady(t *testing.T) {
 	clock, w, s := goneStore(t)
 	opts := testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	opts.Ready = func(ctx context.Context) error { return s.DB().PingContext(ctx) }
-	srv := httptest.NewServer(NewServer(w, s, opts))
+	srv := httptest.NewServer(newHandler(t, w, s, opts))
 	defer srv.Close()
 	for path, want := range map[string]int{"/readyz": http.StatusServiceUnavailable, "/healthz": http.StatusOK} {
 		resp, err := http.Get(srv.URL + path)
@@ -136,7 +136,7 @@ func TestPrivacyNeedsPersonalData(t *testing.T) {
 	clock := complainttest.NewClock(time.Time{})
 	w, err := complaint.New(complaint.Options{Now: clock.Now})
 	require.NoError(t, err)
-	srv := httptest.NewServer(NewServer(w, store.NewMemory(w), testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))))
+	srv := httptest.NewServer(newHandler(t, w, store.NewMemory(w), testOptions(t, clock.Now, slog.New(slog.NewJSONHandler(io.Discard, nil)))))
 	defer srv.Close()
 	for _, r := range []struct{ method, path string }{{"GET", "/customers/cust-7/data"}, {"POST", "/customers/cust-7/erase"}} {
 		req, err := http.NewRequest(r.method, srv.URL+r.path, nil)

@@ -18,6 +18,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/klagehttp"
 )
 
 // The static tokens every test service accepts (see writeTokens).
@@ -60,14 +63,23 @@ func writeTokens(t testing.TB) string {
 	return path
 }
 
-// testOptions are serverOptions for a server built in a test with
-// NewServer: the static testTokens and a customers' token key.
-func testOptions(t testing.TB, now func() time.Time, log *slog.Logger) serverOptions {
+// testOptions are klagehttp.Options for a handler built in a test with
+// newHandler: the static testTokens and a customers' token key.
+func testOptions(t testing.TB, now func() time.Time, log *slog.Logger) klagehttp.Options {
 	t.Helper()
-	ts, err := loadTokens(writeTokens(t))
+	ts, err := klagehttp.LoadTokens(writeTokens(t))
 	require.NoError(t, err)
-	return serverOptions{Now: now, Log: log, Auth: authenticators{ts},
-		Customers: &customerTokens{secret: []byte(testSecret), ttl: time.Hour, now: now}}
+	return klagehttp.Options{Now: now, Logger: log, Authenticator: ts, CustomerTokenSecret: []byte(testSecret), CustomerTokenTTL: time.Hour}
+}
+
+// newHandler builds the API over w and s with opts, failing the test on a
+// configuration error.
+func newHandler(t testing.TB, w *complaint.Workflow, s klagehttp.Storage, opts klagehttp.Options) *klagehttp.Handler {
+	t.Helper()
+	opts.Workflow, opts.Store = w, s
+	h, err := klagehttp.New(opts)
+	require.NoError(t, err)
+	return h
 }
 
 // issuer is an OpenID Connect issuer for tests: a JWKS served on

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/klagehttp"
 )
 
 // webIntake is a web-form complaint: no customer id, which the service
@@ -213,12 +214,12 @@ func TestLoadTokensRefusesBadFiles(t *testing.T) {
 	} {
 		path := filepath.Join(t.TempDir(), "tokens.json")
 		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
-		_, err := loadTokens(path)
+		_, err := klagehttp.LoadTokens(path)
 		assert.Error(t, err, name)
 	}
-	_, err := loadTokens(filepath.Join(t.TempDir(), "missing.json"))
+	_, err := klagehttp.LoadTokens(filepath.Join(t.TempDir(), "missing.json"))
 	assert.Error(t, err)
-	_, err = loadTokens("demo-tokens.json")
+	_, err = klagehttp.LoadTokens("demo-tokens.json")
 	assert.NoError(t, err, "the demo's file loads")
 }
 
