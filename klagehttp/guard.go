@@ -1,67 +1,15 @@
 package klagehttp
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
-
-// strictJSON refuses a JSON document with a duplicate key in an object,
-// counting keys that differ only in case as duplicates (encoding/json
-// would match them to the same field, the last one silently winning).
-func strictJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var walk func() error
-	walk = func() error {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'):
-			seen := map[string]bool{}
-			for dec.More() {
-				k, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				key := strings.ToLower(k.(string))
-				if seen[key] {
-					return fmt.Errorf("the key %q appears twice (keys are matched without regard to case)", k)
-				}
-				seen[key] = true
-				if err := walk(); err != nil {
-					return err
-				}
-			}
-			_, err = dec.Token() // '}'
-			return err
-		case json.Delim('['):
-			for dec.More() {
-				if err := walk(); err != nil {
-					return err
-				}
-			}
-			_, err = dec.Token() // ']'
-			return err
-		}
-		return nil
-	}
-	if err := walk(); err != nil {
-		return fmt.Errorf("malformed JSON body: %w", err)
-	}
-	return nil
-}
 
 // limiters keeps one rate limiter per client address. It forgets
 // addresses that have been quiet for ten minutes.

@@ -1,16 +1,13 @@
 package klagehttp
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -442,35 +439,6 @@ var (
 	errStaffOnly        = errors.New("only staff may do this")
 	errReused           = errors.New("idempotency key reused")
 )
-
-// decode reads a JSON body of at most MaxBody bytes into v: the body must
-// be application/json, and unknown fields, duplicate keys (also keys that
-// differ only in case) and trailing data are refused.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return errUnsupportedMedia
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		return err
-	}
-	if err := strictJSON(body); err != nil {
-		return fmt.Errorf("%w: %w", errBadRequest, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
-		return fmt.Errorf("%w: malformed JSON body: %w", errBadRequest, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON body", errBadRequest)
-	}
-	return nil
-}
 
 // intakeRequest is the body of POST /complaints. Who registers the
 // complaint comes from the credential, never from the body.
