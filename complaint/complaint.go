@@ -86,6 +86,10 @@ type Entry struct {
 	// RequestID is the idempotency key of the request that made the entry
 	// (Input.RequestID), when it had one.
 	RequestID string `json:"request_id,omitempty"`
+	// RequestHash is the fingerprint of that request (Input.RequestHash):
+	// a retry with the same key and another fingerprint is another request
+	// and is refused.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // Checkpoint stands in a [Snapshot] for the first Seq entries of the

@@ -126,7 +126,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if len(e.Note) > MaxTextLen {
 			return bad(e.Seq, "note longer than %d bytes", MaxTextLen)
 		}
-		if e.RequestID != "" && idProblem(e.RequestID) != "" {
+		if (e.RequestID != "" && idProblem(e.RequestID) != "") || len(e.RequestHash) > MaxIDLen {
 			return bad(e.Seq, "invalid request id")
 		}
 		if e.Actor.Role == glossary.Customer && !glossary.SameID(e.Actor.ID, s.Customer.ID) {

@@ -55,6 +55,30 @@ func idProblem(s string) string {
 	return ""
 }
 
+// checkRequest validates an idempotency key and the request's
+// fingerprint, which goes only with a key.
+func checkRequest(id, hash string) error {
+	if id != "" {
+		if err := checkID("request_id", id); err != nil {
+			return err
+		}
+	}
+	switch {
+	case hash == "":
+		return nil
+	case id == "":
+		return &InputError{Field: "request_hash", Problem: "only with a request_id"}
+	case len(hash) > MaxIDLen:
+		return &InputError{Field: "request_hash", Problem: fmt.Sprintf("longer than %d bytes", MaxIDLen)}
+	}
+	for i := 0; i < len(hash); i++ {
+		if hash[i] <= ' ' || hash[i] >= 0x7f {
+			return &InputError{Field: "request_hash", Problem: "not printable ASCII"}
+		}
+	}
+	return nil
+}
+
 // checkLine validates a one-line field (a name, an e-mail address, a SKU):
 // free text without line breaks or hidden characters.
 func checkLine(field, s string) error {
@@ -121,10 +145,8 @@ func (w *Workflow) validateIntake(in *Intake) error {
 			return err
 		}
 	}
-	if in.RequestID != "" {
-		if err := checkID("request_id", in.RequestID); err != nil {
-			return err
-		}
+	if err := checkRequest(in.RequestID, in.RequestHash); err != nil {
+		return err
 	}
 	cu := &in.Customer
 	if err := checkID("customer.id", cu.ID); err != nil {
@@ -282,10 +304,10 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, e
 	if err := checkText("note", in.Note, MaxTextLen); err != nil {
 		return nil, err
 	}
+	if err := checkRequest(in.RequestID, in.RequestHash); err != nil {
+		return nil, err
+	}
 	if in.RequestID != "" {
-		if err := checkID("request_id", in.RequestID); err != nil {
-			return nil, err
-		}
 		if _, used := c.ByRequest(in.RequestID); used {
 			return nil, &InputError{Field: "request_id", Problem: "already used on this complaint"}
 		}

@@ -120,7 +120,7 @@ func (au Audience) Entries(c *Complaint, h []Entry) []Entry {
 		if au.actor.Role == glossary.Manufacturer {
 			e.Consent = nil
 		}
-		e.RequestID = ""
+		e.RequestID, e.RequestHash = "", ""
 		out = append(out, e)
 	}
 	return out

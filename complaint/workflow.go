@@ -177,6 +177,12 @@ type Input struct {
 	// entry, so that a retried request can find what its first attempt did
 	// ([Complaint.ByRequest]; store.Fire does).
 	RequestID string
+	// RequestHash, optional and only with RequestID, is a fingerprint of
+	// the request (a hash of its body, as the IETF Idempotency-Key draft
+	// calls it): kept in the entry, so that a retry that reuses the key
+	// for another request is refused (store.Fire). At most 128 printable
+	// ASCII bytes.
+	RequestHash string
 }
 
 // Transition is what one successful Fire or Open did.
@@ -403,8 +409,10 @@ type Intake struct {
 	// Note goes into the opening history entry.
 	Note string
 	// RequestID, optional, is the idempotency key of the request that
-	// registers the complaint, kept in the opening entry.
-	RequestID string
+	// registers the complaint, kept in the opening entry, with
+	// RequestHash, its fingerprint (see [Input].RequestHash).
+	RequestID   string
+	RequestHash string
 	// Safety flags the complaint as a product-safety matter from the start:
 	// the Complaints Department is told at once.
 	Safety bool
@@ -482,7 +490,7 @@ func (w *Workflow) open(ctx context.Context, in Intake) (*Complaint, error) {
 	if err := w.runBefore(ctx, c, input, StateReceived); err != nil {
 		return nil, err
 	}
-	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note, RequestID: in.RequestID}
+	e := Entry{Seq: 1, At: now, Event: EventOpen, To: StateReceived, Actor: in.OpenedBy, Note: in.Note, RequestID: in.RequestID, RequestHash: in.RequestHash}
 	_, err := w.apply(ctx, c, &e, &input, nil, true)
 	return c, err
 }
@@ -575,7 +583,7 @@ func (w *Workflow) fire(ctx context.Context, c *Complaint, in Input, deliver boo
 		}
 	}
 	e := Entry{Seq: c.Version() + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note,
-		RequestID: in.RequestID}
+		RequestID: in.RequestID, RequestHash: in.RequestHash}
 	if in.Consent != nil {
 		consent := Consent{Channel: in.Consent.Channel, At: stamp(in.Consent.At)}
 		e.Consent = &consent

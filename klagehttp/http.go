@@ -50,6 +50,7 @@ var danishMessages = map[string]string{
 	"method_not_allowed":     "Metoden er ikke tilladt her.",
 	"invalid_transition":     "Hændelsen er ikke tilladt i sagens nuværende tilstand.",
 	"conflict":               "Sagen er ændret i mellemtiden; hent den igen.",
+	"idempotency_key_reused": "Idempotency-Key er brugt til en anden anmodning.",
 	"precondition_failed":    "Sagen er ændret siden den version, du så (If-Match); hent den igen.",
 	"vetoed":                 "Handlingen blev afvist.",
 	"too_large":              "Anmodningen er for stor.",

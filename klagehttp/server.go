@@ -1,6 +1,7 @@
 package klagehttp
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"golang.org/x/time/rate"
 
@@ -422,7 +425,11 @@ func (srv *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		apiFailure{status: http.StatusConflict, code: "invalid_transition", message: err.Error()}.write(w, r)
 	case errors.Is(err, store.ErrConflict) && r.Header.Get("If-Match") != "":
 		apiFailure{status: http.StatusPreconditionFailed, code: "precondition_failed", message: err.Error()}.write(w, r)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrExists), errors.Is(err, errReused):
+	case errors.Is(err, errReused), errors.Is(err, store.ErrRequestReused):
+		// The IETF Idempotency-Key draft: a key reused with another
+		// request is 422.
+		apiFailure{status: http.StatusUnprocessableEntity, code: "idempotency_key_reused", message: err.Error()}.write(w, r)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrExists):
 		apiFailure{status: http.StatusConflict, code: "conflict", message: err.Error()}.write(w, r)
 	case errors.Is(err, complaint.ErrVetoed):
 		apiFailure{status: http.StatusConflict, code: "vetoed", message: err.Error()}.write(w, r)
@@ -481,7 +488,10 @@ func (srv *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req intakeRequest
-	err := decode(w, r, &req)
+	body, err := readBody(w, r)
+	if err == nil {
+		err = decodeBody(body, &req)
+	}
 	if err != nil {
 		srv.fail(w, r, err)
 		return
@@ -519,6 +529,7 @@ func (srv *Handler) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var c *complaint.Complaint
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		in.RequestHash = requestHash(body)
 		c, err = srv.receiveOnce(r, in, key)
 	} else {
 		c, err = store.Receive(r.Context(), srv.s, srv.w, in)
@@ -537,15 +548,16 @@ func (srv *Handler) create(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, created{complaintView: srv.view(viewer, c), CustomerToken: srv.customers.issue(c.ID(), c.Customer().ID)})
 }
 
-// receiveOnce registers in under an Idempotency-Key: the complaint's id is
-// derived from the key (and who sent it), so that a retry after a lost
-// answer finds the complaint its first attempt made instead of making a
-// second. A key reused for another complaint is a conflict.
+// receiveOnce registers in under an Idempotency-Key, as the IETF
+// Idempotency-Key draft describes: the key is scoped to the credential
+// (to the client's address for the anonymous web form), and the
+// complaint's id is derived from the scope and the key, so that a retry
+// after a lost answer finds the complaint its first attempt made instead
+// of making a second, and two concurrent attempts make one. A key reused
+// with another body (another fingerprint, in.RequestHash) is refused with
+// errReused (422).
 func (srv *Handler) receiveOnce(r *http.Request, in complaint.Intake, key string) (*complaint.Complaint, error) {
-	if len(key) > 128 || glossary.IDProblem(key) != "" {
-		return nil, fmt.Errorf("%w: the Idempotency-Key is not valid", errBadRequest)
-	}
-	scope := "web"
+	scope := "web:" + clientAddr(r)
 	if p := principalOf(r.Context()); p != nil {
 		scope = string(p.Actor.Role) + ":" + glossary.NormalID(p.Actor.ID)
 	}
@@ -559,18 +571,26 @@ func (srv *Handler) receiveOnce(r *http.Request, in complaint.Intake, key string
 	if err != nil {
 		return nil, err
 	}
-	h, err := srv.s.History(r.Context(), in.ID)
+	h, err := srv.s.HistoryPage(r.Context(), in.ID, 1, "")
 	if err != nil {
 		return nil, err
 	}
-	first, got := h[0], c.Product()
-	sameProduct := got.SKU == in.Product.SKU && got.Name == in.Product.Name && got.Manufacturer == in.Product.Manufacturer &&
-		got.DeliveredAt.Equal(in.Product.DeliveredAt)
-	if first.RequestID != key || c.Description() != in.Description || !sameProduct ||
-		c.Customer().Name != in.Customer.Name || c.Customer().Email != in.Customer.Email {
-		return nil, fmt.Errorf("%w: the Idempotency-Key was used for another complaint", errReused)
+	if len(h.Entries) == 0 || h.Entries[0].RequestID != key || h.Entries[0].RequestHash != in.RequestHash {
+		return nil, fmt.Errorf("%w: the Idempotency-Key was used for another request", errReused)
 	}
 	return c, nil
+}
+
+// requestHash is a request body's fingerprint: the SHA-256 of its
+// canonical JSON form (RFC 8785), so that a retry that spells the same
+// body with other white space or member order is the same request.
+func requestHash(body []byte) string {
+	v := jsontext.Value(bytes.Clone(body))
+	if err := v.Canonicalize(); err != nil {
+		v = body
+	}
+	sum := sha256.Sum256(v)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func (srv *Handler) get(w http.ResponseWriter, r *http.Request) {
@@ -703,7 +723,11 @@ func (srv *Handler) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req eventRequest
-	if err := decode(w, r, &req); err != nil {
+	body, err := readBody(w, r)
+	if err == nil {
+		err = decodeBody(body, &req)
+	}
+	if err != nil {
 		srv.fail(w, r, err)
 		return
 	}
@@ -733,6 +757,9 @@ func (srv *Handler) fire(w http.ResponseWriter, r *http.Request) {
 	in := complaint.Input{Event: e, Actor: p.Actor, Note: req.Note, Answer: req.Answer, Decision: req.Decision,
 		Referral: req.Referral, Kind: req.Kind, Product: req.Product, DefectNoticedAt: req.DefectNoticedAt,
 		Consent: req.Consent, Fulfilment: req.Fulfilment, RequestID: r.Header.Get("Idempotency-Key")}
+	if in.RequestID != "" {
+		in.RequestHash = requestHash(body)
+	}
 	// The complaint just loaded (to check who may see it) is the one the
 	// first attempt fires on: no second read.
 	c, _, err = store.Fire(r.Context(), srv.s, srv.w, c.ID(), in, store.FireOptions{ExpectedVersion: req.ExpectedVersion, Loaded: c})

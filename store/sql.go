@@ -224,7 +224,7 @@ func newQueries(d *dialect) queries {
 		complaintVersion: r(`SELECT version FROM klage_complaints WHERE id = ?`),
 		getComplaint:     r(`SELECT ` + complaintColumns + ` FROM ` + complaintFrom + ` WHERE c.id = ?`),
 		byRequest:        r(`SELECT ` + historySelect + ` FROM klage_history WHERE complaint_id = ? AND request_id = ? AND request_id <> ''`),
-		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id) VALUES `,
+		insertHistory:    `INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id, request_hash) VALUES `,
 		insertOutbox:     `INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES `,
 		history:          r(`SELECT ` + historySelect + ` FROM klage_history WHERE complaint_id = ? ORDER BY seq`),
 		notifications:    r(`SELECT ` + messageColumns + ` FROM klage_outbox WHERE complaint_id = ? ORDER BY seq, position`),
@@ -447,7 +447,7 @@ func (s *SQL) save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 var (
 	historyColumns = [...][2]string{{"complaint_id", "text"}, {"seq", "integer"}, {"at", "bigint"}, {"event", "text"},
 		{"from_state", "text"}, {"to_state", "text"}, {"actor_id", "text"}, {"actor_role", "text"}, {"note", "text"},
-		{"actor_manufacturer", "text"}, {"consent_channel", "text"}, {"consent_at", "bigint"}, {"request_id", "text"}}
+		{"actor_manufacturer", "text"}, {"consent_channel", "text"}, {"consent_at", "bigint"}, {"request_id", "text"}, {"request_hash", "text"}}
 	outboxInsertColumns = [...][2]string{{"key", "text"}, {"complaint_id", "text"}, {"seq", "integer"}, {"position", "integer"},
 		{"topic", "text"}, {"recipient", "text"}, {"created_at", "bigint"}, {"payload", "text"}, {"next_attempt_at", "bigint"}}
 )
@@ -462,7 +462,7 @@ func appendArgs(id string, r row) (history, outbox []any, err error) {
 			consentAt = nullNanos(e.Consent.At, true)
 		}
 		history = append(history, id, e.Seq, nanos(e.At), string(e.Event), string(e.From), string(e.To), e.Actor.ID, string(e.Actor.Role), e.Note,
-			e.Actor.Manufacturer, channel, consentAt, e.RequestID)
+			e.Actor.Manufacturer, channel, consentAt, e.RequestID, e.RequestHash)
 	}
 	position := map[int]int{}
 	for _, n := range r.pending {
@@ -839,7 +839,7 @@ func (s *SQL) HistoryPage(ctx context.Context, id string, limit int, after strin
 }
 
 // historySelect are the klage_history columns scanEntry reads.
-const historySelect = `seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id`
+const historySelect = `seq, at, event, from_state, to_state, actor_id, actor_role, note, actor_manufacturer, consent_channel, consent_at, request_id, request_hash`
 
 // scanEntry reads one history row of complaint id.
 func scanEntry(id string, r scanner) (complaint.Entry, error) {
@@ -850,7 +850,7 @@ func scanEntry(id string, r scanner) (complaint.Entry, error) {
 		channel               sql.NullString
 		consentAt             sql.NullInt64
 	)
-	if err := r.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note, &e.Actor.Manufacturer, &channel, &consentAt, &e.RequestID); err != nil {
+	if err := r.Scan(&e.Seq, &at, &event, &from, &to, &e.Actor.ID, &role, &e.Note, &e.Actor.Manufacturer, &channel, &consentAt, &e.RequestID, &e.RequestHash); err != nil {
 		return e, err
 	}
 	e.At = fromNanos(at)

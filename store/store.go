@@ -28,7 +28,23 @@ var (
 	// store saved the transition that produced them, or even when the save
 	// failed; with a store they go through the outbox and a Relay.
 	ErrWorkflowNotifies = errors.New("store: the workflow has a Notifier; with a store, notifications go through the outbox")
+	// ErrRequestReused: an idempotency key (complaint.Input.RequestID)
+	// was used before on the complaint for another request: another
+	// event, actor or request fingerprint (*RequestReusedError).
+	ErrRequestReused = errors.New("store: idempotency key reused for another request")
 )
+
+// RequestReusedError reports an idempotency key reused for another
+// request on complaint ID.
+type RequestReusedError struct{ ID, RequestID string }
+
+// Error implements error.
+func (e *RequestReusedError) Error() string {
+	return fmt.Sprintf("store: the idempotency key %q was used for another request on complaint %q", e.RequestID, e.ID)
+}
+
+// Unwrap returns [ErrRequestReused].
+func (e *RequestReusedError) Unwrap() error { return ErrRequestReused }
 
 // ErrMessageNotFound means no outbox message has the key
 // (*MessageNotFoundError).
@@ -229,8 +245,8 @@ type FireOptions struct {
 // When in has a RequestID that an entry of the complaint already carries
 // (a retried request whose first attempt was saved), Fire saves nothing and
 // returns the complaint and that entry, provided the entry is the same
-// event by the same actor; otherwise it refuses the reuse with a
-// *complaint.InputError.
+// event by the same actor with the same RequestHash; otherwise it refuses
+// the reuse with a *RequestReusedError (ErrRequestReused).
 //
 // Errors from the workflow (complaint.ErrInvalidTransition, ErrForbidden, ...) are
 // returned as they are and nothing is saved. After the last attempt it
@@ -259,8 +275,8 @@ func Fire(ctx context.Context, s Store, w *complaint.Workflow, id string, in com
 			}
 		}
 		if done {
-			if e.Event != in.Event || e.Actor.Role != in.Actor.Role || !glossary.SameID(e.Actor.ID, in.Actor.ID) {
-				return nil, complaint.Transition{}, &complaint.InputError{Field: "request_id", Problem: "already used for another request on this complaint"}
+			if e.Event != in.Event || e.Actor.Role != in.Actor.Role || !glossary.SameID(e.Actor.ID, in.Actor.ID) || e.RequestHash != in.RequestHash {
+				return nil, complaint.Transition{}, &RequestReusedError{ID: id, RequestID: in.RequestID}
 			}
 			return c, complaint.Transition{Entry: e}, nil
 		}

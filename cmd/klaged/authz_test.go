@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,7 +154,7 @@ func (s *server) raw(method, path string, _ any, authorization string) (int, htt
 // TestWebFormRateLimit: anonymous intake past the per-address limit gets
 // 429 and writes nothing; staff are not limited.
 func TestWebFormRateLimit(t *testing.T) {
-	s := start(t, t.TempDir()+"/klage.db", complainttest.NewClock(time.Time{}), "-intake-per-minute", "1")
+	s := start(t, t.TempDir()+"/klage.db", complainttest.NewClock(time.Time{}), "-intake-per-minute", "1", "-intake-burst", "5")
 	for i := range 5 { // the burst
 		status, _ := s.do("", "POST", "/complaints", webIntake(), nil)
 		require.Equal(t, http.StatusCreated, status, "request %d", i)
@@ -223,9 +224,12 @@ func TestLoadTokensRefusesBadFiles(t *testing.T) {
 	assert.NoError(t, err, "the demo's file loads")
 }
 
-// TestIdempotencyKey: a POST retried with the same Idempotency-Key returns
-// the first result and writes nothing twice; a key reused for something
-// else is refused.
+// TestIdempotencyKey: as the IETF Idempotency-Key draft says, a POST
+// retried with the same key and body returns the first result and writes
+// nothing twice; the same key with another body (any field: the kind, the
+// safety flag, the phone, the note) is refused with 422, for intake and
+// for events, concurrently too; keys are scoped to the credential, and an
+// anonymous key to the client.
 func TestIdempotencyKey(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn string) {
 		s := start(t, dsn, complainttest.NewClock(time.Time{}))
@@ -239,23 +243,65 @@ func TestIdempotencyKey(t *testing.T) {
 		require.Equal(t, http.StatusCreated, post("", "/complaints", "intake-1", webIntake(), &again))
 		assert.Equal(t, first.ID, again.ID, "the retry finds the first complaint")
 		assert.NotEmpty(t, again.CustomerToken)
-		other := webIntake()
-		other["description"] = "Something else entirely."
-		assert.Equal(t, http.StatusConflict, post("", "/complaints", "intake-1", other, nil), "the key was used for another complaint")
+		for field, value := range map[string]any{"description": "Something else entirely.", "kind": "claim", "safety": true, "note": "Call me."} {
+			other := webIntake()
+			other[field] = value
+			assert.Equal(t, http.StatusUnprocessableEntity, post("", "/complaints", "intake-1", other, nil), "the key was used with another %s", field)
+		}
+		phone := webIntake()
+		phone["customer"].(map[string]any)["phone"] = "+45 11 22 33 44"
+		assert.Equal(t, http.StatusUnprocessableEntity, post("", "/complaints", "intake-1", phone, nil), "another phone")
+		// Staff using the same key make their own complaint: keys are
+		// scoped to the credential.
+		var staff complaintJSON
+		require.Equal(t, http.StatusCreated, post(tokAgent, "/complaints", "intake-1", intake(), &staff))
+		assert.NotEqual(t, first.ID, staff.ID)
 		var list []complaintJSON
 		s.getAll(tokAgent, "GET", "/complaints", nil, &list)
-		assert.Len(t, list, 1)
+		assert.Len(t, list, 2)
 
 		ev := "/complaints/" + first.ID + "/events"
 		require.Equal(t, http.StatusOK, post(tokAgent, ev, "start-1", map[string]any{"event": "start"}, nil))
 		require.Equal(t, http.StatusOK, post(tokAgent, ev, "start-1", map[string]any{"event": "start"}, nil), "the retry is answered, not refused")
 		require.Equal(t, http.StatusOK, post(tokAgent, ev, "note-1", map[string]any{"event": "update", "note": "On it."}, nil))
-		assert.Equal(t, http.StatusBadRequest, post(tokAgent, ev, "start-1", map[string]any{"event": "update", "note": "x"}, nil),
+		assert.Equal(t, http.StatusUnprocessableEntity, post(tokAgent, ev, "start-1", map[string]any{"event": "update", "note": "x"}, nil),
 			"a key reused for another event")
+		assert.Equal(t, http.StatusUnprocessableEntity, post(tokAgent, ev, "note-1", map[string]any{"event": "update", "note": "On it, really."}, nil),
+			"a key reused for the same event with another note")
 		var h []map[string]any
 		s.getAll(tokAgent, "GET", ev[:len(ev)-len("/events")]+"/history", nil, &h)
 		require.Len(t, h, 3, "open, start, update: nothing written twice")
 		assert.Equal(t, "start-1", h[1]["request_id"])
+
+		// Concurrently: the same key with two bodies, eight times at
+		// once: one note is written, the others are answered (same body)
+		// or refused (another body), never written.
+		var wg sync.WaitGroup
+		statuses := make([]int, 8)
+		for i := range statuses {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				note := "Checked the serial number."
+				if i%2 == 1 {
+					note = "Checked the warranty."
+				}
+				statuses[i], _ = s.doHeaders(tokAgent, "POST", ev, map[string]any{"event": "update", "note": note}, nil, map[string]string{"Idempotency-Key": "race-1"})
+			}()
+		}
+		wg.Wait()
+		for _, st := range statuses {
+			assert.Contains(t, []int{http.StatusOK, http.StatusUnprocessableEntity, http.StatusConflict}, st)
+		}
+		s.getAll(tokAgent, "GET", ev[:len(ev)-len("/events")]+"/history", nil, &h)
+		require.Len(t, h, 4, "one entry for the key")
+		wins := 0
+		for _, st := range statuses {
+			if st == http.StatusOK {
+				wins++
+			}
+		}
+		assert.GreaterOrEqual(t, wins, 1)
 	})
 }
 

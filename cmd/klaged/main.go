@@ -87,7 +87,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	metricsAddr := fs.String("metrics-addr", "", "also serve GET /metrics without a credential on this address (a listener of its own, for a scraper); on -addr, /metrics needs a staff credential")
 	maxConns := fs.Int("max-conns", 1024, "the most connections served at once")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "how long an idle keep-alive connection is kept")
-	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute (burst 5)")
+	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute")
+	intakeBurst := fs.Int("intake-burst", 5, "web-form complaints a client address may send at once")
 	lease := fs.Duration("relay-lease", store.DefaultLease, "how long the relay holds the notifications it claims: after a crash, another replica delivers them once it runs out")
 	var delivery deliveryFlags
 	delivery.register(fs)
@@ -174,7 +175,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	}
 	api, err := klagehttp.New(klagehttp.Options{Workflow: w, Store: s, Authenticator: klagehttp.Authenticators(auth...),
 		CustomerTokenSecret: key, CustomerTokenTTL: *customerTTL, Now: now, Logger: log,
-		IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: 5, Ready: ready,
+		IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: *intakeBurst, Ready: ready,
 		Metrics: m, MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
 	if err != nil {
 		return err
