@@ -332,7 +332,6 @@ type requestFinder interface {
 	entryByRequest(ctx context.Context, id, requestID string) (complaint.Entry, bool, error)
 }
 
-
 // observeSave runs write, a store's Create or Save of c, as an OpSave of
 // w's observers.
 func observeSave(ctx context.Context, w *complaint.Workflow, c *complaint.Complaint, write func(context.Context) error) error {
