@@ -12,6 +12,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/glossary"
 )
 
 // personal is what complainttest's complaints hold of their customer: none
@@ -48,6 +49,12 @@ func TestEraseKeepsTheAuditTrail(t *testing.T) {
 			require.Equal(t, orig.History[i], e, "only the note goes")
 		}
 		for _, r := range w.Lifecycle().Roles {
+			if r == glossary.Customer {
+				// Erasure ends the customer's access.
+				require.Empty(t, w.Available(ctx, c, complainttest.ActorFor(c, r)))
+				require.False(t, w.Audience(complainttest.ActorFor(c, r)).Sees(c))
+				continue
+			}
 			require.Equal(t, w.Available(ctx, p.Complaint, complainttest.ActorFor(p.Complaint, r)),
 				w.Available(ctx, c, complainttest.ActorFor(c, r)))
 		}

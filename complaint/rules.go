@@ -371,6 +371,7 @@ const (
 	refusedWindowClosed
 	refusedAuthorizer
 	refusedOwed
+	refusedErased
 )
 
 func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
@@ -381,6 +382,8 @@ func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
 		return &PermissionError{Event: e, Actor: a, Allowed: slices.Clone(r.Roles)}
 	case refusedNotOwn:
 		return &PermissionError{Event: e, Actor: a, Reason: "a customer may act only on their own complaint"}
+	case refusedErased:
+		return &PermissionError{Event: e, Actor: a, Reason: "the customer's data was erased: the customer no longer acts on the complaint"}
 	case refusedNotReferred:
 		return &PermissionError{Event: e, Actor: a, Reason: "a manufacturer may act only on a case referred to it"}
 	case refusedNoLimit:
@@ -416,6 +419,9 @@ func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossar
 	case glossary.Customer:
 		if !glossary.SameID(a.ID, c.customer.ID) {
 			return r, refusal{why: refusedNotOwn}
+		}
+		if !c.erasedAt.IsZero() {
+			return r, refusal{why: refusedErased}
 		}
 	case glossary.Manufacturer:
 		if c.referral == nil || a.Manufacturer == "" || !glossary.SameID(a.Manufacturer, c.referral.Manufacturer) {

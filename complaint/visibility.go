@@ -14,7 +14,7 @@ import (
 //     customer service, the Complaints Department, the system, and the
 //     extra roles of an extended lifecycle) see everything.
 //   - A customer sees their own complaint (by [glossary.SameID] on the
-//     customer's id) without staff-only entries ([Rule].StaffOnly:
+//     customer's id), until their data is erased ([Snapshot.Erase]), without staff-only entries ([Rule].StaffOnly:
 //     internal notes, safety flags), without the notes they were not sent
 //     (a staff member's intake note), without staff members' ids (the role
 //     stays) and without idempotency keys; and the notifications addressed
@@ -59,7 +59,9 @@ func (au Audience) Sees(c *Complaint) bool {
 	case au.Staff():
 		return true
 	case au.actor.Role == glossary.Customer:
-		return glossary.SameID(au.actor.ID, c.customer.ID)
+		// Erasure ends the customer's access: what is left is the audit
+		// trail, for staff.
+		return glossary.SameID(au.actor.ID, c.customer.ID) && c.erasedAt.IsZero()
 	case au.actor.Role == glossary.Manufacturer:
 		return c.referral != nil && au.actor.Manufacturer != "" && glossary.SameID(au.actor.Manufacturer, c.referral.Manufacturer)
 	}

@@ -884,7 +884,9 @@ func (srv *Handler) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	srv.log.InfoContext(r.Context(), "customer data erased", "customer", er.CustomerID, "complaints", er.Complaints, "by", p.Actor.ID)
+	// The customer's id stays out of the log: the store's erasure record
+	// (klage_erasures) is the audit trail.
+	srv.log.InfoContext(r.Context(), "customer data erased", "complaints", er.Complaints, "by", p.Actor.ID)
 	writeJSON(w, http.StatusOK, er)
 }
 

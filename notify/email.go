@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -269,13 +270,19 @@ type sendError struct {
 func (e *sendError) Error() string { return "notify: e-mail " + e.key + ": " + e.text }
 func (e *sendError) Unwrap() error { return e.err }
 
-// redact returns err's text without the secrets and addresses in it.
+// redact returns err's text without the secrets and addresses in it, in
+// any letter case (a server may echo an address in lower case), and
+// without anything else that looks like an e-mail address.
 func redact(err error, secrets ...string) string {
 	s := err.Error()
 	for _, secret := range secrets {
 		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+			s = regexp.MustCompile("(?i)"+regexp.QuoteMeta(secret)).ReplaceAllLiteralString(s, "[redacted]")
 		}
 	}
-	return s
+	return emailLike.ReplaceAllLiteralString(s, "[redacted]")
 }
+
+// emailLike matches what looks like an e-mail address in a server's
+// message.
+var emailLike = regexp.MustCompile(`[^\s<>()"',;:\[\]]+@[^\s<>()"',;:\[\]]+`)

@@ -142,6 +142,26 @@ func TestCustomerDataRoutes(t *testing.T) {
 		s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &got)
 		assert.Equal(t, "[erased]", got.Description)
 		assert.NotContains(t, s.logs.String(), "karen@example.dk", "no personal data in the logs")
+		assert.NotContains(t, s.logs.String(), "cust-7", "the erasure's log line names no customer")
+
+		// Erasure ends the customer's access: the old token reads nothing,
+		// fires nothing and rates nothing, and writes nothing.
+		version := got.Version
+		for _, r := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/complaints/" + c.ID, nil},
+			{"GET", "/complaints/" + c.ID + "/history", nil},
+			{"GET", "/complaints/" + c.ID + "/notifications", nil},
+			{"POST", "/complaints/" + c.ID + "/events", map[string]any{"event": "withdraw", "note": "I am Karen Jensen, karen@example.dk, +45 20 30 40 50."}},
+			{"POST", "/complaints/" + c.ID + "/rating", map[string]any{"score": 1, "comment": "Karen Jensen was unhappy."}},
+		} {
+			status, _ := s.do(c.CustomerToken, r.method, r.path, r.body, nil)
+			assert.Equal(t, http.StatusNotFound, status, "%s %s with the erased customer's token", r.method, r.path)
+		}
+		s.do(tokAgent, "GET", "/complaints/"+c.ID, nil, &got)
+		assert.Equal(t, version, got.Version, "nothing was written")
 
 		status, _ = s.do(tokPrivacy, "GET", "/customers/nobody/data", nil, nil)
 		assert.Equal(t, http.StatusNotFound, status)
