@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -215,6 +216,13 @@ func (srv *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (srv *Handler) serve(w http.ResponseWriter, r *http.Request) {
+	if field, ok := cleanRequest(r); !ok {
+		// Before anything reads it: a NUL or invalid UTF-8 never reaches a
+		// database (PostgreSQL refuses to store them, and the refusal
+		// would be a 500).
+		apiFailure{status: http.StatusBadRequest, code: "invalid_input", message: field + " holds a control character or invalid UTF-8", field: field}.write(w, r)
+		return
+	}
 	p, err := srv.authenticate(r)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klage", error="invalid_token"`)
@@ -237,6 +245,43 @@ func (srv *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srv.mux.ServeHTTP(w, r) // which sets the path's values
+}
+
+// cleanRequest reports whether the parts of r that the API reads as text
+// (the path, every query parameter and the headers it reads) are valid
+// UTF-8 without control characters; when not, it names the part.
+func cleanRequest(r *http.Request) (string, bool) {
+	if !cleanText(r.URL.Path) {
+		return "path", false
+	}
+	for k, vs := range r.URL.Query() {
+		if !cleanText(k) {
+			return "query", false
+		}
+		for _, v := range vs {
+			if !cleanText(v) {
+				return k, false
+			}
+		}
+	}
+	for _, h := range []string{"Idempotency-Key", "If-Match", "Accept-Language", "Authorization"} {
+		for _, v := range r.Header.Values(h) {
+			if !cleanText(v) {
+				return h, false
+			}
+		}
+	}
+	return "", true
+}
+
+// cleanText reports whether s is valid UTF-8 without control characters.
+func cleanText(s string) bool {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 // statusOnly records what the mux's own error handlers answer.
