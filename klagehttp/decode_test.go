@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/klagehttp"
 )
 
 func glossaryRole(r string) glossary.Role { return glossary.Role(r) }
@@ -79,4 +80,22 @@ func TestHostileBodyMemory(t *testing.T) {
 	perRequest := float64(after.TotalAlloc-before.TotalAlloc) / n / (1 << 20)
 	t.Logf("%.2f MiB allocated per hostile request", perRequest)
 	assert.Less(t, perRequest, 4.0, "MiB allocated per request of 1 MiB of [")
+}
+
+// TestRequestLimitPerClient: one client past its request limit gets 429
+// and writes nothing; another client, and the health probe, are served.
+func TestRequestLimitPerClient(t *testing.T) {
+	e := newEnv(t, func(o *klagehttp.Options) { o.RequestRate, o.RequestBurst = 0.001, 5 })
+	c := e.create()
+	limited := 0
+	for range 10 {
+		if status, _ := e.do(c.CustomerToken, "GET", "/complaints/"+c.ID, nil); status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	assert.Equal(t, 5, limited, "the customer's burst is 5 (the create counted against the agent)")
+	status, _ := e.do(tokReviewer, "GET", "/complaints/"+c.ID, nil)
+	assert.Equal(t, http.StatusOK, status, "another client is served")
+	status, _ = e.do("", "GET", "/healthz", nil)
+	assert.Equal(t, http.StatusOK, status, "the health probe always answers")
 }

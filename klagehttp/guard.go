@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/klageflow/klage/glossary"
 )
 
-// limiters keeps one rate limiter per client address. It forgets
-// addresses that have been quiet for ten minutes.
+// limiters keeps one rate limiter per client (an address, or a
+// credential's actor). It forgets clients that have been quiet for ten
+// minutes.
 type limiters struct {
 	mu    sync.Mutex
 	limit rate.Limit
@@ -58,6 +61,15 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// clientKey is who a request counts against for its client's limits: the
+// credential's actor, or the address without one.
+func clientKey(r *http.Request, p *Principal) string {
+	if p != nil {
+		return "p:" + string(p.Actor.Role) + ":" + glossary.NormalID(p.Actor.ID)
+	}
+	return "a:" + clientAddr(r)
 }
 
 func randomHex(n int) string {

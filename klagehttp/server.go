@@ -53,6 +53,7 @@ type Handler struct {
 	auth      Authenticator
 	customers *customerTokens
 	intake    *limiters
+	requests  *limiters
 	ready     func(ctx context.Context) error
 	metrics   *metrics.Metrics
 }
@@ -87,6 +88,12 @@ type Options struct {
 	// client address; zero means 10 a minute with a burst of 5.
 	IntakeRate  rate.Limit
 	IntakeBurst int
+	// RequestRate and RequestBurst limit every request (health probes
+	// aside) per client: per credential, or per address for a request
+	// without one; past it, 429. Zero means 100 a second with a burst of
+	// 200; rate.Inf means no limit.
+	RequestRate  rate.Limit
+	RequestBurst int
 	// Ready reports whether the service can work, for GET /readyz (which
 	// answers with the status only); nil means always.
 	Ready func(ctx context.Context) error
@@ -137,6 +144,15 @@ func New(opts Options) (*Handler, error) {
 	if opts.IntakeBurst == 0 {
 		opts.IntakeBurst = 1
 	}
+	if opts.RequestRate < 0 || opts.RequestBurst < 0 {
+		return nil, &ConfigError{Field: "RequestRate", Problem: "negative"}
+	}
+	if opts.RequestRate == 0 {
+		opts.RequestRate, opts.RequestBurst = 100, 200
+	}
+	if opts.RequestBurst == 0 {
+		opts.RequestBurst = 1
+	}
 	if opts.Now == nil {
 		opts.Now = opts.Workflow.Now
 	}
@@ -149,7 +165,8 @@ func New(opts Options) (*Handler, error) {
 	customers := &customerTokens{secret: slices.Clone(opts.CustomerTokenSecret), ttl: opts.CustomerTokenTTL, now: opts.Now}
 	srv := &Handler{w: opts.Workflow, s: opts.Store, now: opts.Now, log: opts.Logger, mux: http.NewServeMux(),
 		auth: opts.Authenticator, customers: customers,
-		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), ready: opts.Ready, metrics: opts.Metrics}
+		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), requests: newLimiters(opts.RequestRate, opts.RequestBurst),
+		ready: opts.Ready, metrics: opts.Metrics}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
 	srv.mux.HandleFunc("GET /complaints/{id}", srv.get)
@@ -231,6 +248,13 @@ func (srv *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if p != nil {
 		r = r.WithContext(withPrincipal(r.Context(), p))
+	}
+	if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && !srv.requests.allow(clientKey(r, p), time.Now()) {
+		// Operational, so the real clock: a test's injected one must not
+		// stop the bucket refilling.
+		w.Header().Set("Retry-After", "1")
+		apiFailure{status: http.StatusTooManyRequests, code: "too_many_requests", message: "too many requests from this client; try again later"}.write(w, r)
+		return
 	}
 	h, pattern := srv.mux.Handler(r)
 	if pattern == "" {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -376,5 +378,84 @@ func TestRemediesOverHTTP(t *testing.T) {
 		if d := d.(map[string]any); d["name"] == "doa_replacement" {
 			assert.NotEmpty(t, d["met_at"], "the replacement kept the DOA promise")
 		}
+	}
+}
+
+// keepAlive opens a connection to addr, makes one request on it and keeps
+// it open and idle, as a keep-alive client does between polls.
+func keepAlive(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: klage\r\n\r\n")
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return c
+}
+
+// closedByServer counts the connections the server has closed.
+func closedByServer(t *testing.T, conns []net.Conn) int {
+	t.Helper()
+	closed := make([]bool, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			_, err := c.Read(make([]byte, 1))
+			closed[i] = errors.Is(err, io.EOF)
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, cl := range closed {
+		if cl {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConnectionFloods: idle keep-alive connections beyond the cap, from
+// one client or from a crowd of pollers, do not keep a new client or a
+// health probe out: at the cap (and at the per-client cap) the server
+// closes the connection idle longest to make room. Counts, not clocks: the
+// idle timeout is an hour, so only the guard can free a connection.
+func TestConnectionFloods(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		max, perClient    int
+		held              int
+		wantClosedAtLeast int
+	}{
+		{"one client holds three times the cap", 32, 1000, 96, 96 - 32},
+		{"a client holds more than its share", 1000, 8, 40, 40 - 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, t.TempDir()+"/klage.db", complainttest.NewClock(time.Time{}),
+				"-max-conns", fmt.Sprint(tc.max), "-max-conns-per-client", fmt.Sprint(tc.perClient), "-idle-timeout", "1h")
+			addr := strings.TrimPrefix(s.base, "http://")
+			var held []net.Conn
+			defer func() {
+				for _, c := range held {
+					c.Close()
+				}
+			}()
+			for range tc.held {
+				held = append(held, keepAlive(t, addr))
+			}
+			// A new client, and a health probe, are served at once.
+			fresh := keepAlive(t, addr)
+			defer fresh.Close()
+			status, _ := s.do(tokAgent, "GET", "/complaints", nil, nil)
+			assert.Equal(t, http.StatusOK, status)
+			assert.GreaterOrEqual(t, closedByServer(t, held), tc.wantClosedAtLeast, "the idle connections beyond the cap were closed")
+		})
 	}
 }

@@ -40,7 +40,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel"
-	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
@@ -85,10 +84,12 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	secret := fs.String("secret", "", "the key that signs customers' tokens (at least 32 bytes); random when empty, so tokens do not survive a restart")
 	customerTTL := fs.Duration("customer-token-ttl", 90*24*time.Hour, "how long a customer's token is valid")
 	metricsAddr := fs.String("metrics-addr", "", "also serve GET /metrics without a credential on this address (a listener of its own, for a scraper); on -addr, /metrics needs a staff credential")
-	maxConns := fs.Int("max-conns", 1024, "the most connections served at once")
+	maxConns := fs.Int("max-conns", 1024, "the most connections served at once; at the cap the connection idle longest is closed to make room")
+	perClient := fs.Int("max-conns-per-client", 64, "the most connections one client address holds at once; past it, its own idle ones are closed first")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "how long an idle keep-alive connection is kept")
 	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute")
 	intakeBurst := fs.Int("intake-burst", 5, "web-form complaints a client address may send at once")
+	requestsPerSecond := fs.Float64("requests-per-second", 100, "requests one client (a credential, or an address without one) may send a second, in bursts of twice as many; 0 means no limit")
 	lease := fs.Duration("relay-lease", store.DefaultLease, "how long the relay holds the notifications it claims: after a crash, another replica delivers them once it runs out")
 	var delivery deliveryFlags
 	delivery.register(fs)
@@ -155,10 +156,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	if err != nil {
 		return err
 	}
-	// A cap on open connections, and short timeouts for idle ones, so that
-	// one client holding thousands of connections cannot keep others out
-	// for long.
-	ln = netutil.LimitListener(ln, *maxConns)
+	// A cap on open connections, per client too, that makes room by
+	// closing idle ones, and short timeouts for idle ones: a client
+	// holding thousands of connections, or a thousand polling clients,
+	// cannot keep others (or a health probe) out.
+	if *maxConns < 1 || *perClient < 1 {
+		return errors.New("-max-conns and -max-conns-per-client must be at least 1")
+	}
+	guard := newConnGuard(ln, *maxConns, *perClient)
+	ln = guard
 	notifier, err := delivery.notifier(w, logNotifier{log}, os.Getenv, log, m.Notifier)
 	if err != nil {
 		return err
@@ -175,13 +181,16 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	}
 	api, err := klagehttp.New(klagehttp.Options{Workflow: w, Store: s, Authenticator: klagehttp.Authenticators(auth...),
 		CustomerTokenSecret: key, CustomerTokenTTL: *customerTTL, Now: now, Logger: log,
-		IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: *intakeBurst, Ready: ready,
+		IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: *intakeBurst,
+		RequestRate: requestRate(*requestsPerSecond), RequestBurst: max(int(2**requestsPerSecond), 1), Ready: ready,
 		Metrics: m, MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
 		Handler:           api,
+		ConnState:         guard.ConnState,
+		MaxHeaderBytes:    64 << 10,
 		ReadHeaderTimeout: min(10*time.Second, *idle),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -233,6 +242,14 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 		return nil
 	}
 	return err
+}
+
+// requestRate is the -requests-per-second flag as a limit: 0 is none.
+func requestRate(perSecond float64) rate.Limit {
+	if perSecond <= 0 {
+		return rate.Inf
+	}
+	return rate.Limit(perSecond)
 }
 
 // logNotifier "delivers" a notification by logging that it did, with no

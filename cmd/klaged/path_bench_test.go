@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/internal/pgtest"
 	"github.com/klageflow/klage/store"
@@ -205,7 +207,7 @@ func BenchmarkServicePath(b *testing.B) {
 			}
 			defer s.Close()
 			opts := testOptions(b, time.Now, slog.New(slog.DiscardHandler))
-			opts.IntakeRate = 1e9
+			opts.IntakeRate, opts.RequestRate = 1e9, rate.Inf
 			srv := httptest.NewServer(newHandler(b, w, s, opts))
 			defer srv.Close()
 			runPath(b, srv.URL)

@@ -157,7 +157,7 @@ func TestScaleOut(t *testing.T) {
 	hookSrv := httptest.NewServer(hooks)
 	defer hookSrv.Close()
 	env := append(os.Environ(), "KLAGE_WEBHOOK_SECRET="+webhookSecret)
-	args := []string{"-dsn", dsn, "-tokens", writeTokens(t), "-secret", testSecret, "-webhook", hookSrv.URL + "/hook", "-intake-per-minute", "100000", "-relay-lease", "3s"}
+	args := []string{"-dsn", dsn, "-tokens", writeTokens(t), "-secret", testSecret, "-webhook", hookSrv.URL + "/hook", "-intake-per-minute", "100000", "-requests-per-second", "0", "-relay-lease", "3s"}
 	var replicas []*replica
 	for i := range 3 {
 		log, err := os.Create(filepath.Join(dir, fmt.Sprintf("replica-%d.log", i)))

@@ -77,7 +77,7 @@ func start(t *testing.T, dsn string, clock *complainttest.Clock, extra ...string
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
 	args := append([]string{"-addr", "127.0.0.1:0", "-dsn", dsn, "-tokens", writeTokens(t), "-secret", testSecret,
-		"-intake-per-minute", "600", "-intake-burst", "20"}, extra...)
+		"-intake-per-minute", "600", "-intake-burst", "20", "-requests-per-second", "0"}, extra...)
 	go func() {
 		done <- run(ctx, args, logs, &config{now: clock.Now, ready: func(a string) { ready <- a }})
 	}()
