@@ -187,7 +187,8 @@ type jwtClaims struct {
 	Permissions  []string      `json:"klage_permissions"`
 }
 
-// JWTConfig configures [NewJWT].
+// JWTConfig configures [NewJWT]. The issuer's keys are cached and fetched
+// again at most once a minute, when a signature does not verify.
 type JWTConfig struct {
 	// Issuer is the OpenID Connect issuer whose tokens are accepted
 	// (required). Without JWKSURL, its discovery document gives the keys.
@@ -216,15 +217,24 @@ func NewJWT(ctx context.Context, c JWTConfig) (Authenticator, error) {
 		return nil, errors.New("klagehttp: a JWT issuer and audience are required")
 	}
 	cfg := &oidc.Config{ClientID: c.Audience, Now: c.Now, SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.EdDSA}}
-	if c.JWKSURL != "" {
-		// The key set fetches lazily, with the context given here.
-		return &jwtTokens{verifier: oidc.NewVerifier(c.Issuer, oidc.NewRemoteKeySet(context.WithoutCancel(ctx), c.JWKSURL), cfg)}, nil
+	jwks := c.JWKSURL
+	if jwks == "" {
+		provider, err := oidc.NewProvider(ctx, c.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("klagehttp: oidc discovery at %s: %w", c.Issuer, err)
+		}
+		var meta struct {
+			JWKSURL string `json:"jwks_uri"`
+		}
+		if err := provider.Claims(&meta); err != nil || meta.JWKSURL == "" {
+			return nil, fmt.Errorf("klagehttp: oidc discovery at %s names no jwks_uri", c.Issuer)
+		}
+		jwks = meta.JWKSURL
 	}
-	provider, err := oidc.NewProvider(ctx, c.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("klagehttp: oidc discovery at %s: %w", c.Issuer, err)
-	}
-	return &jwtTokens{verifier: provider.Verifier(cfg)}, nil
+	// The keys are cached and fetched again at most once a minute, on a
+	// signature they do not verify (a rotated key), so that bad tokens
+	// cannot make the service hammer the issuer.
+	return &jwtTokens{verifier: oidc.NewVerifier(c.Issuer, newCachedKeySet(jwks), cfg)}, nil
 }
 
 // Authenticate implements [Authenticator].

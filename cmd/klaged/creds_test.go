@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,10 +86,11 @@ func newHandler(t testing.TB, w *complaint.Workflow, s klagehttp.Storage, opts k
 // issuer is an OpenID Connect issuer for tests: a JWKS served on
 // 127.0.0.1 with a key it generates, and the tokens it signs.
 type issuer struct {
-	url  string
-	key  *ecdsa.PrivateKey
-	kid  string
-	jwks string
+	url     string
+	key     *ecdsa.PrivateKey
+	kid     string
+	jwks    string
+	fetches atomic.Int64 // of the key set
 }
 
 const testAudience = "klage-test"
@@ -100,6 +102,7 @@ func newIssuer(t testing.TB) *issuer {
 	iss := &issuer{key: key, kid: "test-key-1"}
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: iss.kid, Algorithm: string(jose.ES256), Use: "sig"}}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		iss.fetches.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(set)
 	}))

@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -149,4 +152,28 @@ func TestBadBytes(t *testing.T) {
 		assert.NotContains(t, s.logs.String(), "SQLSTATE")
 		assert.NotContains(t, s.logs.String(), `"status":500`)
 	})
+}
+
+// TestJWKSNotRefetchedPerBadToken: thirty tokens with bad signatures, or
+// naming unknown keys, cost the issuer one fetch of its key set, not
+// thirty; good tokens keep working.
+func TestJWKSNotRefetchedPerBadToken(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	iss := newIssuer(t)
+	s := start(t, t.TempDir()+"/klage.db", clock, "-oidc-issuer", iss.url, "-jwks", iss.jwks, "-audience", testAudience)
+	staff := map[string]any{"klage_role": "customer_service"}
+	good := iss.sign(t, nil, "jens", testAudience, clock.Now().Add(time.Hour), staff)
+	status, _ := s.do(good, "GET", "/complaints", nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, int64(1), iss.fetches.Load())
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	for i := range 30 {
+		bad := iss.sign(t, other, fmt.Sprintf("mallory-%d", i), testAudience, clock.Now().Add(time.Hour), staff)
+		status, _ := s.do(bad, "GET", "/complaints", nil, nil)
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	assert.LessOrEqual(t, iss.fetches.Load(), int64(2), "the key set is fetched at most once more")
+	status, _ = s.do(good, "GET", "/complaints", nil, nil)
+	assert.Equal(t, http.StatusOK, status)
 }
