@@ -356,6 +356,30 @@ func (m *Memory) Release(ctx context.Context, key string) error {
 	return m.settle(ctx, key, func(msg *memMessage) { msg.leasedUntil = time.Time{} })
 }
 
+// Extend implements Outbox.
+func (m *Memory) Extend(ctx context.Context, keys []string, leaseUntil time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		if msg, ok := m.byKey[k]; ok && !msg.Delivered() && !msg.Dead() && !msg.leasedUntil.IsZero() {
+			msg.leasedUntil = leaseUntil
+		}
+	}
+	return nil
+}
+
+// Requeue implements Outbox.
+func (m *Memory) Requeue(ctx context.Context, key string, at time.Time) error {
+	return m.settle(ctx, key, func(msg *memMessage) {
+		if msg.Dead() && !msg.Delivered() {
+			msg.DeadLettered, msg.NextAttempt, msg.leasedUntil = time.Time{}, at, time.Time{}
+		}
+	})
+}
+
 // DeadLetter implements Outbox.
 func (m *Memory) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
 	return m.settle(ctx, key, func(msg *memMessage) {

@@ -207,6 +207,7 @@ type queries struct {
 	insertHistory, insertOutbox                                      string
 	history, notifications, pending, deadLetters, claim              string
 	delivered, failed, release, dead, poison, messageExists          string
+	extend, requeue                                                  string
 }
 
 func newQueries(d *dialect) queries {
@@ -244,6 +245,10 @@ func newQueries(d *dialect) queries {
 			WHERE key = ? AND delivered_at IS NULL`),
 		poison:        r(`UPDATE klage_outbox SET dead_at = ?, last_error = ?, leased_until = NULL WHERE key = ?`),
 		messageExists: r(`SELECT 1 FROM klage_outbox WHERE key = ?`),
+		extend: r(`UPDATE klage_outbox SET leased_until = ? WHERE key = ? AND delivered_at IS NULL AND dead_at IS NULL
+			AND leased_until IS NOT NULL`),
+		requeue: r(`UPDATE klage_outbox SET dead_at = NULL, next_attempt_at = ?, leased_until = NULL WHERE key = ? AND delivered_at IS NULL
+			AND dead_at IS NOT NULL`),
 	}
 }
 
@@ -1104,6 +1109,32 @@ func (s *SQL) MarkFailed(ctx context.Context, key, reason string, retryAt time.T
 // Release implements Outbox.
 func (s *SQL) Release(ctx context.Context, key string) error {
 	return s.settle(ctx, s.q.release, key, key)
+}
+
+// Extend implements Outbox, in one transaction.
+func (s *SQL) Extend(ctx context.Context, keys []string, leaseUntil time.Time) error {
+	if len(keys) == 0 {
+		return ctx.Err()
+	}
+	defer s.lockWrites()()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: extend leases: %w", err)
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, s.q.extend, nanos(leaseUntil), k); err != nil {
+			return errors.Join(fmt.Errorf("store: extend leases: %w", err), tx.Rollback())
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: extend leases: %w", err)
+	}
+	return nil
+}
+
+// Requeue implements Outbox.
+func (s *SQL) Requeue(ctx context.Context, key string, at time.Time) error {
+	return s.settle(ctx, s.q.requeue, key, nanos(at), key)
 }
 
 // DeadLetter implements Outbox.

@@ -219,6 +219,17 @@ type Outbox interface {
 	// DeadLetters returns up to limit dead-lettered messages, oldest first,
 	// for an operator to inspect.
 	DeadLetters(ctx context.Context, limit int) ([]Message, error)
+	// Extend moves the lease of the claimed messages with keys to
+	// leaseUntil: a relay that is still working on its batch keeps it, so
+	// that leases can be short and a dead relay's claims are taken over
+	// soon. Keys that are no longer claimed (delivered, released, set
+	// aside) or unknown are left as they are.
+	Extend(ctx context.Context, keys []string, leaseUntil time.Time) error
+	// Requeue puts a dead-lettered message back in the queue, due at at,
+	// once its cause is fixed (an address added, a receiver repaired); its
+	// attempts and last error stay. A message that is not dead-lettered is
+	// left as it is; an unknown key is a *MessageNotFoundError.
+	Requeue(ctx context.Context, key string, at time.Time) error
 }
 
 // FireOptions tune [Fire].

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/internal/promtest"
 	"github.com/klageflow/klage/store"
 )
 
@@ -147,4 +149,39 @@ func TestPrivacyNeedsPersonalData(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusNotImplemented, resp.StatusCode, r.path)
 	}
+}
+
+// TestReadyWhileTheRelayWorks: readiness means "can serve": while the
+// relay works through a queue behind a slow webhook, /readyz stays 200,
+// even when the (injected) clock has moved past the readiness window
+// since the pass began, because the working relay renews its lease and so
+// shows it is alive. Backlog is exported as metrics, not as readiness.
+func TestReadyWhileTheRelayWorks(t *testing.T) {
+	t.Setenv("KLAGE_WEBHOOK_SECRET", webhookSecret)
+	var slow atomic.Bool
+	slow.Store(true)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if slow.Load() {
+			time.Sleep(400 * time.Millisecond)
+		}
+	}))
+	defer hook.Close()
+	defer slow.Store(false)
+	clock := complainttest.NewClock(time.Time{})
+	s := start(t, backends[0].dsn(t), clock, "-webhook", hook.URL, "-relay-lease", "3s")
+	for range 60 {
+		s.create() // an acknowledgement each: 60 × 400 ms of webhook
+	}
+	require.Eventually(t, func() bool {
+		status, _ := s.do("", "GET", "/readyz", nil, nil)
+		return status == http.StatusOK
+	}, 10*time.Second, 50*time.Millisecond)
+	clock.Advance(31 * time.Second)     // past the readiness window
+	time.Sleep(1500 * time.Millisecond) // a renewal of a 3 s lease comes every second
+	status, _ := s.do("", "GET", "/readyz", nil, nil)
+	assert.Equal(t, http.StatusOK, status, "a relay that works is alive, however slow its receiver")
+	f := promtest.ScrapeAs(t, s.base+"/metrics", tokSystem)
+	pending, ok := f.Value("klage_outbox_pending")
+	require.True(t, ok)
+	assert.Positive(t, pending, "the backlog is a metric")
 }

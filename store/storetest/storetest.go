@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore NewStorage) {
 		{"ListPages", testListPages},
 		{"Erasure", testErasure},
 		{"RandomWalksRestore", testRandomWalks},
+		{"LeasesExtendAndRequeue", testExtendRequeue},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			clock := complainttest.NewClock(time.Time{})
@@ -388,4 +389,49 @@ func testRandomWalks(t *testing.T, e *env) {
 			}
 		}
 	}
+}
+
+// testExtendRequeue: a claim extended holds past its first lease; a
+// dead letter is requeued and claimed again; unknown keys are refused.
+func testExtendRequeue(t *testing.T, e *env) {
+	e.open(t, complaint.StateInProgress) // acknowledged, started
+	now := e.clock.Now()
+	claimed, err := e.s.Claim(ctx, now, 100, now.Add(time.Minute))
+	require.NoError(t, err)
+	require.Len(t, claimed, 2)
+	k0, k1 := claimed[0].Key(), claimed[1].Key()
+	require.NoError(t, e.s.Extend(ctx, []string{k0, k1, "storetest-missing"}, now.Add(time.Hour)))
+	again, err := e.s.Claim(ctx, now.Add(30*time.Minute), 100, now.Add(31*time.Minute))
+	require.NoError(t, err)
+	assert.Empty(t, again, "an extended claim holds past its first lease")
+
+	require.NoError(t, e.s.MarkDelivered(ctx, k0, now))
+	require.NoError(t, e.s.DeadLetter(ctx, k1, "no address", now))
+	require.NoError(t, e.s.Extend(ctx, []string{k0, k1}, now.Add(2*time.Hour)), "settled keys are left as they are")
+	dead, err := e.s.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{k1}, keysOf(dead))
+	pending, err := e.s.Pending(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+
+	require.NoError(t, e.s.Requeue(ctx, k1, now.Add(time.Minute)))
+	dead, err = e.s.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, dead)
+	got, err := e.s.Claim(ctx, now.Add(2*time.Minute), 100, now.Add(3*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, []string{k1}, keysOf(got), "the requeued message is claimed again")
+	assert.Equal(t, 1, got[0].Attempts, "its attempts stay")
+	require.NoError(t, e.s.Requeue(ctx, k0, now), "a delivered message is left as it is")
+	var nf *store.MessageNotFoundError
+	assert.ErrorAs(t, e.s.Requeue(ctx, "storetest-missing", now), &nf)
+}
+
+func keysOf(ms []store.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Key()
+	}
+	return out
 }
