@@ -70,7 +70,7 @@ func (m *Memory) write(ns []complaint.Notification) {
 		if _, dup := m.byKey[key]; dup {
 			continue // the same notification offered twice is one message
 		}
-		msg := &memMessage{Message: Message{Notification: n, NextAttempt: n.At}}
+		msg := &memMessage{Message: Message{Notification: n, StoredKey: n.Key(), NextAttempt: n.At}}
 		m.outbox = append(m.outbox, msg)
 		m.byKey[key] = msg
 	}

@@ -61,6 +61,11 @@ type Export struct {
 	Erasures []Erasure `json:"erasures,omitempty"`
 	// Ratings are the customer's ratings, by complaint id.
 	Ratings map[string]complaint.Rating `json:"ratings,omitempty"`
+	// Unreadable lists what is stored for the customer but could not be
+	// read into the export (a damaged row, one written by a newer
+	// release): complaint ids and outbox keys. An operator repairs them
+	// and exports again.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // Erasure records one erasure of a customer's personal data.
@@ -69,6 +74,11 @@ type Erasure struct {
 	At         time.Time `json:"at"`
 	Complaints int       `json:"complaints"` // how many complaints lost their texts
 	Reason     string    `json:"reason"`     // ReasonRequest or ReasonRetention
+	// Unreachable lists the customer's complaints whose rows could not be
+	// read, and so could not be erased (their history notes, ratings and
+	// notifications were): an operator repairs and erases them again. The
+	// contact details are erased in any case.
+	Unreachable []string `json:"unreachable,omitempty"`
 }
 
 // Reasons of an [Erasure].
@@ -194,6 +204,10 @@ func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
 	}
 	for _, id := range ids {
 		c, err := s.Get(ctx, id)
+		if errors.Is(err, ErrCorrupt) {
+			out.Unreadable = append(out.Unreadable, id)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +223,13 @@ func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.Notifications = append(out.Notifications, ns...)
+		for _, n := range ns {
+			if n.Unreadable != "" {
+				out.Unreadable = append(out.Unreadable, storedKey(n))
+				continue
+			}
+			out.Notifications = append(out.Notifications, n)
+		}
 		if r, ok, err := s.Rating(ctx, id); err != nil {
 			return nil, err
 		} else if ok {
@@ -241,8 +261,11 @@ func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
 // truncated, so that the erased bytes are in neither file.
 func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 	at := s.w.Now().UTC()
-	var n int
-	var ids []string
+	var (
+		n           int
+		ids         []string
+		unreachable []string
+	)
 	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
 		ids, err = s.customerComplaints(ctx, tx, customerID)
 		if err != nil {
@@ -256,12 +279,19 @@ func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 		if m, _ := res.RowsAffected(); m == 0 && len(ids) == 0 {
 			return &CustomerNotFoundError{ID: customerID}
 		}
+		n = 0
+		unreachable = nil
 		for _, id := range ids {
-			if err := s.eraseComplaint(ctx, tx, id, at); err != nil {
+			err := s.eraseComplaint(ctx, tx, id, at)
+			if errors.Is(err, ErrCorrupt) {
+				unreachable = append(unreachable, id)
+				continue
+			}
+			if err != nil {
 				return err
 			}
+			n++
 		}
-		n = len(ids)
 		_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO klage_erasures (customer_id, erased_at, complaints, reason) VALUES (?, ?, ?, ?)`),
 			customerID, nanos(at), n, ReasonRequest)
 		return err
@@ -279,7 +309,7 @@ func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 	if err := s.flushErased(ctx); err != nil {
 		return Erasure{}, err
 	}
-	return Erasure{CustomerID: customerID, At: at, Complaints: n, Reason: ReasonRequest}, nil
+	return Erasure{CustomerID: customerID, At: at, Complaints: n, Reason: ReasonRequest, Unreachable: unreachable}, nil
 }
 
 // flushErased, on SQLite, checkpoints the write-ahead log into the
@@ -310,6 +340,12 @@ func (s *SQL) eraseComplaint(ctx context.Context, tx *sql.Tx, id string, at time
 	}
 	c, err := s.decode(r)
 	if err != nil {
+		// The row cannot be read, so its texts cannot be erased from it;
+		// every other trace can: the history's notes, the rating's
+		// comment, the notifications' payloads.
+		if terr := s.eraseTraces(ctx, tx, id); terr != nil {
+			return terr
+		}
 		return err
 	}
 	erased, err := s.w.Restore(s.w.SnapshotTail(c, 1).Erase(at))
@@ -328,6 +364,12 @@ func (s *SQL) eraseComplaint(ctx context.Context, tx *sql.Tx, id string, at time
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return &ConflictError{ID: id, Expected: c.Version()}
 	}
+	return s.eraseTraces(ctx, tx, id)
+}
+
+// eraseTraces erases, in tx, what complaint id left outside its row: the
+// history's notes, the rating's comment and the outbox's payloads.
+func (s *SQL) eraseTraces(ctx context.Context, tx *sql.Tx, id string) error {
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE klage_history SET note = ? WHERE complaint_id = ? AND note <> ''`),
 		complaint.Erased, id); err != nil {
 		return err
@@ -336,7 +378,7 @@ func (s *SQL) eraseComplaint(ctx context.Context, tx *sql.Tx, id string, at time
 		complaint.Erased, id); err != nil {
 		return err
 	}
-	_, err = s.erasePayloads(ctx, tx, s.d.rebind(`SELECT key, payload FROM klage_outbox WHERE complaint_id = ?`), id)
+	_, err := s.erasePayloads(ctx, tx, s.d.rebind(`SELECT key, payload FROM klage_outbox WHERE complaint_id = ?`), id)
 	return err
 }
 

@@ -142,10 +142,10 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 	for _, m := range msgs {
 		if m.Dead() {
 			p.b.DeadLettered++
-			p.log.ErrorContext(ctx, "klage: notification dead-lettered", "key", m.Key(), "complaint", m.ComplaintID, "topic", m.Topic, "error", m.LastError)
+			p.log.ErrorContext(ctx, "klage: notification dead-lettered", "key", storedKey(m), "complaint", m.ComplaintID, "topic", m.Topic, "error", m.LastError)
 			continue
 		}
-		p.held[m.Key()] = true
+		p.held[storedKey(m)] = true
 		i, ok := index[m.ComplaintID]
 		if !ok {
 			i = len(groups)
@@ -249,10 +249,10 @@ func (p *pass) deliverGroup(ctx context.Context, g []Message) {
 	for i, m := range g {
 		if ctx.Err() != nil || !p.deliverOne(ctx, record, m) {
 			for _, rest := range g[i+1:] {
-				p.settled(rest.Key(), p.r.Outbox.Release(record, rest.Key()))
+				p.settled(storedKey(rest), p.r.Outbox.Release(record, storedKey(rest)))
 			}
 			if ctx.Err() != nil {
-				p.settled(m.Key(), p.r.Outbox.Release(record, m.Key()))
+				p.settled(storedKey(m), p.r.Outbox.Release(record, storedKey(m)))
 			}
 			return
 		}
@@ -262,7 +262,7 @@ func (p *pass) deliverGroup(ctx context.Context, g []Message) {
 // deliverOne delivers m and records the result; it reports whether m was
 // delivered.
 func (p *pass) deliverOne(ctx, record context.Context, m Message) bool {
-	key := m.Key()
+	key := storedKey(m)
 	nctx, cancel := context.WithTimeout(ctx, p.timeout)
 	err := p.r.deliver(nctx, m.Notification)
 	cancel()

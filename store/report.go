@@ -36,6 +36,10 @@ type Report struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to"`
 	Opened int       `json:"opened"`
+	// Unreadable counts the complaints of the period whose stored rows
+	// the report could not read (damaged, or written by a newer release):
+	// left out of every other figure.
+	Unreadable int `json:"unreadable"`
 	// Closed counts those opened in the range that are closed now; Open,
 	// those that are not.
 	Closed         int                                `json:"closed"`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,13 +74,23 @@ func projection(doc string, paths []string) string {
 	return "jsonb_build_object(" + strings.Join(args, ", ") + ")"
 }
 
-// doc is the JSON document of complaint c in the report's statements.
+// doc is the JSON document of complaint c in the report's statements. On
+// SQLite a row whose data is not valid JSON reads as an empty object, so
+// that one damaged row cannot fail a report (the cohort leaves it out and
+// counts it: readableSQLite).
 func (d *dialect) doc() string {
 	if d.dollar {
 		return "c.doc"
 	}
-	return "c.data"
+	return sqliteDoc
 }
+
+// sqliteDoc is c.data when it is valid JSON, an empty object otherwise.
+const sqliteDoc = "(CASE WHEN json_valid(c.data) THEN c.data ELSE '{}' END)"
+
+// readableSQLite is the SQLite condition that c's data is a JSON object,
+// which a report can read.
+const readableSQLite = "(CASE WHEN json_valid(c.data) THEN json_type(c.data) END) = 'object'"
 
 // jx returns the text at path (dot-separated) of complaint c's data.
 func (d *dialect) jx(path string) string { return d.jsonText(d.doc(), path) }
@@ -109,7 +120,7 @@ func (d *dialect) elements(path string) string {
 		arr := d.doc() + "->'" + strings.ReplaceAll(path, ".", "'->'") + "'"
 		return " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(" + arr + ") = 'array' THEN " + arr + " ELSE '[]'::jsonb END) AS e(value)"
 	}
-	return ", json_each(c.data, '$." + path + "') AS e"
+	return ", json_each(" + sqliteDoc + ", '$." + path + "') AS e"
 }
 
 // ex returns the text of field of the joined element e.
@@ -133,7 +144,7 @@ func (d *dialect) lastEvent() string {
 	if d.dollar {
 		return d.doc() + "->>'last_event'"
 	}
-	return "json_extract(c.data, '$.history[#-1].event')"
+	return "json_extract(" + sqliteDoc + ", '$.history[#-1].event')"
 }
 
 // before is the SQL for "the RFC 3339 text expr is before the parameter".
@@ -158,13 +169,16 @@ type reportSQL struct {
 	from  string // the cohort's FROM item, as c
 	where string // the cohort, on c
 	args  []any
+	// unreadable counts the rows of the period whose data the report
+	// cannot read (not a JSON object): left out of the cohort.
+	unreadable int
 }
 
 // cohort returns the statements' builder for q, and what ends its
 // transaction when it has one.
 func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), error) {
 	d := s.d
-	doc := "c.data" // the cohort's filters read the row's JSON: on PostgreSQL, parsed as x.d
+	doc := sqliteDoc // the cohort's filters read the row's JSON: on PostgreSQL, parsed as x.d
 	if d.dollar {
 		doc = "x.d"
 	}
@@ -176,6 +190,13 @@ func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), err
 	if q.Manufacturer != "" {
 		w, args = append(w, "c.manufacturer = ?"), append(args, glossary.NormalID(q.Manufacturer))
 	}
+	// The rows of the period that a report cannot read: left out, counted.
+	base, baseArgs := strings.Join(w, " AND "), slices.Clone(args)
+	if d.dollar {
+		w = append(w, "jsonb_typeof(x.d) = 'object'")
+	} else {
+		w = append(w, readableSQLite)
+	}
 	if q.Channel != "" {
 		w, args = append(w, d.jsonText(doc, "channel")+" = ?"), append(args, string(q.Channel))
 	}
@@ -184,7 +205,12 @@ func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), err
 	}
 	where := strings.Join(w, " AND ")
 	if !d.dollar {
-		return reportSQL{s: s, on: s.db, from: "klage_complaints c", where: where, args: args}, func() {}, nil
+		var unreadable int
+		q := d.rebind("SELECT COUNT(*) FROM klage_complaints c WHERE " + base + " AND NOT COALESCE(" + readableSQLite + ", FALSE)") //nolint:gosec // constants and placeholders
+		if err := s.db.QueryRowContext(ctx, q, baseArgs...).Scan(&unreadable); err != nil {
+			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+		}
+		return reportSQL{s: s, on: s.db, from: "klage_complaints c", where: where, args: args, unreadable: unreadable}, func() {}, nil
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
@@ -201,7 +227,41 @@ func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), err
 	if reportTrace != nil {
 		reportTrace(create, args)
 	}
+	// A row that is not valid JSON fails the cast; then, and only then,
+	// the cohort is built again with a cast that reads it as NULL
+	// (klage_try_jsonb, schema 10), which costs a subtransaction a row.
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT klage_cohort"); err != nil {
+		done()
+		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, create, args...); err != nil {
+		var pgErr interface{ SQLState() string }
+		if !errors.As(err, &pgErr) || pgErr.SQLState() != "22P02" {
+			done()
+			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+		}
+		create = strings.Replace(create, "c.data::jsonb AS d", "klage_try_jsonb(c.data) AS d", 1)
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT klage_cohort"); err != nil {
+			done()
+			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, create, args...); err != nil {
+			done()
+			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+		}
+		// Count what the safe cast could not read as an object.
+		count := d.rebind("SELECT COUNT(*) FROM klage_complaints c CROSS JOIN LATERAL (SELECT klage_try_jsonb(c.data) AS d OFFSET 0) x WHERE " + //nolint:gosec // constants and placeholders
+			base + " AND COALESCE(jsonb_typeof(x.d), '') <> 'object'")
+		if err := tx.QueryRowContext(ctx, count, baseArgs...).Scan(&r.unreadable); err != nil {
+			done()
+			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
+		}
+		return r, done, nil
+	}
+	// Every row was valid JSON: one that is not an object does not start
+	// with a brace. No second parse.
+	count := d.rebind("SELECT COUNT(*) FROM klage_complaints c WHERE " + base + " AND ltrim(c.data) NOT LIKE '{%'") //nolint:gosec // constants and placeholders
+	if err := tx.QueryRowContext(ctx, count, baseArgs...).Scan(&r.unreadable); err != nil {
 		done()
 		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
 	}
@@ -315,7 +375,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	reviewClock := d.doc() + `->'deadlines' @> '[{"name": "review_decision"}]'::jsonb`
 	if !d.dollar {
-		reviewClock = `EXISTS (SELECT 1 FROM json_each(c.data, '$.deadlines') WHERE json_extract(value, '$.name') = 'review_decision')`
+		reviewClock = `EXISTS (SELECT 1 FROM json_each(` + sqliteDoc + `, '$.deadlines') WHERE json_extract(value, '$.name') = 'review_decision')`
 	}
 	escalatedSQL := "(" + decision + " IS NOT NULL OR c.state IN ('escalated', 'escalated_awaiting_customer', 'reviewed') OR " + reviewClock + ")"
 	var answered, esc, withdrawn, decided, overturned int
@@ -330,6 +390,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		return Report{}, err
 	}
 	r.Open = r.Opened - r.Closed
+	r.Unreadable = c.unreadable
 	r.EscalationRate, r.OverturnRate, r.WithdrawalRate = share(esc, answered), share(overturned, decided), share(withdrawn, r.Closed)
 
 	product := "COALESCE(NULLIF(" + d.jx("product.name") + ", ''), NULLIF(" + d.jx("product.sku") + ", ''))"

@@ -238,3 +238,25 @@ func TestRating(t *testing.T) {
 		assert.Equal(t, complaint.Rating{Score: 4, Comment: "Fint.", At: f.clock.Now()}, complaint.Rating{Score: got.Score, Comment: got.Comment, At: got.At.UTC()})
 	})
 }
+
+// TestReportSkipsUnreadableRows: a complaint row that is not valid JSON,
+// and one that is JSON but no complaint, are left out of a report and
+// counted; the rest of the report is what it would be without them.
+func TestReportSkipsUnreadableRows(t *testing.T) {
+	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, _ string) {
+		q, ids := reportData(t, f)
+		want, err := s.Report(ctx, q)
+		require.NoError(t, err)
+		extra := []*complaint.Complaint{f.open(t, complaint.StateReceived), f.open(t, complaint.StateReceived)}
+		for i, data := range []string{`{"id": "broken`, `[1, 2, 3]`} {
+			_, err := s.DB().ExecContext(ctx, rebind(s, `UPDATE klage_complaints SET data = ?, created_at = (SELECT created_at FROM klage_complaints WHERE id = ?) WHERE id = ?`),
+				data, ids[0], extra[i].ID())
+			require.NoError(t, err)
+		}
+		got, err := s.Report(ctx, q)
+		require.NoError(t, err, "a damaged row does not fail the report")
+		assert.Equal(t, 2, got.Unreadable)
+		got.Unreadable = 0
+		assert.Equal(t, want, got, "the rest of the report is as before")
+	})
+}

@@ -966,6 +966,10 @@ func scanMessage(r scanner) (outboxRow, error) {
 	} else if got := o.msg.Key(); got != o.key {
 		o.decodeErr = fmt.Errorf("store: outbox row %q holds the notification %q", o.key, got)
 	}
+	o.msg.StoredKey = o.key
+	if o.decodeErr != nil {
+		o.msg.Unreadable = o.decodeErr.Error()
+	}
 	o.msg.Attempts, o.msg.LastError = attempts, lastError
 	o.msg.NextAttempt = fromNanos(next)
 	if delivered.Valid {

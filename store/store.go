@@ -104,6 +104,15 @@ func (e *DecodeError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 // Message is a notification in the outbox.
 type Message struct {
 	complaint.Notification
+	// StoredKey is the key the outbox keeps the message under: the same as
+	// Key() for every message klage wrote, and what the Outbox's methods
+	// take. Empty means Key().
+	StoredKey string
+	// Unreadable, when not empty, says why the stored message could not
+	// be read: the Notification then holds only what the outbox's columns
+	// say (complaint, seq, topic, recipient, time). A relay dead-letters
+	// such a message; lists leave it out and count it.
+	Unreadable   string
 	Attempts     int       // delivery attempts so far
 	NextAttempt  time.Time // when a relay may try it next (undelivered only)
 	DeliveredAt  time.Time // zero until delivered
@@ -139,6 +148,14 @@ func (m *Message) Delivered() bool { return !m.DeliveredAt.IsZero() }
 // Dead reports whether the message was dead-lettered: no relay offers it
 // again.
 func (m *Message) Dead() bool { return !m.DeadLettered.IsZero() }
+
+// storedKey is the key the outbox keeps m under.
+func storedKey(m Message) string {
+	if m.StoredKey != "" {
+		return m.StoredKey
+	}
+	return m.Key()
+}
 
 // Batch is what one [Relay.RunOnce] pass did.
 type Batch struct {

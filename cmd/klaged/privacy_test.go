@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -190,4 +191,96 @@ func TestCorruptRow(t *testing.T) {
 	require.Len(t, list, 1)
 	assert.Equal(t, good.ID, list[0].ID)
 	assert.True(t, strings.Contains(s.logs.String(), bad.ID), "the skipped row is logged")
+}
+
+// TestOneBadRowBreaksNoOneElse: an undecodable outbox row and an
+// undecodable complaint row break nothing for anyone else. The
+// notifications list and the data export answer with valid JSON (the
+// bad row left out and counted), reports and the dashboard skip and count
+// the unreadable complaint, and erasing its customer removes the contact
+// details and every readable trace, and says what it could not reach.
+func TestOneBadRowBreaksNoOneElse(t *testing.T) {
+	dsn := backends[0].dsn(t)
+	s := start(t, dsn, complainttest.NewClock(time.Time{}))
+	c, other := s.create(), s.create() // both customer cust-7's
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`UPDATE klage_outbox SET payload = '{"topic": 7' WHERE complaint_id = ?`, c.ID)
+	require.NoError(t, err)
+
+	var raw json.RawMessage
+	status, header := s.do(tokAgent, "GET", "/complaints/"+c.ID+"/notifications", nil, &raw)
+	require.Equal(t, http.StatusOK, status)
+	assert.True(t, json.Valid(raw) && len(raw) > 0, "a JSON body, not an empty one: %q", raw)
+	assert.Equal(t, "1", header.Get("Klage-Unreadable"), "the bad row is counted")
+	status, _ = s.do(c.CustomerToken, "GET", "/complaints/"+c.ID+"/notifications", nil, &raw)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = s.do(tokPrivacy, "GET", "/customers/cust-7/data", nil, &raw)
+	require.Equal(t, http.StatusOK, status)
+	assert.True(t, json.Valid(raw) && len(raw) > 2, "the export is whole JSON")
+
+	// Now the complaint row itself.
+	_, err = db.Exec(`UPDATE klage_complaints SET data = '[1, 2, 3]' WHERE id = ?`, c.ID)
+	require.NoError(t, err)
+	s.clock.Advance(time.Minute) // a report runs to now, exclusive
+	var rep map[string]any
+	status, _ = s.do(tokReviewer, "GET", "/reports", nil, &rep)
+	require.Equal(t, http.StatusOK, status, "a report skips what it cannot read")
+	assert.Equal(t, 1.0, rep["unreadable"], "and counts it")
+	status, _ = s.raw("GET", "/dashboard", nil, "Bearer "+tokReviewer)
+	assert.Equal(t, http.StatusOK, status, "the dashboard too")
+
+	var er map[string]any
+	status, _ = s.do(tokSystem, "POST", "/customers/cust-7/erase", nil, &er)
+	require.Equal(t, http.StatusOK, status, "the erasure goes as far as it can")
+	assert.Equal(t, 1.0, er["complaints"], "the readable complaint was erased")
+	assert.Equal(t, []any{c.ID}, er["unreachable"], "and the unreadable one is named")
+	var name, email string
+	require.NoError(t, db.QueryRow(`SELECT name, email FROM klage_customers WHERE id = 'cust-7'`).Scan(&name, &email))
+	assert.Empty(t, name+email, "the contact details are gone")
+	var got complaintJSON
+	s.do(tokAgent, "GET", "/complaints/"+other.ID, nil, &got)
+	assert.Equal(t, "[erased]", got.Description)
+}
+
+// TestDeadLettersOverHTTP: staff list the dead letters with their reason
+// and the real key, and requeue one; nobody else may.
+func TestDeadLettersOverHTTP(t *testing.T) {
+	dsn := backends[0].dsn(t)
+	s := start(t, dsn, complainttest.NewClock(time.Time{}))
+	c := s.create()
+	// The acknowledgement is set aside as a relay does when a receiver
+	// refuses it for good.
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	require.Eventually(t, func() bool {
+		res, err := db.Exec(`UPDATE klage_outbox SET delivered_at = NULL, dead_at = 1, last_error = 'no address for the customer' WHERE complaint_id = ?`, c.ID)
+		require.NoError(t, err)
+		n, _ := res.RowsAffected()
+		return n == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	var dead []map[string]any
+	status, _ := s.do(tokAgent, "GET", "/dead-letters", nil, &dead)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, dead, 1)
+	key, _ := dead[0]["key"].(string)
+	assert.Equal(t, c.ID+"/1/acknowledged/customer", key)
+	assert.Equal(t, "no address for the customer", dead[0]["last_error"])
+	for _, tok := range []string{"", tokLenovo, c.CustomerToken} {
+		status, _ := s.do(tok, "GET", "/dead-letters", nil, nil)
+		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, status)
+		status, _ = s.do(tok, "POST", "/dead-letters/requeue", map[string]any{"key": key}, nil)
+		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, status)
+	}
+	status, _ = s.do(tokAgent, "POST", "/dead-letters/requeue", map[string]any{"key": "K-nope/1/acknowledged/customer"}, nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _ = s.do(tokAgent, "POST", "/dead-letters/requeue", map[string]any{"key": key}, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Eventually(t, func() bool {
+		var delivered sql.NullInt64
+		require.NoError(t, db.QueryRow(`SELECT delivered_at FROM klage_outbox WHERE key = ?`, key).Scan(&delivered))
+		return delivered.Valid
+	}, 10*time.Second, 20*time.Millisecond, "the relay delivers the requeued notification")
 }
