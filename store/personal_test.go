@@ -17,6 +17,7 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/store"
+	"github.com/klageflow/klage/store/postgres"
 )
 
 // v1Complaints are the complaints of testdata/v1/rows.sql with the golden
@@ -376,4 +377,38 @@ func TestPurge(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, store.Purged{}, again, "a second sweep finds nothing")
 	})
+}
+
+// TestNoPersonalDataInStatistics: on PostgreSQL, ANALYZE keeps no sample
+// of a personal-data column in pg_statistic, where an erased name or
+// e-mail would outlive the erasure.
+func TestNoPersonalDataInStatistics(t *testing.T) {
+	f := newFixture(t)
+	s, err := postgres.Open(ctx, f.w, postgresDSN(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	f.s = s
+	for range 20 {
+		f.open(t, complaint.StateInProgress)
+	}
+	_, err = s.DB().ExecContext(ctx, `ANALYZE`)
+	require.NoError(t, err)
+	rows, err := s.DB().QueryContext(ctx, `SELECT tablename, attname, COALESCE(most_common_vals::text, '') || COALESCE(histogram_bounds::text, '')
+		FROM pg_stats WHERE schemaname = current_schema()`)
+	require.NoError(t, err)
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var table, column, values string
+		require.NoError(t, rows.Scan(&table, &column, &values))
+		seen[table+"."+column] = true
+		for _, personal := range []string{"Karen", "karen@example.dk", "Nørregade", "does not power on"} {
+			assert.NotContains(t, values, personal, "%s.%s", table, column)
+		}
+	}
+	require.NoError(t, rows.Err())
+	assert.True(t, seen["klage_complaints.state"], "the other columns keep their statistics")
+	for _, c := range []string{"klage_customers.name", "klage_customers.email", "klage_complaints.data", "klage_history.note", "klage_outbox.payload"} {
+		assert.False(t, seen[c], "%s has no statistics", c)
+	}
 }
