@@ -3,6 +3,7 @@ package complaint
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -155,8 +156,17 @@ type Notifier interface {
 // NotifierFunc adapts a function to the Notifier interface.
 type NotifierFunc func(ctx context.Context, n Notification) error
 
-// Notify calls f.
-func (f NotifierFunc) Notify(ctx context.Context, n Notification) error { return f(ctx, n) }
+// Notify calls f; a nil f returns ErrNilNotifier instead of panicking.
+func (f NotifierFunc) Notify(ctx context.Context, n Notification) error {
+	if f == nil {
+		return ErrNilNotifier
+	}
+	return f(ctx, n)
+}
+
+// ErrNilNotifier is what a nil NotifierFunc returns; New refuses one as
+// Options.Notifier.
+var ErrNilNotifier = errors.New("complaint: nil NotifierFunc")
 
 // escalationInstructions are the shipped texts that tell a customer how to
 // escalate; a Translation adds another language.

@@ -252,6 +252,9 @@ func New(opts Options) (*Workflow, error) {
 		contact:  opts.ComplaintsDepartmentContact,
 		observer: Observers(opts.Observers...),
 	}
+	if f, ok := opts.Notifier.(NotifierFunc); ok && f == nil {
+		return nil, &ConfigError{Field: "Notifier", Problem: "a nil NotifierFunc (leave Notifier nil for none)"}
+	}
 	if opts.ConsumerPolicy != nil {
 		w.consumer = *opts.ConsumerPolicy
 	}

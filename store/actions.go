@@ -166,6 +166,9 @@ const DeadlineImprovementAction complaint.DeadlineName = "improvement_action"
 
 // CreateAction implements Actioner.
 func (s *SQL) CreateAction(ctx context.Context, a Action) (Action, error) {
+	if err := s.usable(); err != nil {
+		return Action{}, err
+	}
 	if err := checkAction(&a, s.w.Now()); err != nil {
 		return Action{}, err
 	}
@@ -198,6 +201,9 @@ func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 
 // Action implements Actioner.
 func (s *SQL) Action(ctx context.Context, id string) (Action, error) {
+	if err := s.usable(); err != nil {
+		return Action{}, err
+	}
 	a, err := scanAction(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+actionColumns+` FROM klage_actions WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Action{}, fmt.Errorf("%w: %s", ErrActionNotFound, id)
@@ -210,6 +216,9 @@ func (s *SQL) Action(ctx context.Context, id string) (Action, error) {
 
 // UpdateAction implements Actioner.
 func (s *SQL) UpdateAction(ctx context.Context, id string, status ActionStatus, note string) (Action, error) {
+	if err := s.usable(); err != nil {
+		return Action{}, err
+	}
 	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -239,6 +248,9 @@ func (s *SQL) UpdateAction(ctx context.Context, id string, status ActionStatus, 
 
 // Actions implements Actioner.
 func (s *SQL) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	var where []string
 	var args []any
 	if f.Status != "" {
@@ -277,6 +289,9 @@ func (s *SQL) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
 
 // CreateAction implements Actioner.
 func (m *Memory) CreateAction(ctx context.Context, a Action) (Action, error) {
+	if err := m.usable(); err != nil {
+		return Action{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Action{}, err
 	}
@@ -297,6 +312,9 @@ func (m *Memory) CreateAction(ctx context.Context, a Action) (Action, error) {
 
 // Action implements Actioner.
 func (m *Memory) Action(ctx context.Context, id string) (Action, error) {
+	if err := m.usable(); err != nil {
+		return Action{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Action{}, err
 	}
@@ -311,6 +329,9 @@ func (m *Memory) Action(ctx context.Context, id string) (Action, error) {
 
 // UpdateAction implements Actioner.
 func (m *Memory) UpdateAction(ctx context.Context, id string, status ActionStatus, note string) (Action, error) {
+	if err := m.usable(); err != nil {
+		return Action{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Action{}, err
 	}
@@ -329,6 +350,9 @@ func (m *Memory) UpdateAction(ctx context.Context, id string, status ActionStatu
 
 // Actions implements Actioner.
 func (m *Memory) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klageflow/klage/complaint"
@@ -25,6 +26,7 @@ type Memory struct {
 	byKey      map[string]*memMessage
 	ratings    map[string]complaint.Rating
 	actions    map[string]Action
+	closed     atomic.Bool
 }
 
 type memComplaint struct {
@@ -78,6 +80,9 @@ func (m *Memory) write(ns []complaint.Notification) {
 
 // Create implements Store.
 func (m *Memory) Create(ctx context.Context, c *complaint.Complaint) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return observeSave(ctx, m.w, c, func(ctx context.Context) error { return m.create(ctx, c) })
 }
 
@@ -99,6 +104,9 @@ func (m *Memory) create(ctx context.Context, c *complaint.Complaint) error {
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -117,6 +125,9 @@ func (m *Memory) Get(ctx context.Context, id string) (*complaint.Complaint, erro
 
 // Save implements Store.
 func (m *Memory) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return observeSave(ctx, m.w, c, func(ctx context.Context) error { return m.save(ctx, c, expectedVersion) })
 }
 
@@ -137,6 +148,14 @@ func (m *Memory) save(ctx context.Context, c *complaint.Complaint, expectedVersi
 	if old.snap.Version != expectedVersion {
 		return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: old.snap.Version}
 	}
+	for _, n := range c.Pending() {
+		if _, dup := m.byKey[n.Key()]; dup {
+			// A copy that carries notifications already written is stale
+			// (restored from before its save), as the SQL store's unique
+			// keys say too.
+			return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: old.snap.Version}
+		}
+	}
 	m.complaints[c.ID()] = rec
 	m.write(c.TakePending())
 	return nil
@@ -144,6 +163,9 @@ func (m *Memory) save(ctx context.Context, c *complaint.Complaint, expectedVersi
 
 // List implements Store.
 func (m *Memory) List(ctx context.Context, f Filter) (Page, error) {
+	if err := m.usable(); err != nil {
+		return Page{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Page{}, err
 	}
@@ -207,6 +229,9 @@ func (m *Memory) List(ctx context.Context, f Filter) (Page, error) {
 
 // HistoryPage implements Store.
 func (m *Memory) HistoryPage(ctx context.Context, id string, limit int, after string) (HistoryPage, error) {
+	if err := m.usable(); err != nil {
+		return HistoryPage{}, err
+	}
 	cur, err := decodeCursor(after, historyQuery(id))
 	if err != nil {
 		return HistoryPage{}, err
@@ -227,6 +252,9 @@ func (m *Memory) HistoryPage(ctx context.Context, id string, limit int, after st
 
 // History implements Store.
 func (m *Memory) History(ctx context.Context, id string) ([]complaint.Entry, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -241,6 +269,9 @@ func (m *Memory) History(ctx context.Context, id string) ([]complaint.Entry, err
 
 // Notifications implements Outbox.
 func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -260,6 +291,9 @@ func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error
 
 // Pending implements Outbox.
 func (m *Memory) Pending(ctx context.Context, limit int) ([]Message, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	return m.messages(ctx, limit, func(msg *memMessage) bool { return !msg.Delivered() && !msg.Dead() })
 }
 
@@ -284,6 +318,9 @@ func (m *Memory) messages(ctx context.Context, limit int, keep func(*memMessage)
 
 // Claim implements Outbox.
 func (m *Memory) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Message, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -320,6 +357,9 @@ func (m *Memory) settle(ctx context.Context, key string, fn func(*memMessage)) e
 
 // MarkDelivered implements Outbox.
 func (m *Memory) MarkDelivered(ctx context.Context, key string, at time.Time) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return m.settle(ctx, key, func(msg *memMessage) {
 		if msg.Delivered() {
 			return
@@ -332,6 +372,9 @@ func (m *Memory) MarkDelivered(ctx context.Context, key string, at time.Time) er
 
 // MarkFailed implements Outbox.
 func (m *Memory) MarkFailed(ctx context.Context, key, reason string, retryAt time.Time) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return m.settle(ctx, key, func(msg *memMessage) {
 		if msg.failedAttempt(reason) {
 			msg.NextAttempt = retryAt
@@ -353,11 +396,17 @@ func (msg *memMessage) failedAttempt(reason string) bool {
 
 // Release implements Outbox.
 func (m *Memory) Release(ctx context.Context, key string) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return m.settle(ctx, key, func(msg *memMessage) { msg.leasedUntil = time.Time{} })
 }
 
 // Extend implements Outbox.
 func (m *Memory) Extend(ctx context.Context, keys []string, leaseUntil time.Time) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -373,6 +422,9 @@ func (m *Memory) Extend(ctx context.Context, keys []string, leaseUntil time.Time
 
 // Requeue implements Outbox.
 func (m *Memory) Requeue(ctx context.Context, key string, at time.Time) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return m.settle(ctx, key, func(msg *memMessage) {
 		if msg.Dead() && !msg.Delivered() {
 			msg.DeadLettered, msg.NextAttempt, msg.leasedUntil = time.Time{}, at, time.Time{}
@@ -382,6 +434,9 @@ func (m *Memory) Requeue(ctx context.Context, key string, at time.Time) error {
 
 // DeadLetter implements Outbox.
 func (m *Memory) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return m.settle(ctx, key, func(msg *memMessage) {
 		if msg.failedAttempt(reason) {
 			msg.DeadLettered = at
@@ -391,8 +446,25 @@ func (m *Memory) DeadLetter(ctx context.Context, key, reason string, at time.Tim
 
 // DeadLetters implements Outbox.
 func (m *Memory) DeadLetters(ctx context.Context, limit int) ([]Message, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	return m.messages(ctx, limit, (*memMessage).dead)
 }
 
-// Close implements Store; it does nothing.
-func (m *Memory) Close() error { return nil }
+// Close implements Store: every later call returns ErrClosed.
+func (m *Memory) Close() error {
+	if m != nil {
+		m.closed.Store(true)
+	}
+	return nil
+}
+
+// usable returns ErrClosed for a closed Memory (the zero Memory works, on
+// the default workflow).
+func (m *Memory) usable() error {
+	if m == nil || m.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}

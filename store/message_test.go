@@ -2,12 +2,13 @@ package store_test
 
 import (
 	"encoding/json"
+	"testing"
+	"time"
+
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"testing"
-	"time"
 )
 
 func TestMessageJSON(t *testing.T) {

@@ -203,6 +203,9 @@ func (s *SQL) rewritePayloads(ctx context.Context, tx *sql.Tx, id string, f func
 // SchemaVersion returns the version of the schema the store's database is
 // at.
 func (s *SQL) SchemaVersion(ctx context.Context) (int, error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
 	var v int
 	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM klage_schema_migrations`).Scan(&v)
 	return v, err

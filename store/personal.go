@@ -186,6 +186,9 @@ type queryer interface {
 
 // Export implements PersonalData.
 func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	ids, err := s.customerComplaints(ctx, s.db, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("store: export %q: %w", customerID, err)
@@ -260,6 +263,9 @@ func (s *SQL) Export(ctx context.Context, customerID string) (*Export, error) {
 // with secure_delete, the write-ahead log is then checkpointed and
 // truncated, so that the erased bytes are in neither file.
 func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
+	if err := s.usable(); err != nil {
+		return Erasure{}, err
+	}
 	at := s.w.Now().UTC()
 	var (
 		n           int
@@ -440,6 +446,9 @@ func jsonEqual(a, b string) (bool, error) {
 
 // Purge implements PersonalData.
 func (s *SQL) Purge(ctx context.Context, opts PurgeOptions) (Purged, error) {
+	if err := s.usable(); err != nil {
+		return Purged{}, err
+	}
 	now := opts.Now
 	if now.IsZero() {
 		now = s.w.Now()

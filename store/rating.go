@@ -33,6 +33,9 @@ var (
 
 // Rate implements Rater.
 func (s *SQL) Rate(ctx context.Context, id string, a glossary.Actor, r complaint.Rating) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	c, err := s.Get(ctx, id)
 	if err != nil {
 		return err
@@ -57,6 +60,9 @@ func (s *SQL) Rate(ctx context.Context, id string, a glossary.Actor, r complaint
 
 // Rating implements Rater.
 func (s *SQL) Rating(ctx context.Context, id string) (complaint.Rating, bool, error) {
+	if err := s.usable(); err != nil {
+		return complaint.Rating{}, false, err
+	}
 	var r complaint.Rating
 	var at int64
 	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT score, comment, rated_at FROM klage_ratings WHERE complaint_id = ?`), id).
@@ -73,6 +79,9 @@ func (s *SQL) Rating(ctx context.Context, id string) (complaint.Rating, bool, er
 
 // Rate implements Rater.
 func (m *Memory) Rate(ctx context.Context, id string, a glossary.Actor, r complaint.Rating) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	c, err := m.Get(ctx, id)
 	if err != nil {
 		return err
@@ -97,6 +106,9 @@ func (m *Memory) Rate(ctx context.Context, id string, a glossary.Actor, r compla
 
 // Rating implements Rater.
 func (m *Memory) Rating(ctx context.Context, id string) (complaint.Rating, bool, error) {
+	if err := m.usable(); err != nil {
+		return complaint.Rating{}, false, err
+	}
 	if err := ctx.Err(); err != nil {
 		return complaint.Rating{}, false, err
 	}

@@ -118,8 +118,8 @@ var ErrRelayConfig = errors.New("store: relay needs an Outbox and a Notifier")
 // When ctx ends during a pass, the messages not yet delivered are
 // released, the results so far are recorded, and ctx's error is returned.
 func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
-	if r.Outbox == nil || r.Notifier == nil {
-		return Batch{}, ErrRelayConfig
+	if err := r.check(); err != nil {
+		return Batch{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Batch{}, err
@@ -177,6 +177,14 @@ func (r *Relay) RunOnce(ctx context.Context) (Batch, error) {
 		return p.b, p.err
 	}
 	return p.b, ctx.Err()
+}
+
+// check returns ErrRelayConfig for a relay that cannot deliver.
+func (r *Relay) check() error {
+	if f, ok := r.Notifier.(complaint.NotifierFunc); r.Outbox == nil || r.Notifier == nil || (ok && f == nil) {
+		return ErrRelayConfig
+	}
+	return nil
 }
 
 // alive records a sign of life at t.
@@ -326,10 +334,14 @@ func permanent(err error) bool {
 	return errors.As(err, &p) && p.Permanent()
 }
 
-// Run delivers until ctx is done, then returns ctx's error. It makes passes
+// Run delivers until ctx is done, then returns ctx's error; a relay
+// without an Outbox or a Notifier returns ErrRelayConfig at once. It makes passes
 // back to back while they fill a batch and waits Interval otherwise; a pass
 // that fails is logged and tried again after Interval.
 func (r *Relay) Run(ctx context.Context) error {
+	if err := r.check(); err != nil {
+		return err
+	}
 	interval := r.Interval
 	if interval <= 0 {
 		interval = time.Second

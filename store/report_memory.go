@@ -12,6 +12,9 @@ import (
 // Report computes the report of q over the complaints in memory, with the
 // same definitions as the SQL stores.
 func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
+	if err := m.usable(); err != nil {
+		return Report{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}

@@ -359,6 +359,9 @@ func (r reportSQL) scan(ctx context.Context, q string, extra []any, dst ...any) 
 // the complaints that the creation-time index selects, reading their JSON
 // and milestone columns; no complaint is loaded into memory.
 func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
+	if err := s.usable(); err != nil {
+		return Report{}, err
+	}
 	if err := q.check(s.w.Now); err != nil {
 		return Report{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klageflow/klage/complaint"
@@ -68,6 +69,15 @@ type SQL struct {
 	// polling the database's lock. Nil on PostgreSQL.
 	writes  *sync.Mutex
 	decoded decodedCache
+	closed  atomic.Bool
+}
+
+// usable returns ErrClosed for a closed store and for the zero SQL.
+func (s *SQL) usable() error {
+	if s == nil || s.db == nil || s.w == nil || s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
 }
 
 var (
@@ -151,8 +161,12 @@ func (s *SQL) DB() *sql.DB { return s.db }
 // Dialect returns "postgres" or "sqlite".
 func (s *SQL) Dialect() string { return s.d.name }
 
-// Close implements Store.
+// Close implements Store. Every call on a closed store returns ErrClosed;
+// closing twice does nothing.
 func (s *SQL) Close() error {
+	if s == nil || s.db == nil || s.closed.Swap(true) {
+		return nil // closing twice, or a zero SQL, does nothing
+	}
 	s.decoded.close()
 	var errs []error
 	s.stmts.Range(func(_, v any) bool {
@@ -373,6 +387,9 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 // customer's record, where the newest complaint's details replace older
 // ones.
 func (s *SQL) Create(ctx context.Context, c *complaint.Complaint) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return observeSave(ctx, s.w, c, func(ctx context.Context) error { return s.create(ctx, c) })
 }
 
@@ -415,6 +432,9 @@ func (s *SQL) wrote(id string, r row) { s.decoded.put(id, r.data, r.snap) }
 
 // Save implements Store.
 func (s *SQL) Save(ctx context.Context, c *complaint.Complaint, expectedVersion int) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return observeSave(ctx, s.w, c, func(ctx context.Context) error { return s.save(ctx, c, expectedVersion) })
 }
 
@@ -440,11 +460,42 @@ func (s *SQL) save(ctx context.Context, c *complaint.Complaint, expectedVersion 
 			}
 			return &ConflictError{ID: c.ID(), Expected: expectedVersion, Actual: actual}
 		})
+	if errors.Is(err, errStale) {
+		return s.conflict(ctx, c.ID(), expectedVersion)
+	}
 	if err == nil {
 		c.TakePending()
 		s.wrote(c.ID(), r)
 	}
 	return err
+}
+
+// uniqueViolation reports whether err is a database's unique-key
+// violation: PostgreSQL's SQLSTATE 23505, SQLite's SQLITE_CONSTRAINT_UNIQUE
+// or _PRIMARYKEY. In a save it means the complaint is stale: its history
+// entries or notifications are already stored.
+func uniqueViolation(err error) bool {
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "23505"
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return lite.Code() == 2067 || lite.Code() == 1555
+	}
+	return false
+}
+
+// conflict returns the *ConflictError of a stale save of complaint id.
+func (s *SQL) conflict(ctx context.Context, id string, expected int) error {
+	var actual int
+	switch err := s.db.QueryRowContext(ctx, s.q.complaintVersion, id).Scan(&actual); {
+	case errors.Is(err, sql.ErrNoRows):
+		return &NotFoundError{ID: id}
+	case err != nil:
+		return fmt.Errorf("store: save %q: %w", id, err)
+	}
+	return &ConflictError{ID: id, Expected: expected, Actual: actual}
 }
 
 // historyColumns and outboxInsertColumns are the columns append writes, with
@@ -562,6 +613,9 @@ func (s *SQL) pgSave(ctx context.Context, c *complaint.Complaint, r row, expecte
 	q, args := pgWrite(s.q.updateComplaint, r.updateArgs(c, s.w.Now(), expectedVersion), history, outbox, nil)
 	var n int
 	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		if uniqueViolation(err) {
+			return s.conflict(ctx, c.ID(), expectedVersion)
+		}
 		return fmt.Errorf("store: save %q: %w", c.ID(), err)
 	}
 	if n == 0 {
@@ -618,12 +672,19 @@ func (s *SQL) sqliteWrite(ctx context.Context, id string, r row, op, head string
 		}
 		for i, args := range rows {
 			if _, err := exec(ctx, tx, sts[i+1], args...); err != nil {
+				if op == "save" && uniqueViolation(err) {
+					return errStale // a stale copy: see sqliteWrite's caller
+				}
 				return fmt.Errorf("store: %s %q: %w", op, id, err)
 			}
 		}
 		return nil
 	})
 }
+
+// errStale is what sqliteWrite returns when a save's rows are already
+// stored: the caller turns it into a *ConflictError after the transaction.
+var errStale = errors.New("store: stale save")
 
 // inTx runs fn in a transaction and commits it, or rolls it back if fn
 // fails: a failed transaction writes nothing. On SQLite it first waits for
@@ -669,6 +730,9 @@ func (st *stored) scan(r scanner) error {
 
 // Get implements Store.
 func (s *SQL) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	st, err := s.stmt(ctx, s.q.getComplaint)
 	if err != nil {
 		return nil, fmt.Errorf("store: get %q: %w", id, err)
@@ -723,6 +787,9 @@ func (s *SQL) decode(row stored) (*complaint.Complaint, error) {
 // the sort key of the last one, so pages neither skip nor repeat a
 // complaint while others are created.
 func (s *SQL) List(ctx context.Context, f Filter) (Page, error) {
+	if err := s.usable(); err != nil {
+		return Page{}, err
+	}
 	query := f.query()
 	cur, err := decodeCursor(f.Cursor, query)
 	if err != nil {
@@ -811,6 +878,9 @@ func (s *SQL) List(ctx context.Context, f Filter) (Page, error) {
 
 // HistoryPage implements Store.
 func (s *SQL) HistoryPage(ctx context.Context, id string, limit int, after string) (HistoryPage, error) {
+	if err := s.usable(); err != nil {
+		return HistoryPage{}, err
+	}
 	cur, err := decodeCursor(after, historyQuery(id))
 	if err != nil {
 		return HistoryPage{}, err
@@ -873,6 +943,9 @@ func scanEntry(id string, r scanner) (complaint.Entry, error) {
 
 // History implements Store.
 func (s *SQL) History(ctx context.Context, id string) ([]complaint.Entry, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, s.q.history, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: history of %q: %w", id, err)
@@ -1020,6 +1093,9 @@ func (s *SQL) messages(ctx context.Context, q string, args ...any) ([]Message, e
 
 // Notifications implements Outbox.
 func (s *SQL) Notifications(ctx context.Context, id string) ([]Message, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	out, err := s.messages(ctx, s.q.notifications, id)
 	if err == nil && len(out) == 0 {
 		err = s.exists(ctx, id)
@@ -1029,11 +1105,17 @@ func (s *SQL) Notifications(ctx context.Context, id string) ([]Message, error) {
 
 // Pending implements Outbox.
 func (s *SQL) Pending(ctx context.Context, limit int) ([]Message, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	return s.messages(ctx, s.q.pending, limit)
 }
 
 // DeadLetters implements Outbox.
 func (s *SQL) DeadLetters(ctx context.Context, limit int) ([]Message, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	return s.messages(ctx, s.q.deadLetters, limit)
 }
 
@@ -1042,6 +1124,9 @@ func (s *SQL) DeadLetters(ctx context.Context, limit int) ([]Message, error) {
 // moment take different rows; on SQLite the statement waits for this
 // process's other writers.
 func (s *SQL) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Message, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -1102,21 +1187,33 @@ func (s *SQL) settle(ctx context.Context, q, key string, args ...any) error {
 
 // MarkDelivered implements Outbox.
 func (s *SQL) MarkDelivered(ctx context.Context, key string, at time.Time) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return s.settle(ctx, s.q.delivered, key, nanos(at), key)
 }
 
 // MarkFailed implements Outbox.
 func (s *SQL) MarkFailed(ctx context.Context, key, reason string, retryAt time.Time) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return s.settle(ctx, s.q.failed, key, nanos(retryAt), reason, key)
 }
 
 // Release implements Outbox.
 func (s *SQL) Release(ctx context.Context, key string) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return s.settle(ctx, s.q.release, key, key)
 }
 
 // Extend implements Outbox, in one transaction.
 func (s *SQL) Extend(ctx context.Context, keys []string, leaseUntil time.Time) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	if len(keys) == 0 {
 		return ctx.Err()
 	}
@@ -1138,10 +1235,16 @@ func (s *SQL) Extend(ctx context.Context, keys []string, leaseUntil time.Time) e
 
 // Requeue implements Outbox.
 func (s *SQL) Requeue(ctx context.Context, key string, at time.Time) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return s.settle(ctx, s.q.requeue, key, nanos(at), key)
 }
 
 // DeadLetter implements Outbox.
 func (s *SQL) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	return s.settle(ctx, s.q.dead, key, nanos(at), reason, key)
 }

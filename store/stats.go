@@ -47,6 +47,9 @@ var (
 // complaints whose earliest due time has passed (the next_due index), at
 // most MaxStatsOverdue of them.
 func (s *SQL) Stats(ctx context.Context, now time.Time) (Stats, error) {
+	if err := s.usable(); err != nil {
+		return Stats{}, err
+	}
 	st := Stats{Open: map[complaint.State]int{}, Overdue: map[complaint.DeadlineName]int{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM klage_complaints WHERE closed_at IS NULL GROUP BY state`)
 	if err != nil {
@@ -111,6 +114,9 @@ func countOverdue(ctx context.Context, s Store, now time.Time, st *Stats) error 
 
 // Stats reports the store's figures at now.
 func (m *Memory) Stats(ctx context.Context, now time.Time) (Stats, error) {
+	if err := m.usable(); err != nil {
+		return Stats{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Stats{}, err
 	}

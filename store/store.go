@@ -32,6 +32,9 @@ var (
 	// was used before on the complaint for another request: another
 	// event, actor or request fingerprint (*RequestReusedError).
 	ErrRequestReused = errors.New("store: idempotency key reused for another request")
+	// ErrClosed: the store was closed, or is a zero value that no
+	// constructor made (NewMemory, sqlite.Open, postgres.Open).
+	ErrClosed = errors.New("store: the store is closed or was never opened")
 )
 
 // RequestReusedError reports an idempotency key reused for another

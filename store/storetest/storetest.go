@@ -156,6 +156,40 @@ func testConflicts(t *testing.T, e *env) {
 		assert.NotEqual(t, complaint.TopicFinalAnswer, n.Topic, "the loser's notifications were not written")
 	}
 
+	// Two copies that fire the same event produce the same history seq
+	// and notification keys: the second save is a conflict, never the
+	// database's unique-key error.
+	x, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	y, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	for _, copy := range []*complaint.Complaint{x, y} {
+		_, err := e.w.Fire(ctx, copy, complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "Same note."})
+		require.NoError(t, err)
+	}
+	require.NoError(t, e.s.Save(ctx, x, x.Version()-1))
+	err = e.s.Save(ctx, y, y.Version()-1)
+	require.ErrorIs(t, err, store.ErrConflict, "a stale copy's save: %v", err)
+	// A Loaded copy whose version matches the store's but which still
+	// carries notifications the store has written (restored from a
+	// snapshot taken before its save): a conflict, and Fire loads the
+	// complaint again and succeeds.
+	z, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	_, err = e.w.Fire(ctx, z, complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "Third."})
+	require.NoError(t, err)
+	unsaved := z.Snapshot()
+	require.NoError(t, e.s.Save(ctx, z, z.Version()-1))
+	stale, err := e.w.Restore(unsaved)
+	require.NoError(t, err)
+	require.NotEmpty(t, stale.Pending())
+	err = e.s.Save(ctx, stale, stale.Version())
+	require.ErrorIs(t, err, store.ErrConflict, "a stale copy's save: %v", err)
+	fired, _, err := store.Fire(ctx, e.s, e.w, c.ID(), complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "Fourth."},
+		store.FireOptions{Loaded: stale})
+	require.NoError(t, err, "Fire loads the complaint again after the conflict")
+	assert.Equal(t, unsaved.Version+1, fired.Version())
+
 	// A complaint the store does not hold, with an entry and a
 	// notification to save: refused, and neither is written.
 	missing, err := e.w.Open(ctx, complainttest.Intake())
