@@ -52,5 +52,5 @@ func TestInternalError(t *testing.T) {
 	assert.Equal(t, "internal", e.Error.Code)
 	assert.Equal(t, "internal error", e.Error.Message)
 	assert.Contains(t, logs.String(), "request failed")
-	assert.Contains(t, logs.String(), "database is closed")
+	assert.Contains(t, logs.String(), "the store is closed")
 }
