@@ -46,7 +46,9 @@ func States() []State { return states.Values() }
 // Valid reports whether s is a known state.
 func (s State) Valid() bool { return states.Valid(s) }
 
-// Terminal reports whether no event can leave s.
+// Terminal reports whether no event of the reference lifecycle can leave
+// s. An extended lifecycle may have terminal states of its own: ask the
+// workflow ([Workflow.Terminal]).
 func (s State) Terminal() bool { return s == StateClosed }
 
 // String returns the wire name.

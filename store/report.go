@@ -246,13 +246,10 @@ func productName(p complaint.Product) string {
 	return p.SKU
 }
 
-// escalated reports whether s went to the Complaints Department.
-func escalated(s *complaint.Snapshot) bool {
-	if s.Decision != nil {
-		return true
-	}
-	switch s.State {
-	case complaint.StateEscalated, complaint.StateEscalatedAwaitingCustomer, complaint.StateReviewed:
+// escalated reports whether s went to the Complaints Department, by w's
+// lifecycle.
+func escalated(w *complaint.Workflow, s *complaint.Snapshot) bool {
+	if s.Decision != nil || w.Escalated(s.State) {
 		return true
 	}
 	for _, d := range s.Deadlines {

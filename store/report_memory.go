@@ -58,7 +58,7 @@ func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		if i := weekOf(q, s.CreatedAt); i >= 0 {
 			r.Weeks[i].Opened++
 		}
-		if s.State == complaint.StateClosed {
+		if m.w.Terminal(s.State) {
 			r.Closed++
 			if i := weekOf(q, c.Last().At); i >= 0 {
 				r.Weeks[i].Closed++
@@ -82,7 +82,7 @@ func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		if s.Kind == glossary.Feedback {
 			r.FeedbackByChannel[s.Channel]++
 		}
-		e := escalated(s)
+		e := escalated(m.w, s)
 		if e {
 			esc++
 		}

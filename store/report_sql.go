@@ -380,7 +380,8 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if !d.dollar {
 		reviewClock = `EXISTS (SELECT 1 FROM json_each(` + sqliteDoc + `, '$.deadlines') WHERE json_extract(value, '$.name') = 'review_decision')`
 	}
-	escalatedSQL := "(" + decision + " IS NOT NULL OR c.state IN ('escalated', 'escalated_awaiting_customer', 'reviewed') OR " + reviewClock + ")"
+	escalatedSQL := "(" + decision + " IS NOT NULL OR " + stateIn(s.w.StatesWhere(func(st complaint.StateSpec) bool { return s.w.Escalated(st.State) })) +
+		" OR " + reviewClock + ")"
 	var answered, esc, withdrawn, decided, overturned int
 	err = c.scan(ctx, `SELECT COUNT(*), COUNT(c.closed_at),
 		COALESCE(SUM(CASE WHEN `+answer+` IS NOT NULL THEN 1 ELSE 0 END), 0),
@@ -601,4 +602,18 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	r.Satisfaction.Escalated, r.Satisfaction.NotEscalated = mean(sums["esc:1"]), mean(sums["esc:0"])
 	return r, nil
+}
+
+// stateIn is the SQL for "c.state is one of states": the states are the
+// lifecycle's wire names, well-formed by its validation, so they are
+// written as literals.
+func stateIn(states []complaint.State) string {
+	if len(states) == 0 {
+		return "FALSE"
+	}
+	quoted := make([]string, len(states))
+	for i, st := range states {
+		quoted[i] = "'" + strings.ReplaceAll(string(st), "'", "''") + "'"
+	}
+	return "c.state IN (" + strings.Join(quoted, ", ") + ")"
 }

@@ -141,6 +141,9 @@ func newSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, d *dialect) 
 	if err := s.compactV1(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	if err := s.checkLifecycle(ctx); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	return s, nil
 }
 
@@ -369,7 +372,7 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 		manufacturer = snap.Referral.Manufacturer
 	}
 	last := c.Last()
-	closed := snap.State == complaint.StateClosed
+	closed := s.w.Terminal(snap.State) // retention runs from then
 	m := s.w.Milestones(c)
 	secs := func(d time.Duration, ok bool) sql.NullInt64 {
 		return sql.NullInt64{Int64: int64(d / time.Second), Valid: ok}

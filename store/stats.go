@@ -123,7 +123,7 @@ func (m *Memory) Stats(ctx context.Context, now time.Time) (Stats, error) {
 	st := Stats{Open: map[complaint.State]int{}, Overdue: map[complaint.DeadlineName]int{}}
 	m.mu.Lock()
 	for _, rec := range m.complaints {
-		if rec.snap.State != complaint.StateClosed {
+		if !m.w.Terminal(rec.snap.State) {
 			st.Open[rec.snap.State]++
 		}
 	}

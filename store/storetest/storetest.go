@@ -42,29 +42,67 @@ type Storage interface {
 // with t.Cleanup.
 type NewStorage func(t testing.TB, w *complaint.Workflow) Storage
 
-// Run runs the contract's subtests against stores that newStore opens.
+// Run runs the contract's subtests against stores that newStore opens,
+// on the reference lifecycle and on an extended one ([Extended]: a
+// terminal state of its own, an extra event and role), so that a store
+// that assumes the reference lifecycle's names fails.
 func Run(t *testing.T, newStore NewStorage) {
 	t.Helper()
-	for _, c := range []struct {
+	for _, lc := range []struct {
 		name string
-		test func(*testing.T, *env)
-	}{
-		{"CreateAndGet", testCreateAndGet},
-		{"Conflicts", testConflicts},
-		{"History", testHistory},
-		{"OutboxOrderAndLeases", testOutbox},
-		{"ListPages", testListPages},
-		{"Erasure", testErasure},
-		{"RandomWalksRestore", testRandomWalks},
-		{"LeasesExtendAndRequeue", testExtendRequeue},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			clock := complainttest.NewClock(time.Time{})
-			w, err := complaint.New(complaint.Options{Now: clock.Now})
-			require.NoError(t, err)
-			c.test(t, &env{clock: clock, w: w, s: newStore(t, w)})
+		lc   complaint.Lifecycle
+	}{{"Reference", complaint.Reference()}, {"Extended", Extended()}} {
+		t.Run(lc.name, func(t *testing.T) {
+			for _, c := range []struct {
+				name string
+				test func(*testing.T, *env)
+			}{
+				{"CreateAndGet", testCreateAndGet},
+				{"Conflicts", testConflicts},
+				{"History", testHistory},
+				{"OutboxOrderAndLeases", testOutbox},
+				{"ListPages", testListPages},
+				{"Erasure", testErasure},
+				{"RandomWalksRestore", testRandomWalks},
+				{"LeasesExtendAndRequeue", testExtendRequeue},
+				{"RetentionOfEveryTerminalState", testRetention},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					clock := complainttest.NewClock(time.Time{})
+					w, err := complaint.New(complaint.Options{Now: clock.Now, Lifecycle: &lc.lc})
+					require.NoError(t, err)
+					c.test(t, &env{clock: clock, w: w, s: newStore(t, w)})
+				})
+			}
 		})
 	}
+}
+
+// The extension of [Extended].
+const (
+	// StateScrapped is Extended's own terminal state: the product was
+	// scrapped by the warehouse, and the case ends.
+	StateScrapped complaint.State = "scrapped"
+	// EventScrap leads from in_progress to scrapped.
+	EventScrap complaint.Event = "scrap"
+	// Warehouse is Extended's own role, which scraps.
+	Warehouse glossary.Role = "warehouse"
+)
+
+// Extended returns the reference lifecycle with a terminal state of its
+// own (scrapped), an event that leads there (scrap) and a role that fires
+// it (warehouse): what a store must handle as well as the reference.
+func Extended() complaint.Lifecycle {
+	lc := complaint.Reference()
+	lc.States = append(lc.States, complaint.StateSpec{State: StateScrapped, Terminal: true,
+		Labels: map[glossary.Language]string{glossary.English: "scrapped", glossary.Danish: "kasseret"}})
+	lc.Roles = append(lc.Roles, Warehouse)
+	lc.Events = append(lc.Events, complaint.EventSpec{Event: EventScrap,
+		Labels: map[glossary.Language]string{glossary.English: "scrap", glossary.Danish: "kassér"}})
+	lc.Rules = append(lc.Rules, complaint.Rule{Event: EventScrap, From: []complaint.State{complaint.StateInProgress}, To: StateScrapped,
+		Roles: []glossary.Role{Warehouse, glossary.CustomerService}, Needs: complaint.NeedsNote,
+		Notify: []complaint.Notice{{Topic: complaint.TopicClosed, To: glossary.Customer}}})
+	return lc
 }
 
 type env struct {
@@ -468,4 +506,39 @@ func keysOf(ms []store.Message) []string {
 		out[i] = m.Key()
 	}
 	return out
+}
+
+// testRetention: a complaint that ends in any terminal state of the
+// lifecycle (Extended's scrapped too) is closed for the store, and its
+// personal data is purged once the retention period has passed.
+func testRetention(t *testing.T, e *env) {
+	terminal := e.w.StatesWhere(func(s complaint.StateSpec) bool { return s.Terminal })
+	c := e.open(t, complaint.StateInProgress)
+	end := complaint.StateClosed
+	in := complainttest.InputFor(c, complaint.EventWithdraw, glossary.Customer)
+	if slices.Contains(terminal, StateScrapped) {
+		end = StateScrapped
+		in = complaint.Input{Event: EventScrap, Actor: glossary.Actor{ID: "wh-1", Role: Warehouse}, Note: "Beyond repair."}
+	}
+	got, _, err := store.Fire(ctx, e.s, e.w, c.ID(), in, store.FireOptions{})
+	require.NoError(t, err)
+	require.Equal(t, end, got.State())
+	if st, ok := e.s.(store.StatsReader); ok {
+		stats, err := st.Stats(ctx, e.clock.Now())
+		require.NoError(t, err)
+		assert.Zero(t, stats.Open[end], "a complaint in a terminal state is not open")
+	}
+	pd, ok := e.s.(store.PersonalData)
+	if !ok {
+		return
+	}
+	retention := e.w.Policy(c.Customer().Type).Retention
+	purged, err := pd.Purge(ctx, store.PurgeOptions{Now: retention.AddTo(e.clock.Now(), nil).Add(48 * time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, 1, purged.Complaints, "purged after the retention period, from %s", end)
+	after, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	_, erased := after.ErasedAt()
+	assert.True(t, erased)
+	assert.Empty(t, after.Customer().Email)
 }
