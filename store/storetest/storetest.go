@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore NewStorage) {
 				{"RandomWalksRestore", testRandomWalks},
 				{"LeasesExtendAndRequeue", testExtendRequeue},
 				{"RetentionOfEveryTerminalState", testRetention},
+				{"ReportsRatingsActionsStats", testReporting},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					clock := complainttest.NewClock(time.Time{})
@@ -541,4 +542,66 @@ func testRetention(t *testing.T, e *env) {
 	_, erased := after.ErasedAt()
 	assert.True(t, erased)
 	assert.Empty(t, after.Customer().Email)
+}
+
+// testReporting checks, on a store that has them, the optional parts that
+// reports and the dashboard rest on (store.Reporter, store.Rater,
+// store.Actioner, store.StatsReader), on one small scenario: three
+// complaints, one withdrawn and rated, one reviewed with a finding, one
+// being worked on, and one improvement action.
+func testReporting(t *testing.T, e *env) {
+	from := e.clock.Now()
+	withdrawn := e.open(t, complaint.StateInProgress)
+	got, _, err := store.Fire(ctx, e.s, e.w, withdrawn.ID(), complainttest.InputFor(withdrawn, complaint.EventWithdraw, glossary.Customer), store.FireOptions{})
+	require.NoError(t, err)
+	require.Equal(t, complaint.StateClosed, got.State())
+	reviewed := e.open(t, complaint.StateReviewed)
+	e.open(t, complaint.StateInProgress)
+	e.clock.Advance(time.Hour)
+
+	if r, ok := e.s.(store.Rater); ok {
+		rating := complaint.Rating{Score: 4, Comment: "Quick.", At: e.clock.Now()}
+		require.NoError(t, r.Rate(ctx, withdrawn.ID(), complainttest.ActorFor(withdrawn, glossary.Customer), rating))
+		back, ok, err := r.Rating(ctx, withdrawn.ID())
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, 4, back.Score)
+		assert.ErrorIs(t, r.Rate(ctx, withdrawn.ID(), complainttest.ActorFor(withdrawn, glossary.Customer), rating), store.ErrRated)
+	}
+	actions := 0
+	if a, ok := e.s.(store.Actioner); ok {
+		act, err := a.CreateAction(ctx, store.Action{ComplaintID: reviewed.ID(), Area: "returns", Description: "Offer a repair first.",
+			Owner: complainttest.Reviewer, Due: e.clock.Now().Add(-time.Hour)})
+		require.NoError(t, err)
+		list, err := a.Actions(ctx, store.ActionFilter{})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, act.ID, list[0].ID)
+		actions = 1
+	}
+	if st, ok := e.s.(store.StatsReader); ok {
+		stats, err := st.Stats(ctx, e.clock.Now())
+		require.NoError(t, err)
+		assert.Equal(t, map[complaint.State]int{complaint.StateReviewed: 1, complaint.StateInProgress: 1}, stats.Open)
+		pending, err := e.s.Pending(ctx, 1000)
+		require.NoError(t, err)
+		assert.Equal(t, len(pending), stats.Pending)
+	}
+	if rp, ok := e.s.(store.Reporter); ok {
+		rep, err := rp.Report(ctx, store.ReportQuery{From: from.Add(-time.Minute), To: e.clock.Now(), Now: e.clock.Now()})
+		require.NoError(t, err)
+		assert.Equal(t, 3, rep.Opened)
+		assert.Equal(t, 1, rep.Closed)
+		assert.Equal(t, 2, rep.Open)
+		assert.Zero(t, rep.Unreadable)
+		assert.Equal(t, map[complaint.State]int{complaint.StateClosed: 1, complaint.StateReviewed: 1, complaint.StateInProgress: 1}, rep.ByState)
+		assert.Equal(t, 1.0, rep.WithdrawalRate)
+		require.Len(t, rep.FindingsByArea, 1)
+		assert.Equal(t, []string{reviewed.ID()}, rep.FindingsByArea[0].Complaints)
+		if _, ok := e.s.(store.Rater); ok {
+			assert.Equal(t, 1, rep.Satisfaction.Count)
+		}
+		assert.Equal(t, actions, rep.Actions.Open)
+		assert.Equal(t, actions, rep.Actions.Overdue)
+	}
 }
