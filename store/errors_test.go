@@ -50,3 +50,15 @@ func TestErrorsUsersCanMatch(t *testing.T) {
 	assert.ErrorIs(t, err, complaint.ErrInvalidConfig)
 	assert.ErrorIs(t, complaint.NotifierFunc(nil).Notify(ctx, complaint.Notification{}), complaint.ErrNilNotifier)
 }
+
+// TestOpenRefusesANotifyingWorkflow: a workflow with a Notifier would
+// deliver before the store saved; the SQL stores refuse it when they
+// open, not at the first Fire.
+func TestOpenRefusesANotifyingWorkflow(t *testing.T) {
+	w, err := complaint.New(complaint.Options{Notifier: &complainttest.Recorder{}})
+	require.NoError(t, err)
+	for _, b := range sqlBackends {
+		_, err := openSQL(ctx, w, b.dsn(t))
+		assert.ErrorIs(t, err, store.ErrWorkflowNotifies, b.name)
+	}
+}

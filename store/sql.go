@@ -16,7 +16,6 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/glossary"
-	"github.com/klageflow/klage/internal/sqlopen"
 )
 
 // dialect is what differs between PostgreSQL and SQLite.
@@ -85,30 +84,50 @@ var (
 	_ Outbox = (*SQL)(nil)
 )
 
-// The SQL stores are opened by packages store/postgres and store/sqlite,
-// which import their drivers: this package imports none, so that a
-// program links only the driver of the database it uses.
-func init() {
-	sqlopen.New = func(ctx context.Context, w *complaint.Workflow, db *sql.DB, name string) (*SQL, error) {
-		d := sqlite
-		switch name {
-		case "postgres":
-			d = postgres
-			db.SetMaxOpenConns(32)
-			db.SetMaxIdleConns(8)
-			db.SetConnMaxIdleTime(5 * time.Minute)
-		case "sqlite":
-			// Every connection stays open: closing one past the default of
-			// two idle connections would throw away its prepared
-			// statements and its page cache, and the next request would
-			// open, configure and prepare them again.
-			db.SetMaxOpenConns(8)
-			db.SetMaxIdleConns(8)
-		default:
-			return nil, errors.Join(fmt.Errorf("store: unknown dialect %q", name), db.Close())
-		}
-		return newSQL(ctx, w, db, d)
+// Engine names a SQL database engine that [OpenSQL] knows.
+type Engine string
+
+// The engines.
+const (
+	PostgreSQL Engine = "postgres"
+	SQLite     Engine = "sqlite"
+)
+
+// OpenSQL returns the store on db, a database of engine opened with its
+// driver ("pgx" for PostgreSQL, "sqlite" of modernc.org/sqlite for
+// SQLite), after creating or migrating its schema. Packages store/postgres
+// and store/sqlite call it with the driver they import: this package
+// imports none, so that a program links only the driver of the database it
+// uses. It sets db's pool sizes for the engine. The store closes db when
+// it is closed, or when OpenSQL fails.
+func OpenSQL(ctx context.Context, w *complaint.Workflow, db *sql.DB, engine Engine) (*SQL, error) {
+	if db == nil {
+		return nil, errors.New("store: OpenSQL needs a database")
 	}
+	if w == nil {
+		return nil, errors.Join(errors.New("store: OpenSQL needs a workflow"), db.Close())
+	}
+	if w.Notifies() {
+		return nil, errors.Join(ErrWorkflowNotifies, db.Close())
+	}
+	d := sqlite
+	switch engine {
+	case PostgreSQL:
+		d = postgres
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(8)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	case SQLite:
+		// Every connection stays open: closing one past the default of
+		// two idle connections would throw away its prepared statements
+		// and its page cache, and the next request would open, configure
+		// and prepare them again.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	default:
+		return nil, errors.Join(fmt.Errorf("store: unknown engine %q", engine), db.Close())
+	}
+	return newSQL(ctx, w, db, d)
 }
 
 // SQLiteDSN is the data source name that store/sqlite opens path with: WAL

@@ -11,11 +11,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/klageflow/klage/complaint"
-	"github.com/klageflow/klage/internal/sqlopen"
 	"github.com/klageflow/klage/store"
 )
-
-var newSQL = sqlopen.New.(func(context.Context, *complaint.Workflow, *sql.DB, string) (*store.SQL, error))
 
 // Open opens the store in the PostgreSQL database at dsn (a postgres://
 // URL or a key=value connection string, as pgx takes it), creating or
@@ -25,12 +22,12 @@ func Open(ctx context.Context, w *complaint.Workflow, dsn string) (*store.SQL, e
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	return newSQL(ctx, w, db, "postgres")
+	return store.OpenSQL(ctx, w, db, store.PostgreSQL)
 }
 
 // OpenDB is Open on a database the caller opened with the "pgx" driver
 // (github.com/jackc/pgx/v5/stdlib), for its own connection settings. The
 // store closes db when it is closed, or when OpenDB fails.
 func OpenDB(ctx context.Context, w *complaint.Workflow, db *sql.DB) (*store.SQL, error) {
-	return newSQL(ctx, w, db, "postgres")
+	return store.OpenSQL(ctx, w, db, store.PostgreSQL)
 }

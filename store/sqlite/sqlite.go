@@ -11,11 +11,8 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/klageflow/klage/complaint"
-	"github.com/klageflow/klage/internal/sqlopen"
 	"github.com/klageflow/klage/store"
 )
-
-var newSQL = sqlopen.New.(func(context.Context, *complaint.Workflow, *sql.DB, string) (*store.SQL, error))
 
 // Open opens the store in the SQLite file at path (created if it does not
 // exist), with the settings of [store.SQLiteDSN], creating or migrating
@@ -29,5 +26,5 @@ func Open(ctx context.Context, w *complaint.Workflow, path string) (*store.SQL, 
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	return newSQL(ctx, w, db, "sqlite")
+	return store.OpenSQL(ctx, w, db, store.SQLite)
 }
