@@ -19,6 +19,11 @@ const (
 	DeadlineDOAReplacement   DeadlineName = "doa_replacement"   // a DOA item replaced (final answer given)
 	DeadlineReviewDecision   DeadlineName = "review_decision"   // the Complaints Department decides
 	DeadlineEscalationWindow DeadlineName = "escalation_window" // the customer may escalate until then
+	// DeadlineCustomerReply runs while the customer holds the case (a
+	// request for information): the customer is chased when it lapses. It
+	// is the one clock that does not pause there, and it is never
+	// breached: the silence is the customer's.
+	DeadlineCustomerReply DeadlineName = "customer_reply"
 )
 
 var deadlineNames = vocab.New("deadline", parseError,
@@ -27,6 +32,7 @@ var deadlineNames = vocab.New("deadline", parseError,
 	vocab.Entry[DeadlineName]{Value: DeadlineDOAReplacement, Danish: "ombytning af DOA-vare", English: "DOA replacement"},
 	vocab.Entry[DeadlineName]{Value: DeadlineReviewDecision, Danish: "Klageafdelingens afgørelse", English: "review decision"},
 	vocab.Entry[DeadlineName]{Value: DeadlineEscalationWindow, Danish: "frist for klage til Klageafdelingen", English: "escalation window"},
+	vocab.Entry[DeadlineName]{Value: DeadlineCustomerReply, Danish: "kundens svar", English: "customer reply"},
 )
 
 // ParseDeadlineName parses a deadline's wire name.
@@ -70,6 +76,11 @@ type Deadline struct {
 	// (a DOA complaint answered with a rejection, or reclassified as
 	// another kind): neither met nor breached.
 	NotApplicable bool `json:"not_applicable,omitempty"`
+	// Lapses counts how many runs of the clock have lapsed and been acted
+	// on by a timer ([Timer]); Fired names the timers that acted on this
+	// run's lapse, so that none acts twice.
+	Lapses int      `json:"lapses,omitempty"`
+	Fired  []string `json:"fired,omitempty"`
 }
 
 // Running reports whether the clock runs: it is neither paused, met nor
@@ -160,7 +171,7 @@ type ClaimAssessment struct {
 // deadlineOrder is the position of each deadline in the order of the
 // DeadlineName constants, in which a complaint keeps and reports them.
 var deadlineOrder = map[DeadlineName]int{DeadlineFirstResponse: 0, DeadlineProgressUpdate: 1,
-	DeadlineDOAReplacement: 2, DeadlineReviewDecision: 3, DeadlineEscalationWindow: 4}
+	DeadlineDOAReplacement: 2, DeadlineReviewDecision: 3, DeadlineEscalationWindow: 4, DeadlineCustomerReply: 5}
 
 // clockOwner is who must act before each deadline.
 var clockOwner = map[DeadlineName]glossary.Role{
@@ -183,6 +194,8 @@ func (p *Policy) period(n DeadlineName) Period {
 		return p.ReviewDecision
 	case DeadlineEscalationWindow:
 		return p.EscalationWindow
+	case DeadlineCustomerReply:
+		return p.CustomerReply
 	}
 	return Period{}
 }
@@ -206,6 +219,7 @@ func (c *Complaint) deadline(n DeadlineName) *Deadline {
 func (c *Complaint) start(n DeadlineName, owner glossary.Role, at, due time.Time) {
 	d := Deadline{Name: n, Owner: owner, Started: at, Due: due}
 	if old := c.deadline(n); old != nil {
+		d.Lapses = old.Lapses // a new run, counted with the earlier ones
 		*old = d
 		return
 	}
@@ -233,7 +247,7 @@ func (d *Deadline) meet(now time.Time) {
 	if d == nil || !d.open() {
 		return
 	}
-	if d.Name != DeadlineEscalationWindow && d.Running() && d.Due.Before(now) {
+	if breachable(d.Name) && d.Running() && d.Due.Before(now) {
 		d.Breached = true
 	}
 	d.Due, d.Remaining, d.MetAt = time.Time{}, 0, now
@@ -293,10 +307,12 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 		d := &c.deadlines[i]
 		running := d.Running()
 		// A clock that is past due is breached, whatever happens next.
-		if running && d.Name != DeadlineEscalationWindow && d.Due.Before(now) {
+		if running && breachable(d.Name) && d.Due.Before(now) {
 			d.Breached = true
 		}
 		switch {
+		case d.Name == DeadlineCustomerReply:
+			// It runs while the customer holds the case: it never pauses.
 		case pausing && running:
 			w.pause(d, p, now, nowWall)
 		case resuming && d.Paused():
@@ -352,13 +368,17 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	}
 	for _, n := range starts {
 		if period := p.period(n); !period.IsZero() && (n != DeadlineDOAReplacement || c.kind == glossary.DOA) {
+			owner := clockOwner[n]
+			if n == DeadlineCustomerReply || owner == "" {
+				owner = e.Actor.Role // the role that asked the customer
+			}
 			due := p.Due(period, start)
 			if n == DeadlineEscalationWindow && period.calendar() {
 				// The letter names a date ("until 1 November"): the window
 				// ends with that day in the policy's zone.
 				due = endOfDay(due, loc)
 			}
-			c.start(n, clockOwner[n], start, due)
+			c.start(n, owner, start, due)
 		}
 	}
 
@@ -377,10 +397,17 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	case to.Handler != "" && (to.Handler != before || pu == nil) && (from == nil || !from.Pauses):
 		c.start(DeadlineProgressUpdate, to.Handler, now, p.ProgressUpdate.AddTo(now, loc))
 	case to.Handler != "" && pu != nil && pu.Running() && e.Actor.Role != glossary.Customer && notifiesCustomer(r):
-		pu.Due = p.ProgressUpdate.AddTo(now, loc)
+		pu.Due, pu.Fired = p.ProgressUpdate.AddTo(now, loc), nil // a new run
 	case to.Handler == "" && !to.Pauses:
 		pu.meet(now)
 	}
+}
+
+// breachable reports whether clock n can be breached: not the escalation
+// window, whose lapsing is its purpose, nor the customer-reply clock,
+// whose silence is the customer's.
+func breachable(n DeadlineName) bool {
+	return n != DeadlineEscalationWindow && n != DeadlineCustomerReply
 }
 
 // pause stops running clock d at now (nowWall on the wall clock) and keeps

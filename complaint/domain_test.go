@@ -267,7 +267,12 @@ func TestDOAClockFollowsTheKind(t *testing.T) {
 		assert.True(t, d.Paused(), "paused like the others while the customer holds the case")
 		assert.Equal(t, 11*24*time.Hour, d.Remaining, "14 days from Monday less the three that passed")
 		f.clock.Set(local(2026, 3, 30, 9, 0))
-		assert.Empty(t, f.w.Sweep(f.clock.Now(), []*complaint.Complaint{c}), "a paused clock reminds nobody")
+		for _, n := range f.w.Sweep(f.clock.Now(), []*complaint.Complaint{c}) {
+			assert.NotEqual(t, complaint.DeadlineDOAReplacement, n.Data.Deadline.Name, "a paused clock reminds nobody")
+		}
+		for _, in := range f.w.DueTimers(c, f.clock.Now()) {
+			assert.NotEqual(t, "doa_replacement.remind", in.Timer, "a paused clock's timer does not act")
+		}
 		// The customer answers on 30 March (summer time began on the
 		// 29th): 11 calendar days on, at the same time of day.
 		_, err = f.w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventProvideInfo, glossary.Customer))

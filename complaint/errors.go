@@ -42,6 +42,10 @@ var (
 	// ErrRemedyOwed: accept or close was refused because a granted remedy
 	// has not been carried out (a *TransitionError whose Cause it is).
 	ErrRemedyOwed = errors.New("complaint: a granted remedy has not been carried out")
+	// ErrTimerNotDue: a timer's input came when the timer does not act
+	// (it already acted for this lapse, or its clock does not run): a
+	// second timer runner lost the race. A *TransitionError's Cause.
+	ErrTimerNotDue = errors.New("complaint: the timer is not due")
 	// ErrInvalidConfig: Options or a Policy were refused by New
 	// (*ConfigError).
 	ErrInvalidConfig = errors.New("complaint: invalid configuration")

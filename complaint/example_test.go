@@ -153,6 +153,7 @@ func ExampleDiagram() {
 	// Output:
 	// stateDiagram-v2
 	//     [*] --> received
+	//     awaiting_customer --> closed: lapse
 	//     awaiting_customer --> in_progress: provide_info
 	//     awaiting_customer --> closed: withdraw
 	//

@@ -32,6 +32,45 @@ type Lifecycle struct {
 	// customer service and one for the Complaints Department) as long as
 	// no two name the same state and all need the same payload.
 	Rules []Rule
+	// Timers say what happens, by itself, when a clock lapses: reminders,
+	// messages to the customer, events the system fires. A store's timer
+	// runner (store.Timers) acts on them, once each.
+	Timers []Timer
+}
+
+// Timer is one thing that happens by itself when a clock of a complaint
+// has lapsed: After (or the policy's Setting) past the clock's due time,
+// while the complaint is in one of States, once per lapse of the clock.
+// Its action reminds roles (Notify, and NotifyOwner for the clock's owner)
+// or fires Fire as the system actor; a Fire that a remedy owed refuses
+// (accept, close) reminds customer service instead. Each is recorded in
+// the history: a reminder as EventRemind, an event as itself, with the
+// timer's Name as the entry's note, so that it happens exactly once.
+type Timer struct {
+	// Name identifies the timer: unique in the lifecycle, a well-formed
+	// wire name ("first_response.remind").
+	Name string
+	// Clock is the clock whose lapse it follows.
+	Clock DeadlineName
+	// States limits it to complaints in these states; empty means wherever
+	// the clock runs. A paused clock never acts.
+	States []State
+	// After is how long after the clock's due time it acts; Setting, when
+	// set, names the policy's period to use instead (Policy.Setting), so
+	// that each customer type's policy decides, and a zero setting turns
+	// the timer off.
+	After   Period
+	Setting string
+	// Lapse, when above 1, limits it to the Lapse-th and later lapses of a
+	// clock that runs again and again (the progress update's).
+	Lapse int
+	// Notify and NotifyOwner are who is reminded: roles, and the clock's
+	// owner (whoever must act, or the role that asked the customer).
+	// A customer gets TopicReplyReminder, staff TopicReminder.
+	Notify      []glossary.Role
+	NotifyOwner bool
+	// Fire is the event the system fires instead of reminding.
+	Fire Event
 }
 
 // StateSpec describes one state of a [Lifecycle].
@@ -73,6 +112,7 @@ const (
 	NeedsReferral Payload = "referral" // Input.Referral (refer)
 	NeedsDecision Payload = "decision" // Input.Decision (review)
 	NeedsKind     Payload = "kind"     // Input.Kind, the new kind (reclassify)
+	NeedsTimer    Payload = "timer"    // Input.Timer, the timer that acts (remind, and events timers fire)
 	// NeedsFulfilment: Input.Fulfilment, the remedy carried out (fulfil).
 	NeedsFulfilment Payload = "fulfilment"
 )
@@ -133,6 +173,7 @@ func Reference() Lifecycle {
 	working := []State{StateInProgress, StateAwaitingCustomer, StateWithManufacturer}
 	escalated := []State{StateEscalated, StateEscalatedAwaitingCustomer}
 	beforeEscalation := []State{StateReceived, StateInProgress, StateAwaitingCustomer, StateWithManufacturer, StateFinalAnswer}
+	open := append(slices.Clone(beforeEscalation), StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed)
 	closedNotices := []Notice{
 		{Topic: TopicClosed, To: cu},
 		{Topic: TopicClosed, To: mf, From: []State{StateWithManufacturer}},
@@ -159,13 +200,13 @@ func Reference() Lifecycle {
 			{Event: EventStart, From: []State{StateReceived}, To: StateInProgress, Roles: customerService,
 				Notify: []Notice{{Topic: TopicStarted, To: cu}}, Meets: []DeadlineName{DeadlineFirstResponse}},
 			{Event: EventRequestInfo, From: []State{StateInProgress}, To: StateAwaitingCustomer, Roles: customerService,
-				Needs: NeedsNote, Notify: []Notice{{Topic: TopicInfoRequested, To: cu}}},
+				Needs: NeedsNote, Notify: []Notice{{Topic: TopicInfoRequested, To: cu}}, Starts: []DeadlineName{DeadlineCustomerReply}},
 			{Event: EventRequestInfo, From: []State{StateEscalated}, To: StateEscalatedAwaitingCustomer, Roles: department,
-				Needs: NeedsNote, Notify: []Notice{{Topic: TopicInfoRequested, To: cu}}},
+				Needs: NeedsNote, Notify: []Notice{{Topic: TopicInfoRequested, To: cu}}, Starts: []DeadlineName{DeadlineCustomerReply}},
 			{Event: EventProvideInfo, From: []State{StateAwaitingCustomer}, To: StateInProgress, Roles: []glossary.Role{cu, cs},
-				Notify: toCustomer},
+				Notify: toCustomer, Meets: []DeadlineName{DeadlineCustomerReply}},
 			{Event: EventProvideInfo, From: []State{StateEscalatedAwaitingCustomer}, To: StateEscalated, Roles: []glossary.Role{cu, cd},
-				Notify: toCustomer},
+				Notify: toCustomer, Meets: []DeadlineName{DeadlineCustomerReply}},
 			{Event: EventRefer, From: []State{StateInProgress}, To: StateWithManufacturer, Roles: customerService,
 				Needs: NeedsReferral, Notify: []Notice{{Topic: TopicReferred, To: cu}, {Topic: TopicReferred, To: mf}}},
 			{Event: EventResume, From: []State{StateWithManufacturer}, To: StateInProgress, Roles: []glossary.Role{cs, mf},
@@ -204,6 +245,41 @@ func Reference() Lifecycle {
 				Roles: []glossary.Role{cs, sys, mf}, Needs: NeedsFulfilment, Notify: fulfilled, Meets: []DeadlineName{DeadlineDOAReplacement}},
 			{Event: EventFulfil, From: []State{StateEscalated}, Roles: []glossary.Role{cd, sys, mf}, Needs: NeedsFulfilment, Notify: fulfilled,
 				Meets: []DeadlineName{DeadlineDOAReplacement}},
+			// The timers' events: a reminder keeps the state (whom it
+			// tells is the timer's); a lapse closes a silent customer's
+			// case, never while a remedy is owed.
+			{Event: EventRemind, From: open, Roles: []glossary.Role{sys}, Needs: NeedsTimer},
+			{Event: EventLapse, From: []State{StateAwaitingCustomer, StateEscalatedAwaitingCustomer}, To: StateClosed, Roles: []glossary.Role{sys},
+				Needs: NeedsTimer, Settles: true,
+				Notify: []Notice{{Topic: TopicLapsed, To: cu}, {Topic: TopicClosed, To: cd, From: []State{StateEscalatedAwaitingCustomer}}}},
+		},
+		Timers: []Timer{
+			// A lapsed first response or progress update: its owner is
+			// reminded once per lapse, and again a further period later;
+			// the first response's second reminder, and every progress
+			// update lapse from the second on, tell the Complaints
+			// Department too (ISO 10002's monitoring).
+			{Name: "first_response.remind", Clock: DeadlineFirstResponse, NotifyOwner: true},
+			{Name: "first_response.repeat", Clock: DeadlineFirstResponse, Setting: "ReminderRepeat", NotifyOwner: true, Notify: department},
+			{Name: "progress_update.remind", Clock: DeadlineProgressUpdate, NotifyOwner: true},
+			{Name: "progress_update.repeat", Clock: DeadlineProgressUpdate, Setting: "ReminderRepeat", NotifyOwner: true},
+			{Name: "progress_update.department", Clock: DeadlineProgressUpdate, Lapse: 2, Notify: department},
+			// A customer who does not answer a request for information is
+			// reminded after the reply period, again a further period later
+			// (with the role that asked), and, when the policy says so, the
+			// case closes as lapsed.
+			{Name: "customer_reply.remind", Clock: DeadlineCustomerReply, Notify: []glossary.Role{cu}},
+			{Name: "customer_reply.again", Clock: DeadlineCustomerReply, Setting: "CustomerReminder", Notify: []glossary.Role{cu}, NotifyOwner: true},
+			{Name: "customer_reply.lapse", Clock: DeadlineCustomerReply, Setting: "CustomerLapse", Fire: EventLapse},
+			// The escalation window lapsed on a final answer: the system
+			// closes the case (while a remedy is owed, customer service is
+			// reminded instead). A window of zero never lapses.
+			{Name: "escalation_window.close", Clock: DeadlineEscalationWindow, States: []State{StateFinalAnswer}, Fire: EventClose},
+			// A DOA replacement overdue: customer service is reminded and
+			// the Complaints Department told.
+			{Name: "doa_replacement.remind", Clock: DeadlineDOAReplacement, NotifyOwner: true, Notify: department},
+			// A decision overdue: the department is reminded.
+			{Name: "review_decision.remind", Clock: DeadlineReviewDecision, NotifyOwner: true},
 		},
 	}.clone()
 }
@@ -227,6 +303,11 @@ func (l Lifecycle) clone() Lifecycle {
 		Roles:   slices.Clone(l.Roles),
 		Openers: slices.Clone(l.Openers),
 		Rules:   slices.Clone(l.Rules),
+		Timers:  slices.Clone(l.Timers),
+	}
+	for i := range out.Timers {
+		t := &out.Timers[i]
+		t.States, t.Notify = slices.Clone(t.States), slices.Clone(t.Notify)
 	}
 	for i := range out.States {
 		out.States[i].Labels = cloneLabels(out.States[i].Labels)
@@ -352,7 +433,7 @@ func (l *Lifecycle) validate() error {
 		}
 		needs[r.Event] = r.Needs
 		switch r.Needs {
-		case NeedsNothing, NeedsNote, NeedsAnswer, NeedsReferral, NeedsDecision, NeedsKind, NeedsFulfilment:
+		case NeedsNothing, NeedsNote, NeedsAnswer, NeedsReferral, NeedsDecision, NeedsKind, NeedsFulfilment, NeedsTimer:
 		default:
 			return configErr(field, "unknown payload %q", r.Needs)
 		}
@@ -433,6 +514,10 @@ func (l *Lifecycle) validate() error {
 	}
 	if needs[EventReview] != NeedsDecision {
 		return configErr("Rules", "review, with a decision, is missing: the Complaints Department must be able to decide")
+	}
+
+	if err := l.validateTimers(states, roles); err != nil {
+		return err
 	}
 
 	// The graph: state-changing rules only.

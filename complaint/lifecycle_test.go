@@ -65,6 +65,10 @@ var designTable = []designRow{
 	{"fulfil", []string{"escalated"}, "", []string{"complaints_department", "system", "manufacturer"}},
 	{"flag_safety", beforeEscalation, "", []string{"customer_service"}},
 	{"flag_safety", append(slices.Clone(escalatedStates), "reviewed"), "", []string{"complaints_department"}},
+	// The timers' events (DESIGN §3, v3): fired by the system actor only,
+	// and only for a timer that is due.
+	{"remind", append(append(slices.Clone(beforeEscalation), escalatedStates...), "reviewed"), "", []string{"system"}},
+	{"lapse", []string{"awaiting_customer", "escalated_awaiting_customer"}, "closed", []string{"system"}},
 }
 
 // designExpect returns, for a (state, event, role) triple on a complaint
@@ -76,6 +80,9 @@ func designExpect(state, event, role string) (to string, want error) {
 	for _, row := range designTable {
 		if row.event != event || !slices.Contains(row.from, state) {
 			continue
+		}
+		if event == "remind" || event == "lapse" {
+			return "", complaint.ErrInvalidTransition // a timer's event: refused to everyone without a due timer (TestTimers)
 		}
 		if !slices.Contains(row.roles, role) || (role == "manufacturer" && state != "with_manufacturer") {
 			return "", complaint.ErrForbidden
@@ -95,7 +102,7 @@ func TestWireNames(t *testing.T) {
 	wantStates := []string{"received", "in_progress", "awaiting_customer", "with_manufacturer", "final_answer", "escalated",
 		"escalated_awaiting_customer", "reviewed", "closed"}
 	wantEvents := []string{"open", "start", "request_info", "provide_info", "refer", "resume", "answer", "accept", "escalate",
-		"review", "close", "withdraw", "update", "internal_note", "reclassify", "fulfil", "flag_safety"}
+		"review", "close", "withdraw", "update", "internal_note", "reclassify", "fulfil", "flag_safety", "remind", "lapse"}
 	var gotStates, gotEvents []string
 	for _, s := range complaint.States() {
 		gotStates = append(gotStates, string(s))
@@ -182,7 +189,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 9*16*5, n, "every (state, event, role) of DESIGN §2 v2")
+	assert.Equal(t, 9*18*5, n, "every (state, event, role) of DESIGN §2 v2")
 }
 
 func TestCanMatchesMatrix(t *testing.T) {
@@ -327,6 +334,9 @@ func countPaths(state complaint.State, depth int, owed, flagged bool) int {
 		}
 		if row.event == "flag_safety" && flagged {
 			continue // flagged once
+		}
+		if row.event == "remind" || row.event == "lapse" {
+			continue // a timer's, never on a menu
 		}
 		to := complaint.State(row.to)
 		if row.to == "" {

@@ -201,6 +201,18 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 	if r == nil && c.safety {
 		notices = append(slices.Clone(notices), Notice{Topic: TopicSafety, To: glossary.ComplaintsDepartment})
 	}
+	var lapsed *Deadline // the clock a timer's reminder is about
+	if e.Event == EventRemind {
+		var roles []glossary.Role
+		roles, lapsed = w.timerNotices(c, e)
+		notices = make([]Notice, len(roles))
+		for i, role := range roles {
+			notices[i] = Notice{Topic: TopicReminder, To: role}
+			if role == glossary.Customer {
+				notices[i].Topic = TopicReplyReminder
+			}
+		}
+	}
 	consumer := c.customer.Type == Consumer
 	for _, notice := range notices {
 		if len(notice.From) > 0 && !slices.Contains(notice.From, e.From) {
@@ -210,6 +222,10 @@ func (w *Workflow) notifications(dst []Notification, c *Complaint, e *Entry, r *
 		dst = append(dst, Notification{Topic: notice.Topic, Recipient: to, ComplaintID: c.id, Seq: e.Seq, At: e.At})
 		d := &dst[len(dst)-1].Data
 		d.Event, d.State, d.By, d.Language, d.Kind, d.Note = e.Event, e.To, e.Actor.Role, c.customer.Language, c.kind, e.Note
+		if lapsed != nil {
+			dl := *lapsed
+			d.Deadline, d.Note = &dl, "" // the note is the timer's name, for the audit trail
+		}
 		if r == nil && to == glossary.Customer && e.Actor.Role != glossary.Customer {
 			d.Note = "" // a staff member's intake note is for staff
 		}

@@ -299,6 +299,20 @@ type Policy struct {
 	// escalate; the case can be closed by the Complaints Department only
 	// after it. Zero means no limit (only the system actor closes).
 	EscalationWindow Period
+	// CustomerReply: how long the customer has to answer a request for
+	// information before they are reminded (the customer-reply clock).
+	// Zero: the customer is never chased.
+	CustomerReply Period
+	// CustomerReminder: how long after the first reminder the customer is
+	// reminded again, and the role that asked is told.
+	CustomerReminder Period
+	// CustomerLapse: how long after the customer-reply clock lapsed a case
+	// whose customer has not answered is closed as lapsed (EventLapse),
+	// with a notice that says how to reopen it. Zero (the default): never.
+	CustomerLapse Period
+	// ReminderRepeat: how long after a lapsed clock's first reminder the
+	// responsible role is reminded again.
+	ReminderRepeat Period
 	// Retention: how long a closed complaint keeps its customer's
 	// personal data and free texts; a store's purge sweep erases them
 	// after it (store.PersonalData.Purge). Zero keeps them.
@@ -377,6 +391,11 @@ var copenhagen = func() *time.Location {
 //	DOAReplacement      14 days     the retailer's goal: DOA items replaced within 14 days
 //	ReviewDecision      30 days     our default for the Complaints Department
 //	EscalationWindow    2 months    our default, matching the two-month notice rule
+//	CustomerReply       7 days      our default: a customer asked for information is reminded after a week
+//	CustomerReminder    7 days      and again a week later (day 14), when the role that asked is told too
+//	CustomerLapse       none        closing a silent customer's case as lapsed is a choice: off by default
+//	ReminderRepeat      24 hours    a lapsed clock's owner is reminded again a working day later:
+//	                                counted on Danish working days
 //	Retention           3 years     Forældelsesloven §3: the limitation period of a claim
 //	ClaimPeriod         2 years     Købeloven §83; cannot be shortened by agreement
 //	NoticePeriod        2 months    Købeloven §81: notice within two months is always timely
@@ -395,6 +414,9 @@ func DanishConsumerPolicy() Policy {
 		DOAReplacement:     Days(14),
 		ReviewDecision:     Days(30),
 		EscalationWindow:   Months(2),
+		CustomerReply:      Days(7),
+		CustomerReminder:   Days(7),
+		ReminderRepeat:     WorkingHours(24),
 		Retention:          Years(3),
 		ClaimPeriod:        Years(2),
 		NoticePeriod:       Months(2),
@@ -497,6 +519,35 @@ func (p *Policy) location() *time.Location {
 	return p.Location
 }
 
+// Setting returns the period of p named name ("ReminderRepeat",
+// "CustomerReminder", ...: the name of a Period field), for a [Timer]'s
+// Setting, and whether p has one of that name.
+func (p *Policy) Setting(name string) (Period, bool) {
+	switch name {
+	case "FirstResponse":
+		return p.FirstResponse, true
+	case "ProgressUpdate":
+		return p.ProgressUpdate, true
+	case "DOAReplacement":
+		return p.DOAReplacement, true
+	case "ReviewDecision":
+		return p.ReviewDecision, true
+	case "EscalationWindow":
+		return p.EscalationWindow, true
+	case "CustomerReply":
+		return p.CustomerReply, true
+	case "CustomerReminder":
+		return p.CustomerReminder, true
+	case "CustomerLapse":
+		return p.CustomerLapse, true
+	case "ReminderRepeat":
+		return p.ReminderRepeat, true
+	case "Retention":
+		return p.Retention, true
+	}
+	return Period{}, false
+}
+
 // Validate reports the first problem with p as a *ConfigError, or nil.
 func (p Policy) Validate() error {
 	fields := []struct {
@@ -509,6 +560,10 @@ func (p Policy) Validate() error {
 		{"ReviewDecision", p.ReviewDecision},
 		{"EscalationWindow", p.EscalationWindow},
 		{"Retention", p.Retention},
+		{"CustomerReply", p.CustomerReply},
+		{"CustomerReminder", p.CustomerReminder},
+		{"CustomerLapse", p.CustomerLapse},
+		{"ReminderRepeat", p.ReminderRepeat},
 		{"ClaimPeriod", p.ClaimPeriod},
 		{"NoticePeriod", p.NoticePeriod},
 		{"Presumption", p.Presumption},

@@ -312,7 +312,7 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, e
 			return nil, &InputError{Field: "request_id", Problem: "already used on this complaint"}
 		}
 	}
-	r, f := w.allowed(ctx, c, in.Event, in.Actor)
+	r, f := w.allowed(ctx, c, in.Event, in.Actor, in.Timer != "")
 	if f.why == refusedState && !w.m.known(in.Event) {
 		return nil, &InputError{Field: "event", Problem: fmt.Sprintf("unknown event %q", in.Event), Err: parseError("event", string(in.Event))}
 	}
@@ -323,6 +323,9 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, e
 		return nil, err
 	}
 	if err := w.checkReclassify(c, r, in); err != nil {
+		return nil, err
+	}
+	if err := w.checkTimer(c, r, in); err != nil {
 		return nil, err
 	}
 	if err := w.checkConsent(c, r, in); err != nil {
@@ -372,6 +375,7 @@ const (
 	refusedAuthorizer
 	refusedOwed
 	refusedErased
+	refusedTimerOnly
 )
 
 func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
@@ -382,6 +386,8 @@ func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
 		return &PermissionError{Event: e, Actor: a, Allowed: slices.Clone(r.Roles)}
 	case refusedNotOwn:
 		return &PermissionError{Event: e, Actor: a, Reason: "a customer may act only on their own complaint"}
+	case refusedTimerOnly:
+		return &TransitionError{From: c.state, Event: e, Reason: "only a timer fires it (Workflow.DueTimers)"}
 	case refusedErased:
 		return &PermissionError{Event: e, Actor: a, Reason: "the customer's data was erased: the customer no longer acts on the complaint"}
 	case refusedNotReferred:
@@ -407,10 +413,13 @@ func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
 // only on a case referred to it, the escalation window (see windowRefusal),
 // and the Authorizer. Can and Check both use it, so they agree. It does not
 // allocate, unless the Authorizer does.
-func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossary.Actor) (*Rule, refusal) {
+func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossary.Actor, timer bool) (*Rule, refusal) {
 	r := w.m.rule(c.state, e)
 	if r == nil {
 		return nil, refusal{why: refusedState}
+	}
+	if r.Needs == NeedsTimer && !timer {
+		return r, refusal{why: refusedTimerOnly} // remind, lapse: a timer's, not a menu's
 	}
 	if !slices.Contains(r.Roles, a.Role) {
 		return r, refusal{why: refusedRole}

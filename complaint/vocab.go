@@ -124,6 +124,14 @@ const (
 	// EventFlagSafety marks the complaint as a product-safety matter and
 	// tells the Complaints Department at once; it keeps the state.
 	EventFlagSafety Event = "flag_safety"
+	// EventRemind is a timer's reminder ([Timer]): fired by the system
+	// actor when a clock has lapsed, it keeps the state and records that
+	// the reminder for that lapse was sent.
+	EventRemind Event = "remind"
+	// EventLapse closes a case whose customer did not answer a request for
+	// information in time: fired by the system actor, by a timer, when the
+	// policy says so (Policy.CustomerLapse).
+	EventLapse Event = "lapse"
 )
 
 var events = vocab.New("event", parseError,
@@ -144,6 +152,8 @@ var events = vocab.New("event", parseError,
 	vocab.Entry[Event]{Value: EventReclassify, Danish: "omklassificer", English: "reclassify"},
 	vocab.Entry[Event]{Value: EventFulfil, Danish: "afhjælpning udført", English: "remedy fulfilled"},
 	vocab.Entry[Event]{Value: EventFlagSafety, Danish: "marker som sikkerhedssag", English: "flag as a safety matter"},
+	vocab.Entry[Event]{Value: EventRemind, Danish: "påmindelse", English: "reminder"},
+	vocab.Entry[Event]{Value: EventLapse, Danish: "bortfaldet", English: "lapsed"},
 )
 
 // ParseEvent parses an event's wire name, as a service receives it. Unknown
@@ -246,6 +256,8 @@ const (
 	TopicSafety        Topic = "safety"         // the complaint is a product-safety matter (to the Complaints Department)
 	TopicClosed        Topic = "closed"         // the case is closed
 	TopicReminder      Topic = "reminder"       // a deadline is overdue (addressed to whoever owns it)
+	TopicReplyReminder Topic = "reply_reminder" // the customer is reminded of a request for information
+	TopicLapsed        Topic = "lapsed"         // the case was closed because the customer did not answer; how to reopen it
 )
 
 var topics = vocab.New("topic", parseError,
@@ -260,6 +272,8 @@ var topics = vocab.New("topic", parseError,
 	vocab.Entry[Topic]{Value: TopicFulfilled, Danish: "afhjælpning udført", English: "remedy carried out"},
 	vocab.Entry[Topic]{Value: TopicSafety, Danish: "sikkerhedssag", English: "safety matter"},
 	vocab.Entry[Topic]{Value: TopicClosed, Danish: "sagen er lukket", English: "closed"},
+	vocab.Entry[Topic]{Value: TopicReplyReminder, Danish: "påmindelse om svar", English: "reply reminder"},
+	vocab.Entry[Topic]{Value: TopicLapsed, Danish: "sagen er bortfaldet", English: "lapsed"},
 	vocab.Entry[Topic]{Value: TopicReminder, Danish: "påmindelse om frist", English: "deadline reminder"},
 )
 

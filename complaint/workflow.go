@@ -177,6 +177,10 @@ type Input struct {
 	// entry, so that a retried request can find what its first attempt did
 	// ([Complaint.ByRequest]; store.Fire does).
 	RequestID string
+	// Timer names the timer that fires the input (a [Timer] of the
+	// lifecycle): only the system actor sets it, for what
+	// [Workflow.DueTimers] returns. It is kept as the entry's note.
+	Timer string
 	// RequestHash, optional and only with RequestID, is a fingerprint of
 	// the request (a hash of its body, as the IETF Idempotency-Key draft
 	// calls it): kept in the entry, so that a retry that reuses the key
@@ -587,6 +591,9 @@ func (w *Workflow) fire(ctx context.Context, c *Complaint, in Input, deliver boo
 	}
 	e := Entry{Seq: c.Version() + 1, At: stamp(w.now()), Event: in.Event, From: from, To: to, Actor: in.Actor, Note: in.Note,
 		RequestID: in.RequestID, RequestHash: in.RequestHash}
+	if in.Timer != "" {
+		e.Note = in.Timer // the audit trail says which timer acted
+	}
 	if in.Consent != nil {
 		consent := Consent{Channel: in.Consent.Channel, At: stamp(in.Consent.At)}
 		e.Consent = &consent
@@ -626,7 +633,7 @@ func (w *Workflow) Can(ctx context.Context, c *Complaint, e Event, a glossary.Ac
 	if c == nil || len(c.history) == 0 {
 		return false
 	}
-	_, f := w.allowed(ctx, c, e, a)
+	_, f := w.allowed(ctx, c, e, a, false)
 	return f.why == allowedOK
 }
 
@@ -702,6 +709,9 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 	}
 	if e.Event == EventFlagSafety {
 		c.safety = true
+	}
+	if in.Timer != "" {
+		w.markTimer(c, in.Timer)
 	}
 	c.state = e.To
 	c.history = append(c.history, *e)

@@ -187,6 +187,17 @@ func Pairs(w *complaint.Workflow) []Pair {
 		}
 	}
 	out = append(out, Pair{complaint.TopicReminder, glossary.CustomerService}, Pair{complaint.TopicReminder, glossary.ComplaintsDepartment})
+	// The timers' reminders: the customer's is a reply reminder, staff's a
+	// reminder (a clock's owner is customer service or the department).
+	for _, t := range w.Lifecycle().Timers {
+		for _, r := range t.Notify {
+			if r == glossary.Customer {
+				out = append(out, Pair{complaint.TopicReplyReminder, r})
+			} else {
+				out = append(out, Pair{complaint.TopicReminder, r})
+			}
+		}
+	}
 	var uniq []Pair
 	for _, p := range out {
 		if !slices.Contains(uniq, p) {

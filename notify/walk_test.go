@@ -160,5 +160,35 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 	for _, n := range w.Sweep(clock.Now().Add(60*24*time.Hour), []*complaint.Complaint{late, c}) {
 		out = append(out, sent{name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, n.Data.Deadline.Name), n: n})
 	}
+
+	// The timers: a customer asked for information is chased, and, with a
+	// policy that closes such cases, the case lapses.
+	p := w.Policy(typ)
+	p.CustomerLapse = complaint.Days(21)
+	opts := complaint.Options{Now: clock.Now, Notifier: rec, ComplaintsDepartmentContact: "klageafdeling@eksempel.dk",
+		NewID: func() string { return "K-0100" }}
+	if typ == complaint.Business {
+		opts.BusinessPolicy = &p
+	} else {
+		opts.ConsumerPolicy = &p
+	}
+	lw, err := complaint.New(opts)
+	require.NoError(t, err)
+	c, err = lw.Open(ctx, intake)
+	require.NoError(t, err)
+	rec.Reset()
+	for _, e := range []complaint.Event{complaint.EventStart, complaint.EventRequestInfo} {
+		_, err := lw.Fire(ctx, c, complainttest.InputFor(c, e, cs))
+		require.NoError(t, err)
+	}
+	rec.Reset()
+	for range 6 {
+		clock.Advance(7 * 24 * time.Hour)
+		for _, in := range lw.DueTimers(c, clock.Now()) {
+			_, err := lw.Fire(ctx, c, in)
+			require.NoError(t, err)
+			collect(in.Timer)
+		}
+	}
 	return out
 }
