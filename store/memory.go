@@ -30,8 +30,10 @@ type Memory struct {
 }
 
 type memComplaint struct {
-	snap    complaint.Snapshot
-	nextDue time.Time
+	snap     complaint.Snapshot
+	nextDue  time.Time
+	timerDue time.Time // zero: no timer will act
+	lease    time.Time // a timer runner's claim
 }
 
 type memMessage struct {
@@ -55,7 +57,8 @@ func (m *Memory) record(c *complaint.Complaint) *memComplaint {
 	s := c.Snapshot()
 	s.Pending = nil
 	next, _ := c.NextDue()
-	return &memComplaint{snap: s, nextDue: next}
+	timer, _ := m.w.NextTimer(c)
+	return &memComplaint{snap: s, nextDue: next, timerDue: timer}
 }
 
 // lazyInit makes the zero Memory usable; m.mu is held.

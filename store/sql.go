@@ -250,12 +250,12 @@ func newQueries(d *dialect) queries {
 	r := d.rebind
 	return queries{
 		insertComplaint: r(`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, data, data_format, customer_id, kind, manufacturer, closed_at,
-			first_response_secs, final_answer_secs, decision_secs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+			first_response_secs, final_answer_secs, decision_secs, timer_due)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
 		// A copy loaded before an erasure is a conflict: saving it would
 		// write the erased texts back.
 		updateComplaint: r(`UPDATE klage_complaints SET state = ?, version = ?, updated_at = ?, next_due = ?, data = ?, data_format = 2, kind = ?, manufacturer = ?, closed_at = ?,
-			first_response_secs = ?, final_answer_secs = ?, decision_secs = ?
+			first_response_secs = ?, final_answer_secs = ?, decision_secs = ?, timer_due = ?, timer_lease = NULL
 			WHERE id = ? AND version = ? AND erased_at IS NOT DISTINCT FROM ?`),
 		upsertCustomer:   `INSERT INTO klage_customers (id, name, email, phone, address, updated_at) VALUES `,
 		complaintVersion: r(`SELECT version FROM klage_complaints WHERE id = ?`),
@@ -332,6 +332,7 @@ type row struct {
 	closedAt     sql.NullInt64
 	erasedAt     sql.NullInt64
 	milestones   [3]sql.NullInt64         // seconds to the first response, the final answer and the decision
+	timerDue     sql.NullInt64            // when a timer next acts (complaint.Workflow.NextTimer)
 	customer     complaint.Customer       // whose contact details go to klage_customers
 	pending      []complaint.Notification // without contact details
 	entries      []complaint.Entry        // the history entries after the stored version
@@ -341,13 +342,13 @@ type row struct {
 // head returns the arguments of insertComplaint for r.
 func (r row) insertArgs(c *complaint.Complaint, now time.Time) []any {
 	return []any{c.ID(), r.state, r.version, nanos(c.CreatedAt()), nanos(now), r.nextDue, r.data,
-		r.customer.ID, r.kind, r.manufacturer, r.closedAt, r.milestones[0], r.milestones[1], r.milestones[2]}
+		r.customer.ID, r.kind, r.manufacturer, r.closedAt, r.milestones[0], r.milestones[1], r.milestones[2], r.timerDue}
 }
 
 // updateArgs returns the arguments of updateComplaint for r.
 func (r row) updateArgs(c *complaint.Complaint, now time.Time, expectedVersion int) []any {
 	return []any{r.state, r.version, nanos(now), r.nextDue, r.data, r.kind, r.manufacturer, r.closedAt,
-		r.milestones[0], r.milestones[1], r.milestones[2], c.ID(), expectedVersion, r.erasedAt}
+		r.milestones[0], r.milestones[1], r.milestones[2], r.timerDue, c.ID(), expectedVersion, r.erasedAt}
 }
 
 // customerArgs are the values of r's klage_customers row.
@@ -386,6 +387,7 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 		}
 	}
 	next, ok := c.NextDue()
+	timer, timed := s.w.NextTimer(c)
 	manufacturer := snap.Product.Manufacturer
 	if snap.Referral != nil {
 		manufacturer = snap.Referral.Manufacturer
@@ -398,6 +400,7 @@ func (s *SQL) encode(c *complaint.Complaint, after int) (row, error) {
 	}
 	return row{
 		milestones: [3]sql.NullInt64{secs(m.FirstResponse, m.HasFirstResponse), secs(m.FinalAnswer, m.HasFinalAnswer), secs(m.Decision, m.HasDecision)},
+		timerDue:   nullNanos(timer, timed),
 		state:      string(snap.State), version: snap.Version, nextDue: nullNanos(next, ok), data: string(data),
 		kind: string(snap.Kind), manufacturer: glossary.NormalID(manufacturer),
 		closedAt: nullNanos(last.At, closed), erasedAt: nullNanos(snap.ErasedAt, !snap.ErasedAt.IsZero()),

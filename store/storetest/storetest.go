@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +68,7 @@ func Run(t *testing.T, newStore NewStorage) {
 				{"LeasesExtendAndRequeue", testExtendRequeue},
 				{"RetentionOfEveryTerminalState", testRetention},
 				{"ReportsRatingsActionsStats", testReporting},
+				{"TimersActOnce", testTimers},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					clock := complainttest.NewClock(time.Time{})
@@ -604,4 +606,100 @@ func testReporting(t *testing.T, e *env) {
 		assert.Equal(t, actions, rep.Actions.Open)
 		assert.Equal(t, actions, rep.Actions.Overdue)
 	}
+}
+
+// testTimers: a store's timer runner (store.Timers) acts on every timer
+// once, at its time, through the history and the outbox: a first response
+// lapsing over a weekend, a customer chased, a lapsed escalation window
+// closed; two runners at once act once; a pass finds nothing when nothing
+// is due.
+func testTimers(t *testing.T, e *env) {
+	ts, ok := e.s.(store.TimerStore)
+	if !ok {
+		t.Skip("storetest: the store is not a store.TimerStore")
+	}
+	cph := e.w.Policy(complaint.Consumer).Location
+	local := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, cph) }
+	runner := func() *store.Timers { return &store.Timers{Store: ts, Workflow: e.w, Now: e.clock.Now, NoPurge: true} }
+	count := func(id string, ev complaint.Event, note string) int {
+		h, err := e.s.History(ctx, id)
+		require.NoError(t, err)
+		n := 0
+		for _, en := range h {
+			if en.Event == ev && (note == "" || en.Note == note) {
+				n++
+			}
+		}
+		return n
+	}
+	// Friday 27 March 2026, 16:00: the first response is due on Monday
+	// 16:00 (24 working hours), across a weekend and the start of summer
+	// time.
+	e.clock.Set(local(2026, 3, 27, 16))
+	received := e.open(t, complaint.StateReceived)
+	e.clock.Set(local(2026, 3, 2, 9)) // a second complaint, asked for information on 2 March
+	asked := e.open(t, complaint.StateAwaitingCustomer)
+	e.clock.Set(local(2026, 3, 27, 16))
+
+	p, err := runner().RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, count(received.ID(), complaint.EventRemind, ""), "nothing is due for the new complaint")
+	acted := p.Acted
+
+	e.clock.Set(local(2026, 3, 30, 15))
+	_, err = runner().RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, count(received.ID(), complaint.EventRemind, "first_response.remind"), "Monday 15:00: not yet")
+
+	// Two runners at once, at Monday 16:00: one reminder.
+	e.clock.Set(local(2026, 3, 30, 16))
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := runner().RunOnce(ctx)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, count(received.ID(), complaint.EventRemind, "first_response.remind"), "exactly once")
+	ns, err := e.s.Notifications(ctx, received.ID())
+	require.NoError(t, err)
+	reminders := 0
+	for _, n := range ns {
+		if n.Topic == complaint.TopicReminder && n.Recipient == glossary.CustomerService {
+			reminders++
+		}
+	}
+	assert.Equal(t, 1, reminders, "one reminder in the outbox")
+	p, err = runner().RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, p.Acted, "a second pass finds nothing due")
+
+	// The customer asked on 2 March was chased on the first pass (7 and
+	// 14 days had passed).
+	assert.Positive(t, acted)
+	assert.Equal(t, 1, count(asked.ID(), complaint.EventRemind, "customer_reply.remind"))
+	assert.Equal(t, 1, count(asked.ID(), complaint.EventRemind, "customer_reply.again"))
+
+	// A final answer whose window lapses is closed by the system.
+	e.clock.Set(local(2026, 4, 1, 10))
+	c, err := store.Receive(ctx, e.s, e.w, func() complaint.Intake {
+		in := complainttest.Intake()
+		in.Kind = glossary.Claim
+		return in
+	}())
+	require.NoError(t, err)
+	answered, _, err := store.Fire(ctx, e.s, e.w, c.ID(), complainttest.InputFor(c, complaint.EventAnswer, glossary.CustomerService), store.FireOptions{})
+	require.NoError(t, err)
+	require.Equal(t, complaint.StateFinalAnswer, answered.State())
+	e.clock.Set(local(2026, 6, 2, 0)) // two months, to the end of 1 June
+	_, err = runner().RunOnce(ctx)
+	require.NoError(t, err)
+	closed, err := e.s.Get(ctx, c.ID())
+	require.NoError(t, err)
+	assert.Equal(t, complaint.StateClosed, closed.State())
+	assert.Equal(t, complaint.EventClose, closed.Last().Event)
+	assert.Equal(t, glossary.System, closed.Last().Actor.Role)
 }
