@@ -24,6 +24,10 @@ const (
 	// is the one clock that does not pause there, and it is never
 	// breached: the silence is the customer's.
 	DeadlineCustomerReply DeadlineName = "customer_reply"
+	// DeadlineImprovementAction is not a clock of a complaint: it names an
+	// improvement action's due time in the reminder to its owner
+	// (store.ActionReminder).
+	DeadlineImprovementAction DeadlineName = "improvement_action"
 )
 
 var deadlineNames = vocab.New("deadline", parseError,
@@ -33,6 +37,7 @@ var deadlineNames = vocab.New("deadline", parseError,
 	vocab.Entry[DeadlineName]{Value: DeadlineReviewDecision, Danish: "Klageafdelingens afgørelse", English: "review decision"},
 	vocab.Entry[DeadlineName]{Value: DeadlineEscalationWindow, Danish: "frist for klage til Klageafdelingen", English: "escalation window"},
 	vocab.Entry[DeadlineName]{Value: DeadlineCustomerReply, Danish: "kundens svar", English: "customer reply"},
+	vocab.Entry[DeadlineName]{Value: DeadlineImprovementAction, Danish: "forbedringstiltag", English: "improvement action"},
 )
 
 // ParseDeadlineName parses a deadline's wire name.

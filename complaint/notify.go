@@ -327,7 +327,7 @@ func (w *Workflow) Sweep(t time.Time, complaints []*Complaint) []Notification {
 			out = append(out, Notification{
 				Topic: TopicReminder, Recipient: d.Owner, ComplaintID: c.id, Seq: c.Version(), At: t,
 				Data: Data{
-					State: c.State(), Language: c.customer.Language, Kind: c.Kind(),
+					Event: EventRemind, By: glossary.System, State: c.State(), Language: c.customer.Language, Kind: c.Kind(),
 					Customer: c.Customer(), Product: c.Product(), Description: c.description, RemedySought: c.remedy,
 					Deadline: &d,
 				},

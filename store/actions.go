@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -140,29 +141,58 @@ func (f ActionFilter) matches(a Action) bool {
 
 // ActionReminders returns a reminder for each action overdue at t,
 // addressed to its owner's role as an overdue clock's is: topic reminder,
-// the action in Data.Note, Data.Deadline named "improvement_action" with
-// the owner and due time. Like Workflow.Sweep it changes nothing, and the
-// keys repeat while an action does not change.
+// event remind by the system, the action in Data.Note, Data.Deadline named
+// complaint.DeadlineImprovementAction with the owner and due time. Its
+// ComplaintID is the complaint the action came from (the action's id when
+// none), its Seq the due time in Unix seconds, so that every lapse of every
+// action has its own key, the same on every attempt. Like
+// Workflow.Sweep it changes nothing; a Timers runner with an
+// ActionNotifier delivers them once per lapse.
 func ActionReminders(actions []Action, t time.Time) []complaint.Notification {
 	var out []complaint.Notification
 	for _, a := range actions {
 		if !a.Overdue(t) {
 			continue
 		}
-		id := a.ComplaintID
-		if id == "" {
-			id = a.ID
-		}
-		out = append(out, complaint.Notification{Topic: complaint.TopicReminder, Recipient: a.Owner.Role, ComplaintID: id, At: t,
-			Data: complaint.Data{Note: a.Area + ": " + a.Description,
-				Deadline: &complaint.Deadline{Name: DeadlineImprovementAction, Owner: a.Owner.Role, Due: a.Due}}})
+		out = append(out, ActionReminder(a, t))
 	}
 	return out
 }
 
+// ActionReminder is the reminder of action a (see ActionReminders).
+func ActionReminder(a Action, t time.Time) complaint.Notification {
+	id := a.ComplaintID
+	if id == "" {
+		id = a.ID
+	}
+	return complaint.Notification{Topic: complaint.TopicReminder, Recipient: a.Owner.Role, ComplaintID: id, Seq: int(a.Due.Unix()), At: t,
+		Data: complaint.Data{Event: complaint.EventRemind, By: glossary.System, Language: glossary.Danish, Note: a.Area + ": " + a.Description,
+			Deadline: &complaint.Deadline{Name: complaint.DeadlineImprovementAction, Owner: a.Owner.Role, Due: a.Due}}}
+}
+
+// ActionReminderStore is a store that reminds the owners of overdue
+// improvement actions once per lapse, through a [Timers] runner: it claims
+// the actions whose reminder is due with a lease, and records each
+// reminder once delivered. Memory and SQL are ActionReminderStores.
+type ActionReminderStore interface {
+	// ClaimActionReminders leases, until leaseUntil, up to limit open
+	// actions overdue at now whose owner has not been reminded of their
+	// current due time and that no other claim holds.
+	ClaimActionReminders(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Action, error)
+	// ActionReminded records that a's owner was reminded of due, and
+	// releases the claim; with ok false it only releases it, for the next
+	// claim to try again.
+	ActionReminded(ctx context.Context, id string, due time.Time, ok bool) error
+}
+
+var (
+	_ ActionReminderStore = (*SQL)(nil)
+	_ ActionReminderStore = (*Memory)(nil)
+)
+
 // DeadlineImprovementAction names an improvement action's due time in its
-// reminder.
-const DeadlineImprovementAction complaint.DeadlineName = "improvement_action"
+// reminder: complaint.DeadlineImprovementAction.
+const DeadlineImprovementAction = complaint.DeadlineImprovementAction
 
 // CreateAction implements Actioner.
 func (s *SQL) CreateAction(ctx context.Context, a Action) (Action, error) {
@@ -374,4 +404,102 @@ func (m *Memory) Actions(ctx context.Context, f ActionFilter) ([]Action, error) 
 		out = out[:MaxActions]
 	}
 	return out, nil
+}
+
+// memReminder is what Memory knows of an action's reminders.
+type memReminder struct {
+	reminded, lease time.Time
+}
+
+// ClaimActionReminders implements ActionReminderStore.
+func (m *Memory) ClaimActionReminders(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Action, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reminders == nil {
+		m.reminders = map[string]*memReminder{}
+	}
+	var out []Action
+	for _, a := range m.actions {
+		r := m.reminders[a.ID]
+		if r == nil {
+			r = &memReminder{}
+			m.reminders[a.ID] = r
+		}
+		if !a.Overdue(now) || r.reminded.Equal(a.Due) || r.lease.After(now) {
+			continue
+		}
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Action) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID)) })
+	out = out[:min(limit, len(out))]
+	for _, a := range out {
+		m.reminders[a.ID].lease = leaseUntil
+	}
+	return out, nil
+}
+
+// ActionReminded implements ActionReminderStore.
+func (m *Memory) ActionReminded(ctx context.Context, id string, due time.Time, ok bool) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.reminders[id]; r != nil {
+		r.lease = time.Time{}
+		if ok {
+			r.reminded = due
+		}
+	}
+	return nil
+}
+
+// ClaimActionReminders implements ActionReminderStore, in one statement.
+func (s *SQL) ClaimActionReminders(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Action, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	defer s.lockWrites()()
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`UPDATE klage_actions SET reminder_lease = ? WHERE id IN (
+		SELECT id FROM klage_actions WHERE status = 'open' AND due < ? AND (reminded_due IS NULL OR reminded_due <> due)
+		AND (reminder_lease IS NULL OR reminder_lease <= ?) ORDER BY due, id LIMIT ?`+s.d.skipLocked+`)
+		RETURNING `+actionColumns), nanos(leaseUntil), nanos(now), nanos(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim action reminders: %w", err)
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: claim action reminders: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim action reminders: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Action) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// ActionReminded implements ActionReminderStore.
+func (s *SQL) ActionReminded(ctx context.Context, id string, due time.Time, ok bool) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	defer s.lockWrites()()
+	q := `UPDATE klage_actions SET reminder_lease = NULL WHERE id = ?`
+	args := []any{id}
+	if ok {
+		q = `UPDATE klage_actions SET reminder_lease = NULL, reminded_due = ? WHERE id = ?`
+		args = []any{nanos(due), id}
+	}
+	if _, err := s.db.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+		return fmt.Errorf("store: action reminded %q: %w", id, err)
+	}
+	return nil
 }

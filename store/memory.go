@@ -26,6 +26,7 @@ type Memory struct {
 	byKey      map[string]*memMessage
 	ratings    map[string]complaint.Rating
 	actions    map[string]Action
+	reminders  map[string]*memReminder
 	closed     atomic.Bool
 }
 

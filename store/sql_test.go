@@ -44,7 +44,7 @@ func forEachSQL(t *testing.T, test func(t *testing.T, f *fixture, s *store.SQL, 
 }
 
 // schemaVersion is the number of migrations this code ships.
-const schemaVersion = 13
+const schemaVersion = 14
 
 func TestSQLDecodeErrors(t *testing.T) {
 	forEachSQL(t, func(t *testing.T, f *fixture, s *store.SQL, _ string) {

@@ -69,6 +69,14 @@ type Timers struct {
 	Logger *slog.Logger
 	// NoPurge turns off the retention purge of each pass.
 	NoPurge bool
+	// ActionNotifier, when set and the store is an ActionReminderStore,
+	// reminds the owners of overdue improvement actions, once per lapse:
+	// a pass claims them, delivers each reminder (ActionReminder, with the
+	// action's and due time's idempotency key, ActionReminderKey) and
+	// records it; a reminder that fails, or a pass that dies, is tried
+	// again by a later pass, so delivery is at least once, and receivers
+	// drop repeats by the key.
+	ActionNotifier complaint.Notifier
 
 	lastPass atomic.Int64
 }
@@ -79,6 +87,7 @@ type TimerPass struct {
 	Acted       int // timers that acted: reminders sent, events fired
 	Lost        int // timers another runner had acted on first
 	Rescheduled int // complaints claimed with nothing due yet
+	Actions     int // improvement actions whose owners were reminded
 	Purged      Purged
 }
 
@@ -167,6 +176,24 @@ func (t *Timers) RunOnce(ctx context.Context) (TimerPass, error) {
 				return p, ctx.Err()
 			default:
 				log.ErrorContext(ctx, "klage: timers: the timer could not act", "complaint", id, "timer", in.Timer, "error", err)
+			}
+		}
+	}
+	if ar, ok := t.Store.(ActionReminderStore); ok && t.ActionNotifier != nil {
+		actions, err := ar.ClaimActionReminders(ctx, now, batch, now.Add(lease))
+		if err != nil {
+			return p, err
+		}
+		for _, a := range actions {
+			err := t.ActionNotifier.Notify(ctx, ActionReminder(a, now))
+			if err != nil {
+				log.WarnContext(ctx, "klage: timers: an action reminder was not delivered", "action", a.ID, "error", err)
+			}
+			if rerr := ar.ActionReminded(context.WithoutCancel(ctx), a.ID, a.Due, err == nil); rerr != nil {
+				return p, rerr
+			}
+			if err == nil {
+				p.Actions++
 			}
 		}
 	}

@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore NewStorage) {
 				{"RetentionOfEveryTerminalState", testRetention},
 				{"ReportsRatingsActionsStats", testReporting},
 				{"TimersActOnce", testTimers},
+				{"ActionRemindersOncePerLapse", testActionReminders},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					clock := complainttest.NewClock(time.Time{})
@@ -702,4 +703,47 @@ func testTimers(t *testing.T, e *env) {
 	assert.Equal(t, complaint.StateClosed, closed.State())
 	assert.Equal(t, complaint.EventClose, closed.Last().Event)
 	assert.Equal(t, glossary.System, closed.Last().Actor.Role)
+}
+
+// testActionReminders: a Timers runner with an ActionNotifier reminds the
+// owner of an overdue improvement action once per lapse; a failed
+// delivery is tried again by the next pass.
+func testActionReminders(t *testing.T, e *env) {
+	a, ok := e.s.(store.Actioner)
+	ts, ok2 := e.s.(store.TimerStore)
+	if _, ok3 := e.s.(store.ActionReminderStore); !ok || !ok2 || !ok3 {
+		t.Skip("storetest: the store does not keep improvement actions and their reminders")
+	}
+	act, err := a.CreateAction(ctx, store.Action{Area: "returns", Description: "Offer a repair first.", Owner: complainttest.Reviewer,
+		Due: e.clock.Now().Add(24 * time.Hour)})
+	require.NoError(t, err)
+	rec := &complainttest.Recorder{}
+	fail := true
+	rec.FailWith(func(complaint.Notification) error {
+		if fail {
+			return errors.New("mailbox full")
+		}
+		return nil
+	})
+	runner := &store.Timers{Store: ts, Workflow: e.w, Now: e.clock.Now, NoPurge: true, ActionNotifier: rec}
+	p, err := runner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, p.Actions, "not due yet")
+	e.clock.Advance(25 * time.Hour)
+	p, err = runner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, p.Actions, "the delivery failed")
+	fail = false
+	p, err = runner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Actions, "tried again and delivered")
+	p, err = runner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, p.Actions, "once per lapse")
+	got := rec.Notifications()
+	require.NotEmpty(t, got)
+	last := got[len(got)-1]
+	assert.Equal(t, glossary.ComplaintsDepartment, last.Recipient)
+	assert.Equal(t, complaint.DeadlineImprovementAction, last.Data.Deadline.Name)
+	assert.Equal(t, act.Due.Unix(), int64(last.Seq), "its own key per lapse")
 }
