@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,7 +71,8 @@ func TestActions(t *testing.T) {
 		require.Len(t, reminders, 1)
 		assert.Equal(t, glossary.CustomerService, reminders[0].Recipient)
 		assert.Equal(t, complaint.TopicReminder, reminders[0].Topic)
-		assert.Equal(t, "act-web/0/reminder.improvement_action/customer_service", reminders[0].Key())
+		assert.Equal(t, fmt.Sprintf("act-web/%d/reminder.improvement_action/customer_service", overdue[0].Due.Unix()), reminders[0].Key(),
+			"its own key for each lapse")
 		rep, err := f.s.(store.Reporter).Report(ctx, store.ReportQuery{From: now.Add(-time.Hour), To: later, Now: later})
 		require.NoError(t, err)
 		assert.Equal(t, store.ActionCounts{Open: 2, Overdue: 1}, rep.Actions)
