@@ -338,13 +338,25 @@ func (w *Workflow) SnapshotTail(c *Complaint, keep int) Snapshot {
 		if e.Event == EventOpen {
 			continue
 		}
-		if r := w.m.rule(e.From, e.Event); r != nil && r.Needs != NeedsNothing && r.Needs != NeedsNote && !slices.Contains(cp.Recorded, r.Needs) {
+		if r := w.m.rule(e.From, e.Event); r != nil && recordedPayload(r.Needs) && !slices.Contains(cp.Recorded, r.Needs) {
 			cp.Recorded = append(cp.Recorded, r.Needs)
 		}
 	}
 	s.Checkpoint = &cp
 	s.History = s.History[cut:]
 	return s
+}
+
+// recordedPayload reports whether payload p leaves something in the
+// complaint's data (an answer, a referral, a decision, a fulfilment, a
+// kind) that a checkpoint must say was recorded. A note and a timer's name
+// stay in the history.
+func recordedPayload(p Payload) bool {
+	switch p {
+	case NeedsAnswer, NeedsReferral, NeedsDecision, NeedsKind, NeedsFulfilment:
+		return true
+	}
+	return false
 }
 
 // Last returns the newest history entry.

@@ -269,7 +269,7 @@ func (w *Workflow) validateCheckpoint(s *Snapshot) error {
 	}
 	for i, p := range cp.Recorded {
 		switch {
-		case p != NeedsAnswer && p != NeedsReferral && p != NeedsDecision && p != NeedsKind && p != NeedsFulfilment:
+		case !recordedPayload(p):
 			return bad("unknown payload %q", p)
 		case slices.Contains(cp.Recorded[:i], p):
 			return bad("payload %q twice", p)

@@ -1,5 +1,7 @@
 // Command klaged runs klage's HTTP JSON API (package klagehttp), the
-// outbox relay and the timers as one daemon.
+// outbox relay and the timer runner (store.Timers: reminders, a silent
+// customer chased, a lapsed escalation window closed, retention) as one
+// daemon.
 //
 //	go run ./cmd/klaged -tokens cmd/klaged/demo-tokens.json   # SQLite file klage.db, on 127.0.0.1:8080
 //	go run ./cmd/klaged -dsn postgres://user@127.0.0.1:5432/klage -oidc-issuer https://id.example.com -audience klage
@@ -90,7 +92,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	intakePerMinute := fs.Float64("intake-per-minute", 10, "web-form complaints a client address may send a minute")
 	intakeBurst := fs.Int("intake-burst", 5, "web-form complaints a client address may send at once")
 	requestsPerSecond := fs.Float64("requests-per-second", 100, "requests one client (a credential, or an address without one) may send a second, in bursts of twice as many; 0 means no limit")
-	lease := fs.Duration("relay-lease", store.DefaultLease, "how long the relay holds the notifications it claims: after a crash, another replica delivers them once it runs out")
+	lease := fs.Duration("relay-lease", store.DefaultLease, "how long the relay holds the notifications it claims (renewed while it works): after a crash, another replica delivers them once it runs out")
+	timerInterval := fs.Duration("timer-interval", 10*time.Second, "how often the timers look for what is due: reminders, a silent customer chased, a lapsed escalation window closed, retention")
 	var delivery deliveryFlags
 	delivery.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -196,11 +199,16 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       *idle,
 	}
+	// The timers act in every replica; the store makes each act once.
+	timers := &store.Timers{Store: s, Workflow: w, Now: now, Logger: log, Interval: *timerInterval, ActionNotifier: notifier}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() {
 		defer close(relayDone)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = timers.Run(relayCtx) }()
 		_ = relay.Run(relayCtx)
+		<-done
 	}()
 
 	if *metricsAddr != "" {

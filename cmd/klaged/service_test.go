@@ -601,3 +601,27 @@ func TestProductlessKinds(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status, "a DOA complaint needs its product")
 	assert.Equal(t, "product", e.Error.Field)
 }
+
+// TestTimersInTheDaemon: the daemon runs the timers by itself: a first
+// response that lapses reminds customer service, with no request from
+// anyone, and the reminder reaches the outbox and the history.
+func TestTimersInTheDaemon(t *testing.T) {
+	clock := complainttest.NewClock(time.Time{})
+	s := start(t, filepath.Join(t.TempDir(), "klage.db"), clock, "-timer-interval", "20ms")
+	c := s.create()
+	clock.Advance(25 * time.Hour)
+	require.Eventually(t, func() bool {
+		var h []map[string]any
+		s.getAll(tokAgent, "GET", "/complaints/"+c.ID+"/history", nil, &h)
+		return len(h) == 2 && h[1]["event"] == "remind" && h[1]["note"] == "first_response.remind"
+	}, 10*time.Second, 20*time.Millisecond, "the timer reminded by itself")
+	var ns []map[string]any
+	s.do(tokAgent, "GET", "/complaints/"+c.ID+"/notifications", nil, &ns)
+	reminders := 0
+	for _, n := range ns {
+		if n["topic"] == "reminder" && n["recipient"] == "customer_service" {
+			reminders++
+		}
+	}
+	assert.Equal(t, 1, reminders)
+}

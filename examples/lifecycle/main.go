@@ -71,13 +71,15 @@ var (
 )
 
 // step is one event of a scenario, fired after the clock has moved on by
-// wait. A step without an event runs a sweep for overdue deadlines instead.
+// wait. A step without an event lets time pass and runs the timers
+// instead (store.Timers): reminders, a customer chased, a lapsed window
+// closed, each by the system.
 type step struct {
 	wait time.Duration
 	in   func(customer glossary.Actor) complaint.Input
 }
 
-func sweep(wait time.Duration) step { return step{wait: wait} }
+func tick(wait time.Duration) step { return step{wait: wait} }
 
 func do(wait time.Duration, e complaint.Event, actor *glossary.Actor, note string) step {
 	return step{wait: wait, in: func(customer glossary.Actor) complaint.Input {
@@ -134,7 +136,7 @@ func scenarios() []scenario {
 			do(h, complaint.EventAccept, nil, "Thanks, it works."),
 		}},
 		{"Accepted after work, with a late first response", intake("K-102", "Lars", glossary.Claim, glossary.Email, "Monitor 27\""), []step{
-			sweep(26 * h),
+			tick(26 * h), // the first response lapses: customer service is reminded
 			do(2*h, complaint.EventStart, &agent, ""),
 			do(48*h, complaint.EventUpdate, &agent, "Our workshop is testing the monitor."),
 			answer(24*h, escalation.Upheld, "A dead pixel cluster: we replace the monitor.", escalation.Replacement),
@@ -156,7 +158,7 @@ func scenarios() []scenario {
 		{"Information requested", intake("K-104", "Nina", glossary.DOA, glossary.Chat, "Tablet"), []step{
 			do(h, complaint.EventStart, &agent, ""),
 			do(h, complaint.EventRequestInfo, &agent, "Please send a photo of the serial number label."),
-			sweep(20 * 24 * h), // paused clocks are never overdue
+			tick(20 * 24 * h), // the customer is chased after 7 and 14 days; paused clocks remind nobody
 			do(h, complaint.EventProvideInfo, nil, "Photo attached."),
 			answer(4*h, escalation.PartlyUpheld, "A replacement tablet is on its way; the case was not covered.", escalation.Replacement),
 			fulfil(20*h, agent, escalation.Replacement, "PostNord 00370712345678"),
@@ -166,7 +168,7 @@ func scenarios() []scenario {
 			do(5*h, complaint.EventStart, &agent, ""),
 			answer(24*h, escalation.Rejected, "The crack in the hinge is damage from a fall.", ""),
 			do(72*h, complaint.EventEscalate, nil, "There was no fall; the hinge was weak."),
-			sweep(80 * h),
+			tick(80 * h), // the department is reminded of its progress update
 			do(16*h, complaint.EventUpdate, &reviewer, "We have asked the workshop for its report."),
 			{wait: 72 * h, in: func(glossary.Actor) complaint.Input {
 				return complaint.Input{Event: complaint.EventReview, Actor: reviewer, Decision: &escalation.Decision{
@@ -187,7 +189,7 @@ func scenarios() []scenario {
 		}},
 		{"Closed by the system after the escalation window", intake("K-107", "Rasmus", glossary.Claim, glossary.Email, "Headset"), []step{
 			answer(6*h, escalation.Rejected, "Wear and tear is not covered.", ""),
-			do(62*24*h, complaint.EventClose, &system, "Escalation window lapsed."),
+			tick(62 * 24 * h), // the window lapses: the timers close the case
 		}},
 	}
 }
@@ -271,6 +273,7 @@ func run(ctx context.Context, out io.Writer, dsn string) (err error) {
 	}
 	defer func() { err = errors.Join(err, s.Close()) }()
 	relay := &store.Relay{Outbox: s, Notifier: printer{out}, Now: clock.Now}
+	timers := &store.Timers{Store: s, Workflow: w}
 	deliver := func() error {
 		_, err := relay.RunOnce(ctx)
 		return err
@@ -293,16 +296,29 @@ func run(ctx context.Context, out io.Writer, dsn string) (err error) {
 				a.PeriodEnds.In(cph).Add(-time.Minute).Format("2 Jan 2006"), a.WithinPeriod, a.PresumptionApplies)
 		}
 		for _, st := range sc.steps {
-			clock.Advance(st.wait)
+			if st.in != nil {
+				clock.Advance(st.wait)
+			}
 			if st.in == nil {
-				overdue, err := s.List(ctx, store.Filter{OverdueAt: clock.Now()})
-				if err != nil {
-					return err
+				// Time passes by the hour, and the timer runner acts when a
+				// timer falls due, as it would in a service.
+				for end := clock.Now(); ; {
+					p, err := timers.RunOnce(ctx)
+					if err != nil {
+						return err
+					}
+					if p.Acted > 0 {
+						if err := deliver(); err != nil {
+							return err
+						}
+					}
+					if !clock.Now().Before(end.Add(st.wait)) {
+						break
+					}
+					clock.Advance(time.Hour)
 				}
-				rems := w.Sweep(clock.Now(), overdue.Complaints)
-				fmt.Fprintf(out, "   %s  sweep: %d overdue\n", clock.Now().In(cph).Format("Mon 02 Jan 15:04"), len(rems))
-				for _, r := range rems {
-					fmt.Fprintf(out, "      -> remind %-21s %s was due %s\n", r.Recipient, r.Data.Deadline.Name, r.Data.Deadline.Due.In(cph).Format("Mon 02 Jan 15:04"))
+				if c, err = s.Get(ctx, c.ID()); err != nil {
+					return err
 				}
 				continue
 			}

@@ -95,6 +95,10 @@ func run(ctx context.Context, addr, db string, log *slog.Logger) error {
 		return nil
 	}), Logger: log}
 	go func() { _ = relay.Run(ctx) }()
+	// The timers: reminders, a silent customer chased, a lapsed window
+	// closed, retention; once each, in however many replicas run this.
+	timers := &store.Timers{Store: s, Workflow: w, Logger: log}
+	go func() { _ = timers.Run(ctx) }()
 
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -446,6 +446,16 @@ func testRandomWalks(t *testing.T, e *env) {
 					}
 				}
 				e.clock.Advance(time.Duration(rng.IntN(96)) * time.Hour)
+				if rng.IntN(4) == 0 {
+					// Time passes and the timers act on what lapsed.
+					e.clock.Advance(time.Duration(rng.IntN(30*24)) * time.Hour)
+					for _, in := range e.w.DueTimers(c, e.clock.Now()) {
+						got, _, err := store.Fire(ctx, e.s, e.w, c.ID(), in, store.FireOptions{})
+						require.NoError(t, err, "%s walk %d (seed %d): timer %s after %v", kind, walk, seed, in.Timer, path)
+						c = got
+						path = append(path, in.Timer)
+					}
+				}
 				got, _, err := store.Fire(ctx, e.s, e.w, c.ID(), fire, store.FireOptions{})
 				step := fmt.Sprintf("%s by %s", ev, r)
 				if err == nil {
