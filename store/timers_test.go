@@ -216,3 +216,81 @@ func BenchmarkTimersDue(b *testing.B) {
 		}
 	}
 }
+
+// TestEveryTimerOnEveryStore: each timer of the reference lifecycle, on
+// every store, at its time and not before, across weekends, Danish
+// holidays and a daylight-saving change.
+func TestEveryTimerOnEveryStore(t *testing.T) {
+	cph := complaint.DanishConsumerPolicy().Location
+	at := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, cph) }
+	for _, tc := range []struct {
+		name   string
+		start  time.Time
+		state  complaint.State
+		kind   glossary.Term
+		before time.Time // nothing acts here
+		due    time.Time // and here the timers act
+		want   []string
+	}{
+		{"first response over Easter", at(2026, 4, 1, 16), complaint.StateReceived, glossary.Claim,
+			at(2026, 4, 7, 15), at(2026, 4, 7, 16), []string{"first_response.remind"}}, // Maundy Thursday to Easter Monday are holidays
+		{"first response's second reminder a working day on", at(2026, 4, 1, 16), complaint.StateReceived, glossary.Claim,
+			at(2026, 4, 8, 15), at(2026, 4, 8, 16), []string{"first_response.remind", "first_response.repeat"}},
+		{"progress update over the end of summer time", at(2026, 10, 23, 12), complaint.StateInProgress, glossary.Claim,
+			at(2026, 10, 26, 10), at(2026, 10, 26, 11), []string{"progress_update.remind"}}, // 72 elapsed hours: one hour earlier on the wall
+		{"customer chased over Christmas", at(2026, 12, 22, 9), complaint.StateAwaitingCustomer, glossary.Claim,
+			at(2026, 12, 29, 8), at(2026, 12, 29, 9), []string{"customer_reply.remind"}},
+		{"DOA replacement overdue", at(2026, 3, 2, 9), complaint.StateInProgress, glossary.DOA,
+			at(2026, 3, 16, 8), at(2026, 3, 16, 9), []string{"doa_replacement.remind"}},
+		{"review decision overdue", at(2026, 3, 2, 9), complaint.StateEscalated, glossary.Claim,
+			at(2026, 4, 1, 8), at(2026, 4, 1, 9), []string{"review_decision.remind"}},
+		{"escalation window closes after the named day", at(2026, 9, 1, 15), complaint.StateFinalAnswer, glossary.Claim,
+			at(2026, 11, 1, 23), at(2026, 11, 2, 0), []string{"escalation_window.close"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, f *fixture) {
+				f.clock.Set(tc.start)
+				in := complainttest.Intake()
+				in.Kind = tc.kind
+				c, err := store.Receive(ctx, f.s, f.w, in)
+				require.NoError(t, err)
+				for _, e := range complainttest.PathTo(f.w, tc.state) {
+					for _, r := range []glossary.Role{glossary.CustomerService, glossary.Customer, glossary.ComplaintsDepartment} {
+						input := complainttest.InputFor(c, e, r)
+						if f.w.Check(ctx, c, input) == nil {
+							c, _, err = store.Fire(ctx, f.s, f.w, c.ID(), input, store.FireOptions{})
+							require.NoError(t, err)
+							break
+						}
+					}
+				}
+				require.Equal(t, tc.state, c.State())
+				runner := &store.Timers{Store: f.s.(store.TimerStore), Workflow: f.w, NoPurge: true}
+				acted := func() []string {
+					_, err := runner.RunOnce(ctx)
+					require.NoError(t, err)
+					h, err := f.s.History(ctx, c.ID())
+					require.NoError(t, err)
+					var names []string
+					for _, e := range h {
+						if e.Actor.Role == glossary.System && e.Note != "" {
+							names = append(names, e.Note)
+						}
+					}
+					return names
+				}
+				f.clock.Set(tc.before)
+				for _, name := range acted() {
+					assert.NotContains(t, tc.want[len(tc.want)-1:], name, "%s acted early, at %s", name, tc.before)
+				}
+				f.clock.Set(tc.due)
+				got := acted()
+				for _, w := range tc.want {
+					assert.Contains(t, got, w)
+				}
+				again := acted()
+				assert.Equal(t, got, again, "a second pass acts no more")
+			})
+		})
+	}
+}
