@@ -105,6 +105,9 @@ type Letter struct {
 	// DepartmentSender signs what the Complaints Department sends:
 	// RendererOptions.DepartmentSender.
 	DepartmentSender string
+	// Link, in a message to the customer, is their page's address
+	// (RendererOptions.CustomerLink); empty when there is none.
+	Link string
 }
 
 // RendererOptions configure a [Renderer]. The zero value renders the
@@ -129,6 +132,11 @@ type RendererOptions struct {
 	// name in the message's language. An independent department does not
 	// sign as customer service.
 	DepartmentSender string
+	// CustomerLink, when set, gives the address of the customer's own page
+	// for a notification to the customer (klagehttp's GET /case/{token},
+	// with a capability token for the complaint), which every message to
+	// the customer carries. Empty: no link.
+	CustomerLink func(n complaint.Notification) string
 	// StaffLanguage is the language of messages to staff and
 	// manufacturers; empty means Danish. Customers get their own language.
 	StaffLanguage glossary.Language
@@ -154,6 +162,7 @@ type Renderer struct {
 	sender string
 	dept   string
 	staff  glossary.Language
+	link   func(complaint.Notification) string
 }
 
 type language struct {
@@ -236,7 +245,8 @@ func NewRenderer(opts RendererOptions) (*Renderer, error) {
 	if err != nil {
 		return nil, &TemplateError{Name: "layout", Err: err}
 	}
-	r := &Renderer{w: opts.Workflow, langs: map[glossary.Language]*language{}, layout: layout, sender: opts.Sender, dept: opts.DepartmentSender, staff: opts.StaffLanguage}
+	r := &Renderer{w: opts.Workflow, langs: map[glossary.Language]*language{}, layout: layout, sender: opts.Sender, dept: opts.DepartmentSender,
+		staff: opts.StaffLanguage, link: opts.CustomerLink}
 	if r.staff == "" {
 		r.staff = glossary.Danish
 	}
@@ -396,6 +406,9 @@ func (r *Renderer) render(n complaint.Notification, lang glossary.Language) (Mes
 		return Message{}, &TemplateError{Language: lang, Name: p.name("body"), Err: errors.New("no such message")}
 	}
 	letter := Letter{Notification: n, Language: lang, Sender: r.sender, DepartmentSender: r.dept}
+	if r.link != nil && n.Recipient == glossary.Customer {
+		letter.Link = r.link(n)
+	}
 	var subject, text, body bytes.Buffer
 	if err := l.text.ExecuteTemplate(&subject, p.name("subject"), letter); err != nil {
 		return Message{}, &TemplateError{Language: lang, Name: p.name("subject"), Err: err}

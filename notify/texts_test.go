@@ -295,3 +295,30 @@ func TestDepartmentSigns(t *testing.T) {
 	}
 	assert.Positive(t, checked)
 }
+
+// TestCustomerLink: every message to the customer carries the address of
+// their own page when the renderer has one, escaped in the HTML part;
+// messages to staff never do, and without the option nothing is added.
+func TestCustomerLink(t *testing.T) {
+	link := func(n complaint.Notification) string { return "https://klage.example/case/" + n.ComplaintID + "?a=1&b=2" }
+	with := renderer(t, notify.RendererOptions{CustomerLink: link})
+	without := renderer(t, notify.RendererOptions{})
+	customers := 0
+	for _, lang := range []glossary.Language{glossary.Danish, glossary.English} {
+		for _, s := range walk(t, complaint.Consumer, lang) {
+			m, err := with.Render(s.n)
+			require.NoError(t, err)
+			plain, err := without.Render(s.n)
+			require.NoError(t, err)
+			assert.NotContains(t, plain.Text, "klage.example", s.name)
+			if s.n.Recipient != glossary.Customer {
+				assert.NotContains(t, m.Text, "klage.example", s.name)
+				continue
+			}
+			customers++
+			assert.Contains(t, m.Text, link(s.n), s.name)
+			assert.Contains(t, m.HTML, html.EscapeString(link(s.n)), s.name)
+		}
+	}
+	assert.Positive(t, customers)
+}
