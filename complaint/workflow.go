@@ -352,6 +352,12 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// ComplaintBodies returns the external complaint bodies the workflow names
+// to consumers ([Options].ComplaintBodies), a new slice on every call.
+func (w *Workflow) ComplaintBodies() []escalation.Body {
+	return slices.Clone(w.orDefault().bodies)
+}
+
 // Notifies reports whether the workflow delivers notifications itself
 // ([Options].Notifier). A store, which delivers through its outbox,
 // refuses such a workflow.

@@ -13,7 +13,7 @@ import (
 	"github.com/klageflow/klage/store"
 )
 
-//go:embed templates/dashboard.html
+//go:embed templates/dashboard.html templates/customer.html
 var templates embed.FS
 
 var dashboardTemplate = template.Must(template.ParseFS(templates, "templates/dashboard.html"))

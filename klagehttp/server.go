@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type Handler struct {
 	customers *customerTokens
 	intake    *limiters
 	requests  *limiters
+	texts     map[glossary.Language]PageText
 	ready     func(ctx context.Context) error
 	metrics   *metrics.Metrics
 }
@@ -102,6 +104,10 @@ type Options struct {
 	// listener of their own instead). Nil means neither.
 	Metrics        *metrics.Metrics
 	MetricsHandler http.Handler
+	// PageTexts add languages to the customer's page (GET /case/{token}),
+	// or change the shipped Danish and English wording; what a language
+	// leaves out falls back to English.
+	PageTexts map[glossary.Language]PageText
 }
 
 // ErrInvalidConfig is matched by every *ConfigError.
@@ -166,7 +172,7 @@ func New(opts Options) (*Handler, error) {
 	srv := &Handler{w: opts.Workflow, s: opts.Store, now: opts.Now, log: opts.Logger, mux: http.NewServeMux(),
 		auth: opts.Authenticator, customers: customers,
 		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), requests: newLimiters(opts.RequestRate, opts.RequestBurst),
-		ready: opts.Ready, metrics: opts.Metrics}
+		ready: opts.Ready, metrics: opts.Metrics, texts: mergePageTexts(shippedPageTexts, opts.PageTexts)}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
 	srv.mux.HandleFunc("GET /complaints/{id}", srv.get)
@@ -182,6 +188,9 @@ func New(opts Options) (*Handler, error) {
 	srv.mux.HandleFunc("GET /customers/{id}/data", srv.exportCustomer)
 	srv.mux.HandleFunc("POST /customers/{id}/erase", srv.eraseCustomer)
 	srv.mux.HandleFunc("GET /diagram", srv.diagram)
+	srv.mux.HandleFunc("GET /case/{token}", srv.customerPage)
+	srv.mux.HandleFunc("POST /case/{token}/answer", srv.pageAction(complaint.EventProvideInfo, "answered"))
+	srv.mux.HandleFunc("POST /case/{token}/escalate", srv.pageAction(complaint.EventEscalate, "escalated"))
 	srv.mux.HandleFunc("GET /dead-letters", srv.deadLetters)
 	srv.mux.HandleFunc("POST /dead-letters/requeue", srv.requeue)
 	srv.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
@@ -215,6 +224,18 @@ func New(opts Options) (*Handler, error) {
 // expires.
 func (srv *Handler) IssueCustomerToken(id, customerID string) string {
 	return srv.customers.issue(id, customerID)
+}
+
+// CustomerPageLink returns a function for notify.RendererOptions.CustomerLink:
+// the address of the customer's own page (GET /case/{token})
+// with a fresh capability token for the notification's complaint. base is
+// where customers reach the handler, with its mount prefix, such as
+// "https://klage.example.dk/klage".
+func (srv *Handler) CustomerPageLink(base string) func(complaint.Notification) string {
+	base = strings.TrimRight(base, "/")
+	return func(n complaint.Notification) string {
+		return base + "/case/" + url.PathEscape(srv.customers.issue(n.ComplaintID, n.Data.Customer.ID))
+	}
 }
 
 // ServeHTTP implements http.Handler: it authenticates the request, then

@@ -27,9 +27,14 @@ type deliveryFlags struct {
 	ca         string
 	staff      map[glossary.Role]string
 	webhook    string
+	// publicURL is where customers reach the service (-public-url); link
+	// makes their page's address for a message (set once the handler is).
+	publicURL string
+	link      func(complaint.Notification) string
 }
 
 func (d *deliveryFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.publicURL, "public-url", "", "where customers reach this service, e.g. https://klage.eksempel.dk: every e-mail to a customer then links to their own page (/case/{token}), where they follow the case, answer and escalate")
 	fs.StringVar(&d.smtp, "smtp", "", "deliver e-mail through this SMTP server, e.g. smtp://user@127.0.0.1:2525 (the password from KLAGE_SMTP_PASSWORD, or in the URL); smtps:// for TLS from the start")
 	fs.StringVar(&d.from, "from", "", `the sender of e-mail, e.g. "Kundeservice <kundeservice@eksempel.dk>" (with -smtp)`)
 	fs.StringVar(&d.sender, "sender", "", "who signs the customers' e-mail; empty means -from's name")
@@ -81,7 +86,8 @@ func (d *deliveryFlags) notifier(w *complaint.Workflow, fallback complaint.Notif
 		if sender == "" {
 			sender = from.Name
 		}
-		r, err := notify.NewRenderer(notify.RendererOptions{Workflow: w, Sender: sender, DepartmentSender: d.deptSender})
+		r, err := notify.NewRenderer(notify.RendererOptions{Workflow: w, Sender: sender, DepartmentSender: d.deptSender,
+			CustomerLink: d.link})
 		if err != nil {
 			return nil, err
 		}

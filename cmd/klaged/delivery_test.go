@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +76,8 @@ func TestDeliveryByEmailAndWebhook(t *testing.T) {
 	t.Setenv("KLAGE_WEBHOOK_SECRET", webhookSecret)
 	s := start(t, filepath.Join(t.TempDir(), "klage.db"), complainttest.NewClock(time.Time{}),
 		"-smtp", "smtp://relay@"+mail.Addr, "-smtp-require-tls", "-smtp-ca", ca, "-from", "Kundeservice <kundeservice@eksempel.dk>",
-		"-staff-email", "complaints_department=klageafdeling@eksempel.dk", "-webhook", hook.URL+"/klage")
+		"-staff-email", "complaints_department=klageafdeling@eksempel.dk", "-webhook", hook.URL+"/klage",
+		"-public-url", "https://klage.eksempel.dk/")
 	c := s.create()
 	for _, body := range []map[string]any{
 		{"event": "start"},
@@ -108,6 +111,21 @@ func TestDeliveryByEmailAndWebhook(t *testing.T) {
 		subjects[m.To[0]+" "+msg.Header.Get("X-Klage-Key")[len(c.ID):]] = subject
 		body, err := io.ReadAll(msg.Body)
 		require.NoError(t, err)
+		// Every e-mail to the customer links to their page, and the link
+		// opens it; staff get no such link.
+		text, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		require.NoError(t, err)
+		link := pageLink.FindSubmatch(text)
+		if m.To[0] != "karen@example.dk" {
+			assert.Nil(t, link, "no customer link in staff mail")
+		} else if assert.NotNil(t, link, "the customer's page in %s", msg.Header.Get("X-Klage-Key")) {
+			resp, err := http.Get(s.base + string(link[1]))
+			require.NoError(t, err)
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Contains(t, string(page), "<h1>Din klage "+c.ID+"</h1>")
+		}
 		if strings.Contains(msg.Header.Get("X-Klage-Key"), "final_answer") {
 			assert.True(t, bytes.Contains(body, []byte("Forbrugerklagen=C3=A6vnet")), "the complaint bodies, in Danish")
 		}
@@ -143,6 +161,9 @@ func TestDeliveryByEmailAndWebhook(t *testing.T) {
 	}
 }
 
+// pageLink finds the customer's link in an e-mail (-public-url).
+var pageLink = regexp.MustCompile(`https://klage\.eksempel\.dk(/case/[A-Za-z0-9._~%-]+)`)
+
 func TestDeliveryFlagsRefused(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "klage.db")
 	for _, tc := range []struct {
@@ -152,6 +173,8 @@ func TestDeliveryFlagsRefused(t *testing.T) {
 		{[]string{"-smtp", "smtp://127.0.0.1:2525"}, "-from"},
 		{[]string{"-smtp", "ftp://127.0.0.1", "-from", "a@b.dk"}, "scheme"},
 		{[]string{"-webhook", "https://hooks.example/klage"}, "KLAGE_WEBHOOK_SECRET"},
+		{[]string{"-public-url", "klage.eksempel.dk"}, "-public-url"},
+		{[]string{"-public-url", "https://klage.eksempel.dk/?a=1"}, "-public-url"},
 		{[]string{"-staff-email", "customer=a@b.dk"}, "staff role"},
 		{[]string{"-staff-email", "complaints_department=nope"}, "address"},
 		{[]string{"-smtp", "smtp://127.0.0.1:2525", "-from", "a@b.dk", "-smtp-ca", "/nonexistent.pem"}, "-smtp-ca"},

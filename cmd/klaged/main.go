@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -168,6 +169,16 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 	}
 	guard := newConnGuard(ln, *maxConns, *perClient)
 	ln = guard
+	// The customers' links are made by the handler, which the relay's
+	// notifier is made before: the relay starts once both are.
+	var api *klagehttp.Handler
+	if delivery.publicURL != "" {
+		u, err := url.Parse(delivery.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("-public-url: not an http(s) URL without query, such as https://klage.eksempel.dk")
+		}
+		delivery.link = func(n complaint.Notification) string { return api.CustomerPageLink(delivery.publicURL)(n) }
+	}
 	notifier, err := delivery.notifier(w, logNotifier{log}, os.Getenv, log, m.Notifier)
 	if err != nil {
 		return err
@@ -182,7 +193,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, cfg *config) (err
 		}
 		return nil
 	}
-	api, err := klagehttp.New(klagehttp.Options{Workflow: w, Store: s, Authenticator: klagehttp.Authenticators(auth...),
+	api, err = klagehttp.New(klagehttp.Options{Workflow: w, Store: s, Authenticator: klagehttp.Authenticators(auth...),
 		CustomerTokenSecret: key, CustomerTokenTTL: *customerTTL, Now: now, Logger: log,
 		IntakeRate: rate.Limit(*intakePerMinute / 60), IntakeBurst: *intakeBurst,
 		RequestRate: requestRate(*requestsPerSecond), RequestBurst: max(int(2**requestsPerSecond), 1), Ready: ready,
