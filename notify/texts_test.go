@@ -300,7 +300,9 @@ func TestDepartmentSigns(t *testing.T) {
 // their own page when the renderer has one, escaped in the HTML part;
 // messages to staff never do, and without the option nothing is added.
 func TestCustomerLink(t *testing.T) {
-	link := func(n complaint.Notification) string { return "https://klage.example/case/" + n.ComplaintID + "?a=1&b=2" }
+	link := func(n complaint.Notification) string {
+		return "https://klage.example/case/" + n.ComplaintID + "?a=1&b=2"
+	}
 	with := renderer(t, notify.RendererOptions{CustomerLink: link})
 	without := renderer(t, notify.RendererOptions{})
 	customers := 0
