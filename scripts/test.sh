@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: gofmt, go vet, golangci-lint, govulncheck and
 # go test -race over every package, with Debian's chromium for the
-# dashboard's browser test (installed with apt-get when missing) and a
+# dashboard's and the customer's page's browser tests (installed with
+# apt-get when missing; axe-core with npm) and a
 # throwaway PostgreSQL cluster for the store tests (started here, on 127.0.0.1, and stopped and removed
 # when the script exits, also when a test fails). Set KLAGE_TEST_POSTGRES_DSN to use a database of your
 # own instead. Usage: bash scripts/test.sh [extra go test flags]
@@ -79,6 +80,17 @@ if ! command -v chromium >/dev/null 2>&1; then
 	apt-get install -y -qq chromium >&2
 fi
 export KLAGE_REQUIRE_CHROMIUM=1
+
+# The customer's page is checked in that browser with axe-core, from the
+# npm registry, for WCAG 2.1 A/AA: installed once into a cache folder.
+axe_version=4.14.1
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/klage/axe-core-$axe_version"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+	echo "== axe-core $axe_version (installing with npm)"
+	command -v npm >/dev/null 2>&1 || { echo "npm is needed to install axe-core: install node and npm" >&2; exit 1; }
+	npm install --prefix "$axe_dir" --no-save --no-audit --no-fund --silent "axe-core@$axe_version" >&2
+fi
+export KLAGE_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
 
 echo "== go test -race"
 go test -race -count=1 "$@" ./...
