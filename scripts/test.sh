@@ -60,6 +60,18 @@ echo "== govulncheck"
 	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 -db "file://$work/db" ./...
 )
 
+echo "== spectral lint"
+# The OpenAPI document, which clients are generated from, passes the
+# spectral:oas ruleset with no warning (.spectral.yaml). Spectral comes
+# from the npm registry, installed once into a cache folder.
+spectral_version=6.16.3
+spectral_dir="${XDG_CACHE_HOME:-$HOME/.cache}/klage/spectral-$spectral_version"
+if [ ! -x "$spectral_dir/node_modules/.bin/spectral" ]; then
+	command -v npm >/dev/null 2>&1 || { echo "npm is needed to install spectral: install node and npm" >&2; exit 1; }
+	npm install --prefix "$spectral_dir" --no-save --no-audit --no-fund --silent "@stoplight/spectral-cli@$spectral_version" >&2
+fi
+"$spectral_dir/node_modules/.bin/spectral" lint --quiet --fail-severity=hint --ruleset .spectral.yaml klagehttp/openapi.json
+
 if [ -z "${KLAGE_TEST_POSTGRES_DSN:-}" ]; then
 	echo "== postgres"
 	source scripts/postgres.sh
