@@ -297,22 +297,22 @@ func TestNoODRAnywhere(t *testing.T) {
 			state complaint.State
 			in    func(c *complaint.Complaint) complaint.Input
 		}{
-			{"note", complaint.StateInProgress, func(c *complaint.Complaint) complaint.Input {
+			{"note", complaint.StateInProgress, func(*complaint.Complaint) complaint.Input {
 				return complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: link}
 			}},
-			{"note", complaint.StateInProgress, func(c *complaint.Complaint) complaint.Input {
+			{"note", complaint.StateInProgress, func(*complaint.Complaint) complaint.Input {
 				return complaint.Input{Event: complaint.EventRequestInfo, Actor: complainttest.Agent, Note: link}
 			}},
-			{"answer.text", complaint.StateInProgress, func(c *complaint.Complaint) complaint.Input {
+			{"answer.text", complaint.StateInProgress, func(*complaint.Complaint) complaint.Input {
 				return complaint.Input{Event: complaint.EventAnswer, Actor: complainttest.Agent, Answer: &complaint.Answer{Outcome: escalation.Rejected, Text: link}}
 			}},
-			{"decision.explanation", complaint.StateEscalated, func(c *complaint.Complaint) complaint.Input {
+			{"decision.explanation", complaint.StateEscalated, func(*complaint.Complaint) complaint.Input {
 				return complaint.Input{Event: complaint.EventReview, Actor: complainttest.Reviewer, Decision: &escalation.Decision{Outcome: escalation.Rejected, Explanation: link}}
 			}},
-			{"referral.contact", complaint.StateInProgress, func(c *complaint.Complaint) complaint.Input {
+			{"referral.contact", complaint.StateInProgress, func(*complaint.Complaint) complaint.Input {
 				return complaint.Input{Event: complaint.EventRefer, Actor: complainttest.Agent, Referral: &complaint.Referral{Contact: link}}
 			}},
-			{"fulfilment.reference", complaint.StateInProgress, func(c *complaint.Complaint) complaint.Input {
+			{"fulfilment.reference", complaint.StateInProgress, func(*complaint.Complaint) complaint.Input {
 				return complaint.Input{Event: complaint.EventFulfil, Actor: complainttest.Agent, Fulfilment: &complaint.Fulfilment{Remedy: escalation.Replacement, Reference: link}}
 			}},
 		} {

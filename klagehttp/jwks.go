@@ -81,7 +81,7 @@ func (ks *cachedKeySet) update(ctx context.Context, seen *oidc.StaticKeySet) (*o
 	if err != nil {
 		return nil, false, fmt.Errorf("fetching the key set: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, false, fmt.Errorf("fetching the key set: %s", resp.Status)
 	}

@@ -6,7 +6,8 @@ import (
 )
 
 // openAPIJSON is the API's contract, openapi.yaml as JSON, served at GET
-// /openapi.json. TestOpenAPIJSON regenerates it with -update and fails
+// /openapi.json. TestOpenAPIJSON, in the e2e module, regenerates it with
+// -update and fails
 // when it is stale.
 //
 //go:embed openapi.json

@@ -361,6 +361,9 @@ func (srv *Handler) pageAction(event complaint.Event, done string) http.HandlerF
 			srv.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, mounted(r, "/case/"+url.PathEscape(r.PathValue("token")))+"?done="+done, http.StatusSeeOther)
+		// Back to the page, by a reference relative to this form's
+		// address: right under whatever prefix the handler is mounted at.
+		w.Header().Set("Location", "../"+url.PathEscape(r.PathValue("token"))+"?done="+done)
+		w.WriteHeader(http.StatusSeeOther)
 	}
 }

@@ -600,8 +600,7 @@ func (srv *Handler) create(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	switch {
-	case req.Customer == nil:
+	if req.Customer == nil {
 		srv.fail(w, r, badField("customer", "customer is required"))
 		return
 	}

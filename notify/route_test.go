@@ -11,14 +11,15 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/notifytest"
 	"github.com/klageflow/klage/notify"
 )
 
 func TestRoute(t *testing.T) {
 	customer, staff := &complainttest.Recorder{}, &complainttest.Recorder{}
 	ctx := context.Background()
-	toCustomer := find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.Customer)
-	toDepartment := find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.ComplaintsDepartment)
+	toCustomer := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.Customer)
+	toDepartment := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.ComplaintsDepartment)
 	r := notify.Route{ByRecipient: map[glossary.Role]complaint.Notifier{glossary.Customer: customer}, Default: staff}
 	require.NoError(t, r.Notify(ctx, toCustomer))
 	require.NoError(t, r.Notify(ctx, toDepartment))
@@ -30,7 +31,7 @@ func TestRoute(t *testing.T) {
 
 func TestFanout(t *testing.T) {
 	ctx := context.Background()
-	n := find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
+	n := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
 	a, b := &complainttest.Recorder{}, &complainttest.Recorder{}
 	require.NoError(t, notify.Fanout{a, b}.Notify(ctx, n))
 	assert.Equal(t, a.Keys(), b.Keys())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/notifytest"
 	"github.com/klageflow/klage/notify"
 )
 
@@ -51,14 +52,14 @@ func TestGolden(t *testing.T) {
 	for _, lang := range []glossary.Language{glossary.Danish, glossary.English} {
 		for _, typ := range customerTypes {
 			done := map[string]bool{}
-			for _, s := range walk(t, typ, lang) {
-				name := s.name + "." + string(lang) + "." + string(typ) + ".txt"
+			for _, s := range notifytest.Walk(t, typ, lang) {
+				name := s.Name + "." + string(lang) + "." + string(typ) + ".txt"
 				if done[name] {
 					continue
 				}
 				done[name] = true
-				seen[notify.Pair{Topic: s.n.Topic, Recipient: s.n.Recipient}] = true
-				m, err := r.Render(s.n)
+				seen[notify.Pair{Topic: s.N.Topic, Recipient: s.N.Recipient}] = true
+				m, err := r.Render(s.N)
 				require.NoError(t, err, name)
 				path := filepath.Join(dir, name)
 				files++
@@ -91,25 +92,25 @@ func TestLegalParts(t *testing.T) {
 	r := renderer(t, notify.RendererOptions{})
 	for _, lang := range []glossary.Language{glossary.Danish, glossary.English} {
 		for _, typ := range customerTypes {
-			for _, s := range walk(t, typ, lang) {
-				n := s.n
+			for _, s := range notifytest.Walk(t, typ, lang) {
+				n := s.N
 				m, err := r.Render(n)
 				require.NoError(t, err)
 				has := func(what, want string) {
 					t.Helper()
-					assert.Contains(t, m.Text, want, "%s %s %s: text lacks %s", s.name, lang, typ, what)
-					assert.Contains(t, m.HTML, html.EscapeString(want), "%s %s %s: HTML lacks %s", s.name, lang, typ, what)
+					assert.Contains(t, m.Text, want, "%s %s %s: text lacks %s", s.Name, lang, typ, what)
+					assert.Contains(t, m.HTML, html.EscapeString(want), "%s %s %s: HTML lacks %s", s.Name, lang, typ, what)
 				}
 				d := n.Data
 				notUpheld := (n.Topic == complaint.TopicFinalAnswer && !d.Answer.Outcome.FullyUpheld()) ||
 					(n.Topic == complaint.TopicReviewed && !d.Decision.Outcome.FullyUpheld())
 				if n.Recipient == glossary.Customer && n.Topic == complaint.TopicFinalAnswer && notUpheld {
-					require.NotNil(t, d.Escalation, s.name)
+					require.NotNil(t, d.Escalation, s.Name)
 					has("how to escalate", d.Escalation.Instructions)
 					has("the Complaints Department's contact", d.Escalation.Contact)
 				}
 				if n.Recipient == glossary.Customer && notUpheld && typ == complaint.Consumer {
-					require.NotEmpty(t, d.ComplaintBodies, s.name)
+					require.NotEmpty(t, d.ComplaintBodies, s.Name)
 				}
 				for _, b := range d.ComplaintBodies {
 					name := b.Name
@@ -140,23 +141,23 @@ func TestLegalParts(t *testing.T) {
 
 func TestRendersInTheCustomersLanguage(t *testing.T) {
 	r := renderer(t, notify.RendererOptions{StaffLanguage: glossary.English})
-	for _, s := range walk(t, complaint.Consumer, glossary.Danish) {
-		m, err := r.Render(s.n)
+	for _, s := range notifytest.Walk(t, complaint.Consumer, glossary.Danish) {
+		m, err := r.Render(s.N)
 		require.NoError(t, err)
 		want := glossary.English
-		if s.n.Recipient == glossary.Customer {
+		if s.N.Recipient == glossary.Customer {
 			want = glossary.Danish
 		}
-		assert.Equal(t, want, m.Language, s.name)
+		assert.Equal(t, want, m.Language, s.Name)
 		assert.NotContains(t, m.Subject, "\n")
 	}
 }
 
 func TestHTMLEscapesValues(t *testing.T) {
 	r := renderer(t, notify.RendererOptions{})
-	s := walk(t, complaint.Consumer, glossary.English)[0]
-	s.n.Data.Customer.Name = `<script>alert("x")</script>`
-	m, err := r.Render(s.n)
+	s := notifytest.Walk(t, complaint.Consumer, glossary.English)[0]
+	s.N.Data.Customer.Name = `<script>alert("x")</script>`
+	m, err := r.Render(s.N)
 	require.NoError(t, err)
 	assert.Contains(t, m.Text, `<script>alert("x")</script>`)
 	assert.NotContains(t, m.HTML, "<script>")
@@ -174,12 +175,12 @@ func TestRetailerTexts(t *testing.T) {
 	)
 	r := renderer(t, notify.RendererOptions{Texts: texts})
 	var started, ack complaint.Notification
-	for _, s := range walk(t, complaint.Consumer, glossary.English) {
-		switch s.n.Topic {
+	for _, s := range notifytest.Walk(t, complaint.Consumer, glossary.English) {
+		switch s.N.Topic {
 		case complaint.TopicStarted:
-			started = s.n
+			started = s.N
 		case complaint.TopicAcknowledged:
-			ack = s.n
+			ack = s.N
 		}
 	}
 	m, err := r.Render(started)
@@ -276,8 +277,8 @@ func TestDepartmentSigns(t *testing.T) {
 	r := renderer(t, notify.RendererOptions{DepartmentSender: "Klageafdelingen, Eksempel A/S"})
 	checked := 0
 	for _, lang := range []glossary.Language{glossary.Danish, glossary.English} {
-		for _, s := range walk(t, complaint.Consumer, lang) {
-			n := s.n
+		for _, s := range notifytest.Walk(t, complaint.Consumer, lang) {
+			n := s.N
 			if n.Recipient != glossary.Customer {
 				continue
 			}
@@ -286,10 +287,10 @@ func TestDepartmentSigns(t *testing.T) {
 			fromDepartment := n.Data.By == glossary.ComplaintsDepartment || n.Topic == complaint.TopicEscalated || n.Topic == complaint.TopicReviewed
 			if fromDepartment {
 				checked++
-				assert.Contains(t, m.Text, "Klageafdelingen, Eksempel A/S", s.name)
-				assert.NotContains(t, m.Text, "Kundeservice, Eksempel A/S", s.name)
+				assert.Contains(t, m.Text, "Klageafdelingen, Eksempel A/S", s.Name)
+				assert.NotContains(t, m.Text, "Kundeservice, Eksempel A/S", s.Name)
 			} else {
-				assert.Contains(t, m.Text, "Kundeservice, Eksempel A/S", s.name)
+				assert.Contains(t, m.Text, "Kundeservice, Eksempel A/S", s.Name)
 			}
 		}
 	}
@@ -307,19 +308,19 @@ func TestCustomerLink(t *testing.T) {
 	without := renderer(t, notify.RendererOptions{})
 	customers := 0
 	for _, lang := range []glossary.Language{glossary.Danish, glossary.English} {
-		for _, s := range walk(t, complaint.Consumer, lang) {
-			m, err := with.Render(s.n)
+		for _, s := range notifytest.Walk(t, complaint.Consumer, lang) {
+			m, err := with.Render(s.N)
 			require.NoError(t, err)
-			plain, err := without.Render(s.n)
+			plain, err := without.Render(s.N)
 			require.NoError(t, err)
-			assert.NotContains(t, plain.Text, "klage.example", s.name)
-			if s.n.Recipient != glossary.Customer {
-				assert.NotContains(t, m.Text, "klage.example", s.name)
+			assert.NotContains(t, plain.Text, "klage.example", s.Name)
+			if s.N.Recipient != glossary.Customer {
+				assert.NotContains(t, m.Text, "klage.example", s.Name)
 				continue
 			}
 			customers++
-			assert.Contains(t, m.Text, link(s.n), s.name)
-			assert.Contains(t, m.HTML, html.EscapeString(link(s.n)), s.name)
+			assert.Contains(t, m.Text, link(s.N), s.Name)
+			assert.Contains(t, m.HTML, html.EscapeString(link(s.N)), s.Name)
 		}
 	}
 	assert.Positive(t, customers)

@@ -32,12 +32,17 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+# Two modules: the library (here) and e2e, its end-to-end tests, a module
+# of its own so that their tools (chromedp, kin-openapi, an SMTP server)
+# stay out of the dependency graph of a module that imports klage.
 echo "== go vet"
 go vet ./...
+(cd e2e && go vet ./...)
 
 echo "== golangci-lint"
 # The linters and their reasoned exclusions are in .golangci.yml.
 go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
+(cd e2e && go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run --config ../.golangci.yml ./...)
 
 echo "== govulncheck"
 # The vulnerability database is built here from the golang.org/x/vulndb
@@ -58,6 +63,7 @@ echo "== govulncheck"
 	git -C "$work/repo" -c user.name=klage -c user.email=ci@klage.invalid commit -qm "vulndb $vulndb_version"
 	go run "golang.org/x/vulndb/cmd/gendb@$vulndb_version" -repo "$work/repo" -out "$work/db"
 	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 -db "file://$work/db" ./...
+	(cd e2e && go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 -db "file://$work/db" ./...)
 )
 
 echo "== spectral lint"
@@ -106,3 +112,5 @@ export KLAGE_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
 
 echo "== go test -race"
 go test -race -count=1 "$@" ./...
+echo "== go test -race (e2e)"
+(cd e2e && go test -race -count=1 "$@" ./...)

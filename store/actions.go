@@ -412,7 +412,7 @@ type memReminder struct {
 }
 
 // ClaimActionReminders implements ActionReminderStore.
-func (m *Memory) ClaimActionReminders(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Action, error) {
+func (m *Memory) ClaimActionReminders(_ context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Action, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
 	}
@@ -442,7 +442,7 @@ func (m *Memory) ClaimActionReminders(ctx context.Context, now time.Time, limit 
 }
 
 // ActionReminded implements ActionReminderStore.
-func (m *Memory) ActionReminded(ctx context.Context, id string, due time.Time, ok bool) error {
+func (m *Memory) ActionReminded(_ context.Context, id string, due time.Time, ok bool) error {
 	if err := m.usable(); err != nil {
 		return err
 	}

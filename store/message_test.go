@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klageflow/klage/complaint"
-	"github.com/klageflow/klage/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/store"
 )
 
 func TestMessageJSON(t *testing.T) {

@@ -480,9 +480,9 @@ func (s *SQL) Purge(ctx context.Context, opts PurgeOptions) (Purged, error) {
 	// shortest retention of the policies could have lapsed by now (the
 	// purge index finds them: a purge that has nothing to do costs one
 	// index probe), a batch at a time.
-	cutoff, any := purgeCutoff(s.w, now)
+	cutoff, some := purgeCutoff(s.w, now)
 	after := ""
-	for any {
+	for some {
 		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id, customer_id, closed_at FROM klage_complaints
 			WHERE closed_at IS NOT NULL AND erased_at IS NULL AND closed_at <= ? AND id > ? ORDER BY id LIMIT 100`), nanos(cutoff), after)
 		if err != nil {

@@ -273,7 +273,7 @@ func (m *Memory) ClaimTimers(ctx context.Context, now time.Time, limit int, leas
 }
 
 // Reschedule implements TimerStore.
-func (m *Memory) Reschedule(ctx context.Context, id string, version int, next time.Time) error {
+func (m *Memory) Reschedule(_ context.Context, id string, version int, next time.Time) error {
 	if err := m.usable(); err != nil {
 		return err
 	}

@@ -67,7 +67,6 @@ var (
 	agent    = glossary.Actor{ID: "anna", Role: glossary.CustomerService}
 	reviewer = glossary.Actor{ID: "mette", Role: glossary.ComplaintsDepartment}
 	lenovo   = glossary.Actor{ID: "lenovo-support", Role: glossary.Manufacturer, Manufacturer: "Lenovo"}
-	system   = glossary.Actor{ID: "scheduler", Role: glossary.System}
 )
 
 // step is one event of a scenario, fired after the clock has moved on by

@@ -37,9 +37,10 @@ func main() {
 	db := flag.String("db", "klage-example.db", "the SQLite file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, *addr, *db, log); err != nil {
+	err := run(ctx, *addr, *db, log)
+	stop()
+	if err != nil {
 		log.Error("service", "error", err)
 		os.Exit(1)
 	}
@@ -76,7 +77,7 @@ func run(ctx context.Context, addr, db string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	secret := make([]byte, 32) // in production: the same secret on every replica, from a vault
 	_, _ = rand.Read(secret)
 	api, err := klagehttp.New(klagehttp.Options{Workflow: w, Store: s, Authenticator: shopAuth, CustomerTokenSecret: secret, Logger: log})
@@ -87,7 +88,7 @@ func run(ctx context.Context, addr, db string, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/klage/", http.StripPrefix("/klage", api))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "Eksempel A/S: complaints at /klage/complaints")
+		_, _ = fmt.Fprintln(w, "Eksempel A/S: complaints at /klage/complaints")
 	})
 
 	relay := &store.Relay{Outbox: s, Notifier: complaint.NotifierFunc(func(ctx context.Context, n complaint.Notification) error {
@@ -103,7 +104,8 @@ func run(ctx context.Context, addr, db string, log *slog.Logger) error {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// ctx is done: shutting down gets time of its own.
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()

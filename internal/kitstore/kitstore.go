@@ -64,7 +64,7 @@ func (s *Store) write(ns []complaint.Notification) {
 }
 
 // Create implements store.Store.
-func (s *Store) Create(ctx context.Context, c *complaint.Complaint) error {
+func (s *Store) Create(_ context.Context, c *complaint.Complaint) error {
 	if err := s.lock(); err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Store) Create(ctx context.Context, c *complaint.Complaint) error {
 }
 
 // Get implements store.Store.
-func (s *Store) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
+func (s *Store) Get(_ context.Context, id string) (*complaint.Complaint, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *Store) Get(ctx context.Context, id string) (*complaint.Complaint, error
 }
 
 // Save implements store.Store.
-func (s *Store) Save(ctx context.Context, c *complaint.Complaint, expected int) error {
+func (s *Store) Save(_ context.Context, c *complaint.Complaint, expected int) error {
 	if err := s.lock(); err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Store) Save(ctx context.Context, c *complaint.Complaint, expected int) 
 }
 
 // List implements store.Store: by id, or by due time with OverdueAt.
-func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
+func (s *Store) List(_ context.Context, f store.Filter) (store.Page, error) {
 	if err := s.lock(); err != nil {
 		return store.Page{}, err
 	}
@@ -205,7 +205,7 @@ func matches(f store.Filter, s complaint.Snapshot) bool {
 }
 
 // History implements store.Store.
-func (s *Store) History(ctx context.Context, id string) ([]complaint.Entry, error) {
+func (s *Store) History(_ context.Context, id string) ([]complaint.Entry, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (s *Store) messages(keep func(*message) bool) ([]store.Message, error) {
 }
 
 // Notifications implements store.Outbox.
-func (s *Store) Notifications(ctx context.Context, id string) ([]store.Message, error) {
+func (s *Store) Notifications(_ context.Context, id string) ([]store.Message, error) {
 	out, err := s.messages(func(m *message) bool { return m.ComplaintID == id })
 	if err == nil && len(out) == 0 {
 		s.mu.Lock()
@@ -284,19 +284,19 @@ func (s *Store) Notifications(ctx context.Context, id string) ([]store.Message, 
 }
 
 // Pending implements store.Outbox.
-func (s *Store) Pending(ctx context.Context, limit int) ([]store.Message, error) {
+func (s *Store) Pending(_ context.Context, limit int) ([]store.Message, error) {
 	out, err := s.messages(func(m *message) bool { return !m.Delivered() && !m.Dead() })
 	return out[:min(limit, len(out))], err
 }
 
 // DeadLetters implements store.Outbox.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]store.Message, error) {
+func (s *Store) DeadLetters(_ context.Context, limit int) ([]store.Message, error) {
 	out, err := s.messages(func(m *message) bool { return m.Dead() })
 	return out[:min(limit, len(out))], err
 }
 
 // Claim implements store.Outbox.
-func (s *Store) Claim(ctx context.Context, now time.Time, limit int, until time.Time) ([]store.Message, error) {
+func (s *Store) Claim(_ context.Context, now time.Time, limit int, until time.Time) ([]store.Message, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
@@ -332,12 +332,12 @@ func (s *Store) settle(key string, fn func(*message)) error {
 }
 
 // MarkDelivered implements store.Outbox.
-func (s *Store) MarkDelivered(ctx context.Context, key string, at time.Time) error {
+func (s *Store) MarkDelivered(_ context.Context, key string, at time.Time) error {
 	return s.settle(key, func(m *message) { m.Attempts++; m.DeliveredAt, m.leased = at, time.Time{} })
 }
 
 // MarkFailed implements store.Outbox.
-func (s *Store) MarkFailed(ctx context.Context, key, reason string, retryAt time.Time) error {
+func (s *Store) MarkFailed(_ context.Context, key, reason string, retryAt time.Time) error {
 	return s.settle(key, func(m *message) {
 		m.Attempts++
 		m.LastError, m.NextAttempt, m.leased = reason, retryAt, time.Time{}
@@ -345,12 +345,12 @@ func (s *Store) MarkFailed(ctx context.Context, key, reason string, retryAt time
 }
 
 // Release implements store.Outbox.
-func (s *Store) Release(ctx context.Context, key string) error {
+func (s *Store) Release(_ context.Context, key string) error {
 	return s.settle(key, func(m *message) { m.leased = time.Time{} })
 }
 
 // DeadLetter implements store.Outbox.
-func (s *Store) DeadLetter(ctx context.Context, key, reason string, at time.Time) error {
+func (s *Store) DeadLetter(_ context.Context, key, reason string, at time.Time) error {
 	return s.settle(key, func(m *message) {
 		m.Attempts++
 		m.LastError, m.DeadLettered, m.leased = reason, at, time.Time{}
@@ -358,7 +358,7 @@ func (s *Store) DeadLetter(ctx context.Context, key, reason string, at time.Time
 }
 
 // Extend implements store.Outbox.
-func (s *Store) Extend(ctx context.Context, keys []string, until time.Time) error {
+func (s *Store) Extend(_ context.Context, keys []string, until time.Time) error {
 	if err := s.lock(); err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (s *Store) Extend(ctx context.Context, keys []string, until time.Time) erro
 }
 
 // Requeue implements store.Outbox.
-func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
+func (s *Store) Requeue(_ context.Context, key string, at time.Time) error {
 	return s.settle(key, func(m *message) {
 		if m.Dead() {
 			m.DeadLettered, m.NextAttempt, m.leased = time.Time{}, at, time.Time{}

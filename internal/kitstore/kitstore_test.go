@@ -11,5 +11,5 @@ import (
 // TestConformance: a store written outside package store, from its
 // public API, passes the whole kit.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(tb testing.TB, w *complaint.Workflow) storetest.Storage { return kitstore.New(w) })
+	storetest.Run(t, func(_ testing.TB, w *complaint.Workflow) storetest.Storage { return kitstore.New(w) })
 }

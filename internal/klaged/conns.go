@@ -1,4 +1,4 @@
-package main
+package klaged
 
 import (
 	"net"
@@ -37,8 +37,8 @@ type connInfo struct {
 // guard counts it as idle.
 const silentNew = time.Second
 
-func newConnGuard(ln net.Listener, max, perClient int) *connGuard {
-	return &connGuard{Listener: ln, max: max, perClient: perClient, now: time.Now,
+func newConnGuard(ln net.Listener, limit, perClient int) *connGuard {
+	return &connGuard{Listener: ln, max: limit, perClient: perClient, now: time.Now,
 		conns: map[net.Conn]*connInfo{}, byAddr: map[string]int{}}
 }
 
@@ -119,13 +119,6 @@ func (g *connGuard) ConnState(c net.Conn, state http.ConnState) {
 			info.state, info.since = state, g.now()
 		}
 	}
-}
-
-// open returns how many connections the guard holds.
-func (g *connGuard) open() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.conns)
 }
 
 // hostOf is the client's address without its port.

@@ -1,4 +1,7 @@
-package notify_test
+// Package notifytest walks complaints through every notification the
+// reference lifecycle sends, for the tests of package notify and of the
+// end-to-end module.
+package notifytest
 
 import (
 	"context"
@@ -14,17 +17,17 @@ import (
 	"github.com/klageflow/klage/glossary"
 )
 
-// sent is a notification a walk produced, with a name for its golden
+// Sent is a notification a walk produced, with a name for its golden
 // file: topic, recipient and what made it (the outcome of an answer or
 // decision, else the event).
-type sent struct {
-	name string
-	n    complaint.Notification
+type Sent struct {
+	Name string
+	N    complaint.Notification
 }
 
-// newWorkflow returns a workflow with a fake clock, numbered ids, the
+// NewWorkflow returns a workflow with a fake clock, numbered ids, the
 // Complaints Department's contact and a recorder for its notifications.
-func newWorkflow(t testing.TB) (*complaint.Workflow, *complainttest.Clock, *complainttest.Recorder) {
+func NewWorkflow(t testing.TB) (*complaint.Workflow, *complainttest.Clock, *complainttest.Recorder) {
 	t.Helper()
 	clock := complainttest.NewClock(time.Time{})
 	rec := &complainttest.Recorder{}
@@ -39,11 +42,11 @@ func newWorkflow(t testing.TB) (*complaint.Workflow, *complainttest.Clock, *comp
 	return w, clock, rec
 }
 
-// walk runs complaints of one customer type in one language through every
+// Walk runs complaints of one customer type in one language through every
 // notification the reference lifecycle sends and returns them in order.
-func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []sent {
+func Walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []Sent {
 	t.Helper()
-	w, clock, rec := newWorkflow(t)
+	w, clock, rec := NewWorkflow(t)
 	ctx := context.Background()
 	intake := complainttest.Intake()
 	intake.Customer.Type, intake.Customer.Language = typ, lang
@@ -56,14 +59,14 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 		}
 		return en
 	}
-	var out []sent
+	var out []Sent
 	collect := func(variant string) {
 		for _, n := range rec.Notifications() {
 			v := variant
 			if v == "" {
 				v = string(n.Data.Event)
 			}
-			out = append(out, sent{name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, v), n: n})
+			out = append(out, Sent{Name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, v), N: n})
 		}
 		rec.Reset()
 	}
@@ -158,7 +161,7 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 	fire(c, complaint.EventAnswer, cs, answer(escalation.Rejected, say("The warranty has expired.", "Garantien er udløbet."), nil))
 	fire(c, complaint.EventEscalate, cu, nil)
 	for _, n := range w.Sweep(clock.Now().Add(60*24*time.Hour), []*complaint.Complaint{late, c}) {
-		out = append(out, sent{name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, n.Data.Deadline.Name), n: n})
+		out = append(out, Sent{Name: fmt.Sprintf("%s.%s.%s", n.Topic, n.Recipient, n.Data.Deadline.Name), N: n})
 	}
 
 	// The timers: a customer asked for information is chased, and, with a
@@ -191,4 +194,17 @@ func walk(t testing.TB, typ complaint.CustomerType, lang glossary.Language) []se
 		}
 	}
 	return out
+}
+
+// Find returns the first notification of topic to the recipient to in
+// the walk of typ and lang, or fails the test.
+func Find(t testing.TB, typ complaint.CustomerType, lang glossary.Language, topic complaint.Topic, to glossary.Role) complaint.Notification {
+	t.Helper()
+	for _, s := range Walk(t, typ, lang) {
+		if s.N.Topic == topic && s.N.Recipient == to {
+			return s.N
+		}
+	}
+	t.Fatalf("no %s to %s", topic, to)
+	return complaint.Notification{}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"os"
@@ -22,7 +22,7 @@ func TestReadmeCurlExamples(t *testing.T) {
 			t.Skipf("%s is not installed: cannot run README's curl examples", tool)
 		}
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	_, rest, ok := strings.Cut(string(readme), "With the service running on 127.0.0.1:8080")
 	require.True(t, ok, "README has no curl examples")
@@ -31,7 +31,7 @@ func TestReadmeCurlExamples(t *testing.T) {
 	script, _, ok := strings.Cut(rest, "```")
 	require.True(t, ok)
 
-	s := start(t, filepath.Join(t.TempDir(), "klage.db"), complainttest.NewClock(time.Time{}), "-tokens", "demo-tokens.json")
+	s := start(t, filepath.Join(t.TempDir(), "klage.db"), complainttest.NewClock(time.Time{}), "-tokens", "../cmd/klaged/demo-tokens.json")
 	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", s.base)
 	script += "\necho \"ID=$id\"\n"
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/notifytest"
 	"github.com/klageflow/klage/notify"
 )
 
@@ -126,7 +127,7 @@ func TestWebhookDelivers(t *testing.T) {
 	defer srv.Close()
 	w, err := notify.NewWebhook(notify.WebhookOptions{URL: srv.URL + "/hooks/klage", Secret: testSecret})
 	require.NoError(t, err)
-	n := find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.ComplaintsDepartment)
+	n := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.ComplaintsDepartment)
 
 	err = w.Notify(context.Background(), n)
 	var se *notify.StatusError
@@ -159,7 +160,7 @@ func TestWebhookTimeout(t *testing.T) {
 	defer close(release)
 	w, err := notify.NewWebhook(notify.WebhookOptions{URL: srv.URL, Secret: testSecret, Timeout: 200 * time.Millisecond})
 	require.NoError(t, err)
-	err = w.Notify(context.Background(), find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer))
+	err = w.Notify(context.Background(), notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.NotContains(t, err.Error(), srv.URL, "no URL (which may carry a token) in the error")
 }

@@ -18,8 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/e2e/internal/smtptest"
 	"github.com/klageflow/klage/glossary"
-	"github.com/klageflow/klage/internal/smtptest"
+	"github.com/klageflow/klage/internal/notifytest"
 	"github.com/klageflow/klage/notify"
 )
 
@@ -85,24 +86,13 @@ func read(t testing.TB, m smtptest.Message) received {
 	return r
 }
 
-func find(t testing.TB, typ complaint.CustomerType, lang glossary.Language, topic complaint.Topic, to glossary.Role) complaint.Notification {
-	t.Helper()
-	for _, s := range walk(t, typ, lang) {
-		if s.n.Topic == topic && s.n.Recipient == to {
-			return s.n
-		}
-	}
-	t.Fatalf("no %s to %s", topic, to)
-	return complaint.Notification{}
-}
-
 // TestEmailDelivers sends a Danish consumer's final answer through a real
 // SMTP server: over STARTTLS, authenticated, to the customer's address,
 // with the subject, both parts and the Message-ID the notification gives.
 func TestEmailDelivers(t *testing.T) {
 	srv := smtptest.Start(t, smtpUser, smtpPassword)
 	e := newEmail(t, srv, nil)
-	n := find(t, complaint.Consumer, glossary.Danish, complaint.TopicFinalAnswer, glossary.Customer)
+	n := notifytest.Find(t, complaint.Consumer, glossary.Danish, complaint.TopicFinalAnswer, glossary.Customer)
 	require.NoError(t, e.Notify(context.Background(), n))
 
 	msgs := srv.Messages()
@@ -129,8 +119,8 @@ func TestEmailStaffAddresses(t *testing.T) {
 	srv := smtptest.Start(t, smtpUser, smtpPassword)
 	e := newEmail(t, srv, nil)
 	ctx := context.Background()
-	require.NoError(t, e.Notify(ctx, find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.ComplaintsDepartment)))
-	require.NoError(t, e.Notify(ctx, find(t, complaint.Consumer, glossary.English, complaint.TopicReferred, glossary.Manufacturer)))
+	require.NoError(t, e.Notify(ctx, notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicEscalated, glossary.ComplaintsDepartment)))
+	require.NoError(t, e.Notify(ctx, notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicReferred, glossary.Manufacturer)))
 	msgs := srv.Messages()
 	require.Len(t, msgs, 2)
 	assert.Equal(t, []string{department}, msgs[0].To)
@@ -138,13 +128,13 @@ func TestEmailStaffAddresses(t *testing.T) {
 	assert.Equal(t, "da", read(t, msgs[0]).header.Get("Content-Language"), "staff get the staff language")
 
 	// Nobody to write to: permanent, and nothing is sent.
-	reminder := find(t, complaint.Consumer, glossary.English, complaint.TopicReminder, glossary.CustomerService)
+	reminder := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicReminder, glossary.CustomerService)
 	err := e.Notify(ctx, reminder)
 	require.ErrorIs(t, err, notify.ErrNoAddress)
 	var permanent interface{ Permanent() bool }
 	require.ErrorAs(t, err, &permanent)
 	assert.True(t, permanent.Permanent())
-	byPhone := find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
+	byPhone := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
 	byPhone.Data.Customer.Email = ""
 	require.ErrorIs(t, e.Notify(ctx, byPhone), notify.ErrNoAddress)
 	assert.Len(t, srv.Messages(), 2)
@@ -156,7 +146,7 @@ func TestEmailStaffAddresses(t *testing.T) {
 func TestEmailRetrySameMessageID(t *testing.T) {
 	srv := smtptest.Start(t, smtpUser, smtpPassword)
 	e := newEmail(t, srv, nil)
-	n := find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
+	n := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
 	srv.Refuse(1)
 	err := e.Notify(context.Background(), n)
 	require.Error(t, err)
@@ -176,7 +166,7 @@ func TestEmailRetrySameMessageID(t *testing.T) {
 func TestEmailWrongPasswordFails(t *testing.T) {
 	srv := smtptest.Start(t, smtpUser, smtpPassword)
 	e := newEmail(t, srv, func(o *notify.EmailOptions) { o.URL = "smtp://" + smtpUser + ":wrong-password@" + srv.Addr })
-	err := e.Notify(context.Background(), find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer))
+	err := e.Notify(context.Background(), notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "wrong-password")
 	assert.Empty(t, srv.Messages())
@@ -201,7 +191,7 @@ func TestEmailTimeoutFromContext(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	err = e.Notify(ctx, find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer))
+	err = e.Notify(ctx, notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer))
 	require.Error(t, err)
 }
 
@@ -237,7 +227,7 @@ func tlsConfig(srv *smtptest.Server) *tls.Config {
 // and RequireTLS refuses to send at all.
 func TestEmailNoSecretsInTheClear(t *testing.T) {
 	srv := smtptest.StartPlain(t, smtpUser, smtpPassword)
-	n := find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
+	n := notifytest.Find(t, complaint.Consumer, glossary.English, complaint.TopicStarted, glossary.Customer)
 	e := newEmail(t, srv, func(o *notify.EmailOptions) { o.RequireTLS = false })
 	require.Error(t, e.Notify(context.Background(), n))
 	e = newEmail(t, srv, func(o *notify.EmailOptions) { o.URL = "smtp://" + srv.Addr })

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -160,7 +160,7 @@ func TestReadyWhileTheRelayWorks(t *testing.T) {
 	t.Setenv("KLAGE_WEBHOOK_SECRET", webhookSecret)
 	var slow atomic.Bool
 	slow.Store(true)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		if slow.Load() {
 			time.Sleep(400 * time.Millisecond)
 		}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/internal/klaged"
 	"github.com/klageflow/klage/internal/pgtest"
 	"github.com/klageflow/klage/store"
 )
@@ -201,7 +202,7 @@ func BenchmarkServicePath(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := openStore(context.Background(), w, db.dsn(b))
+			s, err := klaged.OpenStore(context.Background(), w, db.dsn(b))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,11 +1,13 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -17,13 +19,31 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/klagehttp"
 )
 
-var update = flag.Bool("update", false, "rewrite generated files: docs/dashboard.png")
+var update = flag.Bool("update", false, "rewrite generated files: docs/dashboard.png, klagehttp/openapi.json from klagehttp/openapi.yaml")
+
+// TestOpenAPIJSON: klagehttp/openapi.json is klagehttp/openapi.yaml as
+// indented JSON (go test -run TestOpenAPIJSON -update rewrites it), and
+// klagehttp.OpenAPI returns it.
+func TestOpenAPIJSON(t *testing.T) {
+	src, err := os.ReadFile("../klagehttp/openapi.yaml")
+	require.NoError(t, err)
+	var v any
+	require.NoError(t, yaml.Unmarshal(src, &v))
+	want, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	want = append(want, '\n')
+	if *update {
+		require.NoError(t, os.WriteFile("../klagehttp/openapi.json", want, 0o644))
+	}
+	assert.Equal(t, string(want), string(klagehttp.OpenAPI()), "openapi.json is stale: cd e2e && go test -run TestOpenAPIJSON -update")
+}
 
 // TestOpenAPIDocument: the document (klagehttp.OpenAPI, generated from
 // klagehttp/openapi.yaml) is a valid OpenAPI 3.1 document whose enums are

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -114,7 +114,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	require.NoError(t, os.WriteFile(shot, png, 0o644))
 	t.Logf("screenshot: %s", shot)
 	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Join("..", "..", "docs"), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join("..", "..", "docs", "dashboard.png"), png, 0o644))
+		require.NoError(t, os.MkdirAll(filepath.Join("..", "docs"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join("..", "docs", "dashboard.png"), png, 0o644))
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package klaged
 
 import (
 	"crypto/tls"

@@ -15,9 +15,9 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/e2e/internal/smtptest"
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
-	"github.com/klageflow/klage/internal/smtptest"
 	"github.com/klageflow/klage/notify"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/sqlite"

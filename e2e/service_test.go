@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/internal/klaged"
 	"github.com/klageflow/klage/internal/pgtest"
 	"github.com/klageflow/klage/klagehttp"
 )
@@ -79,7 +80,7 @@ func start(t *testing.T, dsn string, clock *complainttest.Clock, extra ...string
 	args := append([]string{"-addr", "127.0.0.1:0", "-dsn", dsn, "-tokens", writeTokens(t), "-secret", testSecret,
 		"-intake-per-minute", "600", "-intake-burst", "20", "-requests-per-second", "0"}, extra...)
 	go func() {
-		done <- run(ctx, args, logs, &config{now: clock.Now, ready: func(a string) { ready <- a }})
+		done <- klaged.Run(ctx, args, logs, &klaged.Config{Now: clock.Now, Ready: func(a string) { ready <- a }})
 	}()
 	var addr string
 	select {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -24,8 +24,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint/complainttest"
+	"github.com/klageflow/klage/e2e/internal/smtptest"
+	"github.com/klageflow/klage/internal/klaged"
 	"github.com/klageflow/klage/internal/promtest"
-	"github.com/klageflow/klage/internal/smtptest"
 )
 
 const webhookSecret = "whsec_c2VjcmV0LWtleS1vZi10aGUtdGVzdC1yZWNlaXZlcg=="
@@ -180,7 +181,7 @@ func TestDeliveryFlagsRefused(t *testing.T) {
 		{[]string{"-smtp", "smtp://127.0.0.1:2525", "-from", "a@b.dk", "-smtp-ca", "/nonexistent.pem"}, "-smtp-ca"},
 	} {
 		var logs bytes.Buffer
-		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0", "-dsn", dsn}, tc.args...), &logs, nil)
+		err := klaged.Run(context.Background(), append([]string{"-addr", "127.0.0.1:0", "-dsn", dsn}, tc.args...), &logs, nil)
 		require.Error(t, err, tc.args)
 		assert.Contains(t, err.Error()+logs.String(), tc.want)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -222,7 +222,7 @@ func TestLoadTokensRefusesBadFiles(t *testing.T) {
 	}
 	_, err := klagehttp.LoadTokens(filepath.Join(t.TempDir(), "missing.json"))
 	assert.Error(t, err)
-	_, err = klagehttp.LoadTokens("demo-tokens.json")
+	_, err = klagehttp.LoadTokens("../cmd/klaged/demo-tokens.json")
 	assert.NoError(t, err, "the demo's file loads")
 }
 

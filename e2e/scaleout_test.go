@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ import (
 	"github.com/klageflow/klage/internal/promtest"
 )
 
-// replica is one examples/service process of the scale-out test.
+// replica is one klaged process of the scale-out test.
 type replica struct {
 	t    *testing.T
 	bin  string
@@ -149,7 +149,7 @@ func TestScaleOut(t *testing.T) {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "service")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build := exec.Command(goTool, "build", "-o", bin, "github.com/klageflow/klage/cmd/klaged")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
