@@ -166,6 +166,7 @@ func TestDeliveryByEmailAndWebhook(t *testing.T) {
 var pageLink = regexp.MustCompile(`https://klage\.eksempel\.dk(/case/[A-Za-z0-9._~%-]+)`)
 
 func TestDeliveryFlagsRefused(t *testing.T) {
+	daemonOnly(t)
 	dsn := filepath.Join(t.TempDir(), "klage.db")
 	for _, tc := range []struct {
 		args []string

@@ -17,6 +17,7 @@ import (
 // TestReadmeCurlExamples runs the curl examples of README.md, as written,
 // against a live service, so that they keep working.
 func TestReadmeCurlExamples(t *testing.T) {
+	daemonOnly(t) // the examples talk to the daemon at its root
 	for _, tool := range []string{"bash", "curl", "sed"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed: cannot run README's curl examples", tool)

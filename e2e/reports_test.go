@@ -161,7 +161,7 @@ func TestActionsOverHTTP(t *testing.T) {
 		require.Equal(t, http.StatusCreated, status)
 		id, _ := a["id"].(string)
 		require.NotEmpty(t, id)
-		assert.Equal(t, "/actions/"+id, header.Get("Location"))
+		assert.Equal(t, s.prefix+"/actions/"+id, header.Get("Location"))
 		assert.Equal(t, "open", a["status"])
 
 		for _, tc := range []struct {

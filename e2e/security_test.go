@@ -141,10 +141,10 @@ func TestBadBytes(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, status, "%s %s %v", tc.method, tc.path, tc.headers)
 		}
 		// A NUL in a header, which Go's client will not send: on the wire.
-		conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+		conn, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(s.base, "http://"), s.prefix))
 		require.NoError(t, err)
 		defer conn.Close()
-		_, err = fmt.Fprintf(conn, "POST /complaints/%s/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nIdempotency-Key: a\x00b\r\nContent-Length: 2\r\n\r\n{}", c.ID, tokAgent)
+		_, err = fmt.Fprintf(conn, "POST %s/complaints/%s/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nIdempotency-Key: a\x00b\r\nContent-Length: 2\r\n\r\n{}", s.prefix, c.ID, tokAgent)
 		require.NoError(t, err)
 		line, err := bufio.NewReader(conn).ReadString('\n')
 		require.NoError(t, err)

@@ -44,11 +44,14 @@ func forEachBackend(t *testing.T, test func(t *testing.T, dsn string)) {
 
 // server is the service running on 127.0.0.1 for a test.
 type server struct {
-	t     *testing.T
-	base  string
-	clock *complainttest.Clock
-	stop  func()
-	logs  *syncBuffer
+	t    *testing.T
+	base string // with prefix
+	// prefix is where the API is mounted: empty in the daemon, /klage in
+	// the shop's service (startShop).
+	prefix string
+	clock  *complainttest.Clock
+	stop   func()
+	logs   *syncBuffer
 }
 
 type syncBuffer struct {
@@ -73,6 +76,9 @@ const testSecret = "test-secret-that-is-at-least-32-bytes-long"
 
 func start(t *testing.T, dsn string, clock *complainttest.Clock, extra ...string) *server {
 	t.Helper()
+	if mountedTarget {
+		return startShop(t, dsn, clock, extra...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -191,7 +197,10 @@ func (s *server) doHeaders(tok, method, path string, body any, out any, headers 
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(s.t, err)
-	checkContract(s.t, req, reqBody, resp, data)
+	// The document's paths are the handler's, whatever its mount prefix.
+	contractReq := req.Clone(req.Context())
+	contractReq.URL.Path = strings.TrimPrefix(req.URL.Path, s.prefix)
+	checkContract(s.t, contractReq, reqBody, resp, data)
 	if out != nil {
 		require.NoError(s.t, json.Unmarshal(data, out), "response %d: %s", resp.StatusCode, data)
 	}
@@ -243,7 +252,7 @@ func (s *server) create() complaintJSON {
 	var c complaintJSON
 	status, header := s.do(tokAgent, "POST", "/complaints", intake(), &c)
 	require.Equal(s.t, http.StatusCreated, status)
-	require.Equal(s.t, "/complaints/"+c.ID, header.Get("Location"))
+	require.Equal(s.t, s.prefix+"/complaints/"+c.ID, header.Get("Location"))
 	require.NotEmpty(s.t, c.CustomerToken)
 	return c
 }

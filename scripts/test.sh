@@ -114,3 +114,7 @@ echo "== go test -race"
 go test -race -count=1 "$@" ./...
 echo "== go test -race (e2e)"
 (cd e2e && go test -race -count=1 "$@" ./...)
+# The same HTTP suite against klagehttp mounted under /klage/ in a
+# service of its own, with its own authenticator, as an adopter writes it.
+echo "== go test -race (e2e, the handler mounted in a service of its own)"
+(cd e2e && KLAGE_E2E_TARGET=mounted go test -race -count=1 "$@" .)
