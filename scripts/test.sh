@@ -78,6 +78,19 @@ if [ ! -x "$spectral_dir/node_modules/.bin/spectral" ]; then
 fi
 "$spectral_dir/node_modules/.bin/spectral" lint --quiet --fail-severity=hint --ruleset .spectral.yaml klagehttp/openapi.json
 
+echo "== generated client"
+# e2e/apiclient is what oapi-codegen generates from the served document
+# today (the end-to-end tests drive a complaint with it).
+(
+	set -euo pipefail
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	cd e2e/apiclient
+	sed "s|^output: .*|output: $tmp/client.gen.go|" oapi-codegen.yaml >"$tmp/config.yaml"
+	go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.8.2 -config "$tmp/config.yaml" ../../klagehttp/openapi.json
+	cmp -s "$tmp/client.gen.go" client.gen.go || { echo "e2e/apiclient is stale: cd e2e && go generate ./apiclient" >&2; exit 1; }
+)
+
 if [ -z "${KLAGE_TEST_POSTGRES_DSN:-}" ]; then
 	echo "== postgres"
 	source scripts/postgres.sh
