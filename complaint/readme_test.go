@@ -12,8 +12,8 @@ import (
 	"github.com/klageflow/klage/complaint"
 )
 
-// presetTable renders README's table of the policy presets from the presets
-// themselves, so that the README cannot drift from the code.
+// presetTable renders docs/law.md's table of the policy presets from the presets
+// themselves, so that the documentation cannot drift from the code.
 func presetTable() string {
 	c, b := complaint.DanishConsumerPolicy(), complaint.DanishBusinessPolicy()
 	show := func(p complaint.Period) string {
@@ -47,16 +47,16 @@ func presetTable() string {
 }
 
 func TestReadmePresetTable(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/law.md")
 	require.NoError(t, err)
 	want := presetTable()
 	if !strings.Contains(string(readme), want) {
-		t.Logf("README.md should contain:\n%s", want)
+		t.Logf("docs/law.md should contain:\n%s", want)
 	}
-	assert.Contains(t, string(readme), want, "README's policy table is stale")
+	assert.Contains(t, string(readme), want, "docs/law.md's policy table is stale")
 }
 
-// lifecycleTable renders README's table of state-changing events from the
+// lifecycleTable renders docs/lifecycle.md's table of state-changing events from the
 // reference lifecycle.
 func lifecycleTable() string {
 	var sb strings.Builder
@@ -83,11 +83,11 @@ func lifecycleTable() string {
 }
 
 func TestReadmeLifecycleTable(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/lifecycle.md")
 	require.NoError(t, err)
 	want := lifecycleTable()
 	if !strings.Contains(string(readme), want) {
-		t.Logf("README.md should contain:\n%s", want)
+		t.Logf("docs/lifecycle.md should contain:\n%s", want)
 	}
-	assert.Contains(t, string(readme), want, "README's lifecycle table is stale")
+	assert.Contains(t, string(readme), want, "docs/lifecycle.md's lifecycle table is stale")
 }

@@ -14,19 +14,19 @@ import (
 	"github.com/klageflow/klage/complaint/complainttest"
 )
 
-// TestReadmeCurlExamples runs the curl examples of README.md, as written,
+// TestReadmeCurlExamples runs the curl examples of docs/http.md, as written,
 // against a live service, so that they keep working.
 func TestReadmeCurlExamples(t *testing.T) {
 	daemonOnly(t) // the examples talk to the daemon at its root
 	for _, tool := range []string{"bash", "curl", "sed"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: cannot run README's curl examples", tool)
+			t.Skipf("%s is not installed: cannot run docs/http.md's curl examples", tool)
 		}
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/http.md")
 	require.NoError(t, err)
 	_, rest, ok := strings.Cut(string(readme), "With the service running on 127.0.0.1:8080")
-	require.True(t, ok, "README has no curl examples")
+	require.True(t, ok, "docs/http.md has no curl examples")
 	_, rest, ok = strings.Cut(rest, "```sh\n")
 	require.True(t, ok)
 	script, _, ok := strings.Cut(rest, "```")

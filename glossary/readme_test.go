@@ -12,7 +12,7 @@ import (
 	"github.com/klageflow/klage/glossary"
 )
 
-// glossaryTable renders the README's glossary table from the labels.
+// glossaryTable renders the docs/lifecycle.md's glossary table from the labels.
 func glossaryTable() string {
 	var b strings.Builder
 	b.WriteString("| kind | wire name | Danish | English |\n|---|---|---|---|\n")
@@ -32,14 +32,14 @@ func glossaryTable() string {
 	return b.String()
 }
 
-// TestReadmeGlossary keeps README.md's glossary table in step with the
+// TestReadmeGlossary keeps docs/lifecycle.md's glossary table in step with the
 // labels. Run with -update to print the table to paste.
 func TestReadmeGlossary(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/lifecycle.md")
 	require.NoError(t, err)
 	want := glossaryTable()
 	if !strings.Contains(string(readme), want) {
-		t.Logf("README.md should contain:\n%s", want)
+		t.Logf("docs/lifecycle.md should contain:\n%s", want)
 	}
-	assert.Contains(t, string(readme), want, "README's glossary table is stale")
+	assert.Contains(t, string(readme), want, "docs/lifecycle.md's glossary table is stale")
 }

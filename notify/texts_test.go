@@ -255,7 +255,7 @@ func TestPairsOfAnExtendedLifecycle(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// TestReadmeEmail keeps the rendered e-mail in README.md in step with the
+// TestReadmeEmail keeps the rendered e-mail in docs/notifications.md in step with the
 // shipped texts: it is the golden file's subject and plain-text part.
 func TestReadmeEmail(t *testing.T) {
 	g, err := os.ReadFile(filepath.Join("testdata", "golden", "final_answer.customer.partly_upheld.da.consumer.txt"))
@@ -265,10 +265,10 @@ func TestReadmeEmail(t *testing.T) {
 	subject, _, _ := strings.Cut(head, "\n")
 	text, _, ok := strings.Cut(rest, "\n-- html --\n")
 	require.True(t, ok)
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/notifications.md")
 	require.NoError(t, err)
 	want := "```text\n" + subject + "\n\n" + text + "```\n"
-	assert.Contains(t, string(readme), want, "README.md should show the golden e-mail")
+	assert.Contains(t, string(readme), want, "docs/notifications.md should show the golden e-mail")
 }
 
 // TestDepartmentSigns: what the Complaints Department tells a customer is
