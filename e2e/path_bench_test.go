@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -30,7 +31,7 @@ import (
 
 // The whole service path against a hand-written floor, in one run:
 //
-//	go test -run '^$' -bench 'Path' -count 5 ./examples/service/
+//	cd e2e && go test -run '^$' -bench 'Path' -count 5 .
 //
 // Both take the same requests over real HTTP on 127.0.0.1 from pathClients
 // concurrent clients: each walks complaints through open, start, update,
@@ -236,7 +237,14 @@ func BenchmarkHandwrittenPath(b *testing.B) {
 	}
 }
 
-// floor is the hand-written handler.
+// floor is the hand-written handler. It works on the library's own
+// schema, created by the library's migrations (the same tables, the same
+// secondary indexes, which every write must keep up), and does per
+// request what the library's SQL store does, with no library: for an
+// event, a read of the complaint row with its customer's details, a
+// version-checked update of the row's indexed columns, a history insert
+// and the transition's outbox inserts, in one transaction; for a read,
+// the row with the customer's details; for the history, its rows.
 type floor struct {
 	db     *sql.DB
 	pg     bool
@@ -250,16 +258,34 @@ var floorNext = map[string][2]string{ // event: from, to
 	"escalate": {"final_answer", "escalated"}, "review": {"escalated", "reviewed"}, "close": {"reviewed", "closed"},
 }
 
+// floorTopics are the notifications each event makes, as the reference
+// lifecycle's: topic and recipient.
+var floorTopics = map[string][][2]string{
+	"open": {{"acknowledged", "customer"}}, "start": {{"started", "customer"}}, "update": {{"progress", "customer"}},
+	"answer": {{"final_answer", "customer"}}, "escalate": {{"escalated", "customer"}, {"escalated", "complaints_department"}},
+	"review": {{"reviewed", "customer"}}, "close": {{"closed", "customer"}},
+}
+
 func newFloor(kind, dsn string) (*floor, error) {
 	f := &floor{pg: kind == "postgres", tokens: map[string]string{}}
+	// The library's migrations create the schema; then the library steps
+	// aside.
+	w, err := complaint.New(complaint.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s, err := klaged.OpenStore(context.Background(), w, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Close(); err != nil {
+		return nil, err
+	}
 	driver := "sqlite"
 	if f.pg {
 		driver = "pgx"
-	} else {
-		var err error
-		if dsn, err = store.SQLiteDSN(dsn); err != nil {
-			return nil, err
-		}
+	} else if dsn, err = store.SQLiteDSN(dsn); err != nil {
+		return nil, err
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
@@ -268,17 +294,6 @@ func newFloor(kind, dsn string) (*floor, error) {
 	f.db = db
 	db.SetMaxOpenConns(8) // as the stores do
 	db.SetMaxIdleConns(8)
-	for _, q := range []string{
-		`CREATE TABLE fc (id TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
-		`CREATE TABLE fh (complaint_id TEXT NOT NULL, seq INTEGER NOT NULL, at BIGINT NOT NULL, event TEXT NOT NULL, from_state TEXT NOT NULL,
-			to_state TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL, PRIMARY KEY (complaint_id, seq))`,
-		`CREATE TABLE fo (key TEXT PRIMARY KEY, complaint_id TEXT NOT NULL, seq INTEGER NOT NULL, payload TEXT NOT NULL, created_at BIGINT NOT NULL,
-			delivered_at BIGINT)`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			return nil, err
-		}
-	}
 	for _, tt := range testTokens {
 		sum := sha256.Sum256([]byte(tt.token))
 		f.tokens[hex.EncodeToString(sum[:])] = tt.role
@@ -321,15 +336,19 @@ func (f *floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "POST" && len(parts) == 3 && parts[2] == "events":
 		f.event(w, r, parts[1], role)
 	case r.Method == "GET" && len(parts) == 2:
-		var data string
-		if err := f.db.QueryRowContext(r.Context(), f.q(`SELECT data FROM fc WHERE id = ?`), parts[1]).Scan(&data); err != nil {
+		var data, name, email, phone, address string
+		if err := f.db.QueryRowContext(r.Context(), f.q(`SELECT c.data, k.name, k.email, k.phone, k.address FROM klage_complaints c
+			JOIN klage_customers k ON k.id = c.customer_id WHERE c.id = ?`), parts[1]).Scan(&data, &name, &email, &phone, &address); err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
+		var doc map[string]any
+		_ = json.Unmarshal([]byte(data), &doc)
+		doc["customer"] = map[string]any{"name": name, "email": email, "phone": phone, "address": address}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, data)
+		_ = json.NewEncoder(w).Encode(doc)
 	case r.Method == "GET" && len(parts) == 3 && parts[2] == "history":
-		rows, err := f.db.QueryContext(r.Context(), f.q(`SELECT seq, at, event, from_state, to_state, actor, note FROM fh WHERE complaint_id = ? ORDER BY seq`), parts[1])
+		rows, err := f.db.QueryContext(r.Context(), f.q(`SELECT seq, at, event, from_state, to_state, actor_id, note FROM klage_history WHERE complaint_id = ? ORDER BY seq`), parts[1])
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -370,9 +389,15 @@ func (f *floor) create(w http.ResponseWriter, r *http.Request, role string) {
 	}
 	id := fmt.Sprintf("f-%d-%d", time.Now().UnixNano(), f.ids.Add(1))
 	now := time.Now().UnixNano()
-	in["id"], in["state"], in["version"] = id, "received", 1
-	data, _ := json.Marshal(in)
-	payload, _ := json.Marshal(map[string]any{"topic": "acknowledged", "complaint_id": id, "seq": 1, "data": in})
+	customer, _ := in["customer"].(map[string]any)
+	str := func(m map[string]any, k string) string { v, _ := m[k].(string); return v }
+	product, _ := in["product"].(map[string]any)
+	// The row keeps no contact details: they live apart, for erasure.
+	stored := maps.Clone(in)
+	stored["customer"] = map[string]any{"id": str(customer, "id"), "type": str(customer, "type")}
+	stored["id"], stored["state"], stored["version"] = id, "received", 1
+	data, _ := json.Marshal(stored)
+	due := now + int64(24*time.Hour)
 	defer f.lock()()
 	tx, err := f.db.BeginTx(r.Context(), nil)
 	if err != nil {
@@ -380,14 +405,29 @@ func (f *floor) create(w http.ResponseWriter, r *http.Request, role string) {
 		return
 	}
 	defer func() { _ = tx.Rollback() }()
-	for _, st := range []struct {
+	statements := []struct {
 		q    string
 		args []any
 	}{
-		{`INSERT INTO fc (id, state, version, data, updated_at) VALUES (?, ?, ?, ?, ?)`, []any{id, "received", 1, string(data), now}},
-		{`INSERT INTO fh (complaint_id, seq, at, event, from_state, to_state, actor, note) VALUES (?, 1, ?, 'open', '', 'received', ?, '')`, []any{id, now, role}},
-		{`INSERT INTO fo (key, complaint_id, seq, payload, created_at) VALUES (?, ?, 1, ?, ?)`, []any{id + "/1/acknowledged/customer", id, string(payload), now}},
-	} {
+		{`INSERT INTO klage_customers (id, name, email, phone, address, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, phone = excluded.phone, address = excluded.address,
+			updated_at = excluded.updated_at`,
+			[]any{str(customer, "id"), str(customer, "name"), str(customer, "email"), str(customer, "phone"), str(customer, "address"), now}},
+		{`INSERT INTO klage_complaints (id, state, version, created_at, updated_at, next_due, timer_due, data, data_format, customer_id, kind, manufacturer)
+			VALUES (?, 'received', 1, ?, ?, ?, ?, ?, 2, ?, ?, ?)`,
+			[]any{id, now, now, due, due, string(data), str(customer, "id"), str(in, "kind"), strings.ToLower(str(product, "manufacturer"))}},
+		{`INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note) VALUES (?, 1, ?, 'open', '', 'received', ?, ?, '')`,
+			[]any{id, now, role, role}},
+	}
+	for i, t := range floorTopics["open"] {
+		payload, _ := json.Marshal(map[string]any{"topic": t[0], "recipient": t[1], "complaint_id": id, "seq": 1, "data": stored})
+		statements = append(statements, struct {
+			q    string
+			args []any
+		}{`INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)`,
+			[]any{id + "/1/" + t[0] + "/" + t[1], id, i, t[0], t[1], now, string(payload), now}})
+	}
+	for _, st := range statements {
 		if _, err := tx.ExecContext(r.Context(), f.q(st.q), st.args...); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -422,9 +462,10 @@ func (f *floor) event(w http.ResponseWriter, r *http.Request, id, role string) {
 		return
 	}
 	defer func() { _ = tx.Rollback() }()
-	var state, data string
+	var state, data, name, email, phone, address string
 	var version int
-	if err := tx.QueryRowContext(r.Context(), f.q(`SELECT state, version, data FROM fc WHERE id = ?`), id).Scan(&state, &version, &data); err != nil {
+	if err := tx.QueryRowContext(r.Context(), f.q(`SELECT c.state, c.version, c.data, k.name, k.email, k.phone, k.address FROM klage_complaints c
+		JOIN klage_customers k ON k.id = c.customer_id WHERE c.id = ?`), id).Scan(&state, &version, &data, &name, &email, &phone, &address); err != nil {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
@@ -441,9 +482,14 @@ func (f *floor) event(w http.ResponseWriter, r *http.Request, id, role string) {
 	newData, _ := json.Marshal(doc)
 	now := time.Now().UnixNano()
 	seq := version + 1
-	payload, _ := json.Marshal(map[string]any{"topic": event, "complaint_id": id, "seq": seq, "data": in})
-	res, err := tx.ExecContext(r.Context(), f.q(`UPDATE fc SET state = ?, version = ?, data = ?, updated_at = ? WHERE id = ? AND version = ?`),
-		move[1], seq, string(newData), now, id, version)
+	var due, closed any // NULL, or a time
+	if move[1] == "closed" {
+		closed = now
+	} else {
+		due = now + int64(24*time.Hour)
+	}
+	res, err := tx.ExecContext(r.Context(), f.q(`UPDATE klage_complaints SET state = ?, version = ?, data = ?, updated_at = ?, next_due = ?, timer_due = ?,
+		closed_at = ? WHERE id = ? AND version = ?`), move[1], seq, string(newData), now, due, due, closed, id, version)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -452,15 +498,19 @@ func (f *floor) event(w http.ResponseWriter, r *http.Request, id, role string) {
 		http.Error(w, "conflict", http.StatusConflict)
 		return
 	}
-	if _, err := tx.ExecContext(r.Context(), f.q(`INSERT INTO fh (complaint_id, seq, at, event, from_state, to_state, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		id, seq, now, event, move[0], move[1], role, note); err != nil {
+	if _, err := tx.ExecContext(r.Context(), f.q(`INSERT INTO klage_history (complaint_id, seq, at, event, from_state, to_state, actor_id, actor_role, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, seq, now, event, move[0], move[1], role, role, note); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	if _, err := tx.ExecContext(r.Context(), f.q(`INSERT INTO fo (key, complaint_id, seq, payload, created_at) VALUES (?, ?, ?, ?, ?)`),
-		fmt.Sprintf("%s/%d/%s/customer", id, seq, event), id, seq, string(payload), now); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+	for i, t := range floorTopics[event] {
+		payload, _ := json.Marshal(map[string]any{"topic": t[0], "recipient": t[1], "complaint_id": id, "seq": seq, "data": in,
+			"customer": map[string]any{"name": name, "email": email, "phone": phone, "address": address}})
+		if _, err := tx.ExecContext(r.Context(), f.q(`INSERT INTO klage_outbox (key, complaint_id, seq, position, topic, recipient, created_at, payload, next_attempt_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), fmt.Sprintf("%s/%d/%s/%s", id, seq, t[0], t[1]), id, seq, i, t[0], t[1], now, string(payload), now); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
