@@ -255,10 +255,7 @@ func (s *SQL) UpdateAction(ctx context.Context, id string, status ActionStatus, 
 		return Action{}, err
 	}
 	defer func() { _ = tx.Rollback() }()
-	lock := ""
-	if s.d.dollar {
-		lock = " FOR UPDATE"
-	}
+	lock := s.d.forUpdate()
 	a, err := scanAction(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+actionColumns+` FROM klage_actions WHERE id = ?`+lock), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Action{}, fmt.Errorf("%w: %s", ErrActionNotFound, id)
@@ -465,7 +462,7 @@ func (s *SQL) ClaimActionReminders(ctx context.Context, now time.Time, limit int
 	defer s.lockWrites()()
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`UPDATE klage_actions SET reminder_lease = ? WHERE id IN (
 		SELECT id FROM klage_actions WHERE status = 'open' AND due < ? AND (reminded_due IS NULL OR reminded_due <> due)
-		AND (reminder_lease IS NULL OR reminder_lease <= ?) ORDER BY due, id LIMIT ?`+s.d.skipLocked+`)
+		AND (reminder_lease IS NULL OR reminder_lease <= ?) ORDER BY due, id LIMIT ?`+s.d.skipLocked()+`)
 		RETURNING `+actionColumns), nanos(leaseUntil), nanos(now), nanos(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim action reminders: %w", err)

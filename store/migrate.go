@@ -54,8 +54,8 @@ func migrations(dir string) ([]migration, error) {
 // start together are serialised (an advisory lock on PostgreSQL, the write
 // lock on SQLite), so each migration runs once. A database whose schema is
 // newer than this code knows is refused.
-func migrate(ctx context.Context, db *sql.DB, d *dialect, now func() time.Time) error {
-	ms, err := migrations(d.name)
+func migrate(ctx context.Context, db *sql.DB, d dialect, now func() time.Time) error {
+	ms, err := migrations(d.name())
 	if err != nil {
 		return err
 	}
@@ -70,8 +70,8 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, now func() time.Time) 
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // after Commit a no-op; before it, the error that matters is the one returned
-	if d.lockMigrations != "" {
-		if _, err := tx.ExecContext(ctx, d.lockMigrations); err != nil {
+	if lock := d.lockMigrations(); lock != "" {
+		if _, err := tx.ExecContext(ctx, lock); err != nil {
 			return fmt.Errorf("store: lock migrations: %w", err)
 		}
 	}

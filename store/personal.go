@@ -159,8 +159,8 @@ func (s *SQL) fillContacts(ctx context.Context, ms []Message) error {
 // comes between an erasure's read and its write.
 func (s *SQL) customerComplaints(ctx context.Context, q queryer, customerID string) ([]string, error) {
 	lock := ""
-	if _, inTx := q.(*sql.Tx); inTx && s.d == postgres {
-		lock = " FOR UPDATE"
+	if _, inTx := q.(*sql.Tx); inTx {
+		lock = s.d.forUpdate()
 	}
 	rows, err := q.QueryContext(ctx, s.d.rebind(`SELECT id FROM klage_complaints WHERE customer_id = ? ORDER BY id`+lock), customerID)
 	if err != nil {
@@ -312,29 +312,10 @@ func (s *SQL) Erase(ctx context.Context, customerID string) (Erasure, error) {
 		}
 		return Erasure{}, fmt.Errorf("store: erase %q: %w", customerID, err)
 	}
-	if err := s.flushErased(ctx); err != nil {
+	if err := s.d.afterErase(ctx, s); err != nil {
 		return Erasure{}, err
 	}
 	return Erasure{CustomerID: customerID, At: at, Complaints: n, Reason: ReasonRequest, Unreachable: unreachable}, nil
-}
-
-// flushErased, on SQLite, checkpoints the write-ahead log into the
-// database file and truncates it: the pages that held erased data are
-// overwritten (secure_delete zeroes what is freed) and the log's copies
-// are gone.
-func (s *SQL) flushErased(ctx context.Context) error {
-	if s.d != sqlite {
-		return nil
-	}
-	defer s.lockWrites()()
-	var busy, logged, done int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done); err != nil {
-		return fmt.Errorf("store: checkpoint after erasure: %w", err)
-	}
-	if busy != 0 {
-		return fmt.Errorf("store: checkpoint after erasure: a reader held the log; the erased data is in the log until the next checkpoint")
-	}
-	return nil
 }
 
 // eraseComplaint erases complaint id in tx at at: its row, its history
@@ -563,7 +544,7 @@ func (s *SQL) Purge(ctx context.Context, opts PurgeOptions) (Purged, error) {
 		out.Notifications = erased
 	}
 	if out.Complaints+out.Customers+out.Notifications > 0 {
-		if err := s.flushErased(ctx); err != nil {
+		if err := s.d.afterErase(ctx, s); err != nil {
 			return out, err
 		}
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,87 +73,6 @@ func projection(doc string, paths []string) string {
 	return "jsonb_build_object(" + strings.Join(args, ", ") + ")"
 }
 
-// doc is the JSON document of complaint c in the report's statements. On
-// SQLite a row whose data is not valid JSON reads as an empty object, so
-// that one damaged row cannot fail a report (the cohort leaves it out and
-// counts it: readableSQLite).
-func (d *dialect) doc() string {
-	if d.dollar {
-		return "c.doc"
-	}
-	return sqliteDoc
-}
-
-// sqliteDoc is c.data when it is valid JSON, an empty object otherwise.
-const sqliteDoc = "(CASE WHEN json_valid(c.data) THEN c.data ELSE '{}' END)"
-
-// readableSQLite is the SQLite condition that c's data is a JSON object,
-// which a report can read.
-const readableSQLite = "(CASE WHEN json_valid(c.data) THEN json_type(c.data) END) = 'object'"
-
-// jx returns the text at path (dot-separated) of complaint c's data.
-func (d *dialect) jx(path string) string { return d.jsonText(d.doc(), path) }
-
-func (d *dialect) jsonText(doc, path string) string {
-	parts := strings.Split(path, ".")
-	if d.dollar {
-		var b strings.Builder
-		b.WriteString(doc)
-		for i, p := range parts {
-			if i == len(parts)-1 {
-				b.WriteString("->>'" + p + "'")
-			} else {
-				b.WriteString("->'" + p + "'")
-			}
-		}
-		return b.String()
-	}
-	return "json_extract(" + doc + ", '$." + path + "')"
-}
-
-// elements joins the elements of the array at path of c's data as e.
-func (d *dialect) elements(path string) string {
-	if d.dollar {
-		// jsonb_array_elements fails on a null or missing array (a
-		// complaint with no decision has no findings): those join none.
-		arr := d.doc() + "->'" + strings.ReplaceAll(path, ".", "'->'") + "'"
-		return " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(" + arr + ") = 'array' THEN " + arr + " ELSE '[]'::jsonb END) AS e(value)"
-	}
-	return ", json_each(" + sqliteDoc + ", '$." + path + "') AS e"
-}
-
-// ex returns the text of field of the joined element e.
-func (d *dialect) ex(field string) string {
-	if d.dollar {
-		return "e.value->>'" + field + "'"
-	}
-	return "json_extract(e.value, '$." + field + "')"
-}
-
-// truthy is the SQL for "the JSON boolean expr is true".
-func (d *dialect) truthy(expr string) string {
-	if d.dollar {
-		return "COALESCE(" + expr + ", 'false') = 'true'"
-	}
-	return "COALESCE(" + expr + ", 0) = 1"
-}
-
-// lastEvent is the event of the newest history entry in c's data.
-func (d *dialect) lastEvent() string {
-	if d.dollar {
-		return d.doc() + "->>'last_event'"
-	}
-	return "json_extract(" + sqliteDoc + ", '$.history[#-1].event')"
-}
-
-// before is the SQL for "the RFC 3339 text expr is before the parameter".
-func (d *dialect) before(expr string) string {
-	if d.dollar {
-		return "(" + expr + ")::timestamptz < ?::timestamptz"
-	}
-	return "julianday(" + expr + ") < julianday(?)"
-}
-
 // querier runs the report's statements: the database, or the PostgreSQL
 // report's transaction.
 type querier interface {
@@ -178,10 +96,7 @@ type reportSQL struct {
 // transaction when it has one.
 func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), error) {
 	d := s.d
-	doc := sqliteDoc // the cohort's filters read the row's JSON: on PostgreSQL, parsed as x.d
-	if d.dollar {
-		doc = "x.d"
-	}
+	doc := d.cohortDoc()
 	w := []string{"c.created_at >= ?", "c.created_at < ?"}
 	args := []any{nanos(q.From), nanos(q.To)}
 	if q.Kind != "" {
@@ -192,11 +107,7 @@ func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), err
 	}
 	// The rows of the period that a report cannot read: left out, counted.
 	base, baseArgs := strings.Join(w, " AND "), slices.Clone(args)
-	if d.dollar {
-		w = append(w, "jsonb_typeof(x.d) = 'object'")
-	} else {
-		w = append(w, readableSQLite)
-	}
+	w = append(w, d.readable())
 	if q.Channel != "" {
 		w, args = append(w, d.jsonText(doc, "channel")+" = ?"), append(args, string(q.Channel))
 	}
@@ -204,68 +115,7 @@ func (s *SQL) cohort(ctx context.Context, q ReportQuery) (reportSQL, func(), err
 		w, args = append(w, d.jsonText(doc, "customer.type")+" = ?"), append(args, string(q.CustomerType))
 	}
 	where := strings.Join(w, " AND ")
-	if !d.dollar {
-		var unreadable int
-		q := d.rebind("SELECT COUNT(*) FROM klage_complaints c WHERE " + base + " AND NOT COALESCE(" + readableSQLite + ", FALSE)") //nolint:gosec // constants and placeholders
-		if err := s.db.QueryRowContext(ctx, q, baseArgs...).Scan(&unreadable); err != nil {
-			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-		}
-		return reportSQL{s: s, on: s.db, from: "klage_complaints c", where: where, args: args, unreadable: unreadable}, func() {}, nil
-	}
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
-	if err != nil {
-		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-	}
-	done := func() { _ = tx.Rollback() } // it wrote nothing but its temporary table
-	r := reportSQL{s: s, on: tx, from: reportCohortTable + " c", where: "TRUE"}
-	// Built from constants and the cohort's placeholders; its values are
-	// arguments.
-	create := "CREATE TEMPORARY TABLE " + reportCohortTable + " ON COMMIT DROP AS SELECT c.id, c.state, c.kind, c.manufacturer, c.created_at, c.closed_at," + //nolint:gosec // see above
-		" c.first_response_secs, c.final_answer_secs, c.decision_secs, " + projection("x.d", reportPaths) + " AS doc" +
-		" FROM klage_complaints c CROSS JOIN LATERAL (SELECT c.data::jsonb AS d OFFSET 0) x WHERE " + where
-	create = d.rebind(create)
-	if reportTrace != nil {
-		reportTrace(create, args)
-	}
-	// A row that is not valid JSON fails the cast; then, and only then,
-	// the cohort is built again with a cast that reads it as NULL
-	// (klage_try_jsonb, schema 10), which costs a subtransaction a row.
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT klage_cohort"); err != nil {
-		done()
-		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, create, args...); err != nil {
-		var pgErr interface{ SQLState() string }
-		if !errors.As(err, &pgErr) || pgErr.SQLState() != "22P02" {
-			done()
-			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-		}
-		create = strings.Replace(create, "c.data::jsonb AS d", "klage_try_jsonb(c.data) AS d", 1)
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT klage_cohort"); err != nil {
-			done()
-			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, create, args...); err != nil {
-			done()
-			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-		}
-		// Count what the safe cast could not read as an object.
-		count := d.rebind("SELECT COUNT(*) FROM klage_complaints c CROSS JOIN LATERAL (SELECT klage_try_jsonb(c.data) AS d OFFSET 0) x WHERE " + //nolint:gosec // constants and placeholders
-			base + " AND COALESCE(jsonb_typeof(x.d), '') <> 'object'")
-		if err := tx.QueryRowContext(ctx, count, baseArgs...).Scan(&r.unreadable); err != nil {
-			done()
-			return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-		}
-		return r, done, nil
-	}
-	// Every row was valid JSON: one that is not an object does not start
-	// with a brace. No second parse.
-	count := d.rebind("SELECT COUNT(*) FROM klage_complaints c WHERE " + base + " AND ltrim(c.data) NOT LIKE '{%'") //nolint:gosec // constants and placeholders
-	if err := tx.QueryRowContext(ctx, count, baseArgs...).Scan(&r.unreadable); err != nil {
-		done()
-		return reportSQL{}, nil, fmt.Errorf("store: report: %w", err)
-	}
-	return r, done, nil
+	return d.cohort(ctx, s, base, baseArgs, where, args)
 }
 
 // reportTrace, when set (by tests), sees every statement a report runs,
@@ -372,14 +222,11 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		return Report{}, err
 	}
 	defer done()
-	answer, decision := d.jx("final_answer.outcome"), d.jx("decision.outcome")
+	answer, decision := jx(d, "final_answer.outcome"), jx(d, "decision.outcome")
 	rankOf := func(e string) string {
 		return "CASE " + e + " WHEN 'upheld' THEN 2 WHEN 'partly_upheld' THEN 1 ELSE 0 END"
 	}
-	reviewClock := d.doc() + `->'deadlines' @> '[{"name": "review_decision"}]'::jsonb`
-	if !d.dollar {
-		reviewClock = `EXISTS (SELECT 1 FROM json_each(` + sqliteDoc + `, '$.deadlines') WHERE json_extract(value, '$.name') = 'review_decision')`
-	}
+	reviewClock := d.reviewClock()
 	escalatedSQL := "(" + decision + " IS NOT NULL OR " + stateIn(s.w.StatesWhere(func(st complaint.StateSpec) bool { return s.w.Escalated(st.State) })) +
 		" OR " + reviewClock + ")"
 	var answered, esc, withdrawn, decided, overturned int
@@ -397,11 +244,11 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	r.Unreadable = c.unreadable
 	r.EscalationRate, r.OverturnRate, r.WithdrawalRate = share(esc, answered), share(overturned, decided), share(withdrawn, r.Closed)
 
-	product := "COALESCE(NULLIF(" + d.jx("product.name") + ", ''), NULLIF(" + d.jx("product.sku") + ", ''))"
+	product := "COALESCE(NULLIF(" + jx(d, "product.name") + ", ''), NULLIF(" + jx(d, "product.sku") + ", ''))"
 	// What the complaint grants (complaint.Granted): the decision's remedy
 	// in place of the answer's; a decision that grants nothing leaves the
 	// answer's owed.
-	granted := "COALESCE(NULLIF(" + d.jx("decision.remedy.kind") + ", ''), " + d.jx("final_answer.remedy.kind") + ")"
+	granted := "COALESCE(NULLIF(" + jx(d, "decision.remedy.kind") + ", ''), " + jx(d, "final_answer.remedy.kind") + ")"
 	products, safety := map[string]int{}, map[string]int{}
 	groups := []struct {
 		key, joins, cond string
@@ -409,13 +256,13 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}{
 		{"c.state", "", "", func(k string, n int) { r.ByState[complaint.State(k)] += n }},
 		{"c.kind", "", "", func(k string, n int) { r.ByKind[glossary.Term(k)] += n }},
-		{d.jx("channel"), "", "", func(k string, n int) { r.ByChannel[glossary.Channel(k)] += n }},
+		{jx(d, "channel"), "", "", func(k string, n int) { r.ByChannel[glossary.Channel(k)] += n }},
 		{"c.manufacturer", "", "", func(k string, n int) { r.ByManufacturer[k] += n }},
 		{"COALESCE(" + decision + ", " + answer + ")", "", "", func(k string, n int) { r.ByOutcome[escalation.Outcome(k)] += n }},
 		{granted, "", "", func(k string, n int) { r.RemediesGranted[escalation.RemedyKind(k)] += n }},
 		{product, "", "", func(k string, n int) { products[k] += n }},
-		{product, "", d.truthy(d.jx("safety")), func(k string, n int) { safety[k] += n }},
-		{d.jx("channel"), "", "c.kind = 'feedback'", func(k string, n int) { r.FeedbackByChannel[glossary.Channel(k)] += n }},
+		{product, "", d.truthy(jx(d, "safety")), func(k string, n int) { safety[k] += n }},
+		{jx(d, "channel"), "", "c.kind = 'feedback'", func(k string, n int) { r.FeedbackByChannel[glossary.Channel(k)] += n }},
 	}
 	for _, g := range groups {
 		if err := c.counts(ctx, g.key, g.joins, g.cond, g.add); err != nil {

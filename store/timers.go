@@ -293,7 +293,7 @@ func (s *SQL) ClaimTimers(ctx context.Context, now time.Time, limit int, leaseUn
 	defer s.lockWrites()()
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`UPDATE klage_complaints SET timer_lease = ? WHERE id IN (
 		SELECT id FROM klage_complaints WHERE timer_due <= ? AND (timer_lease IS NULL OR timer_lease <= ?)
-		ORDER BY timer_due LIMIT ?`+s.d.skipLocked+`) RETURNING id`), nanos(leaseUntil), nanos(now), nanos(now), limit)
+		ORDER BY timer_due LIMIT ?`+s.d.skipLocked()+`) RETURNING id`), nanos(leaseUntil), nanos(now), nanos(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim timers: %w", err)
 	}
