@@ -79,7 +79,11 @@ func TestHostileBodyMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perRequest := float64(after.TotalAlloc-before.TotalAlloc) / n / (1 << 20)
 	t.Logf("%.2f MiB allocated per hostile request", perRequest)
-	assert.Less(t, perRequest, 4.0, "MiB allocated per request of 1 MiB of [")
+	limit := 4.0 // the body, and a decoder that stops at 16 levels
+	if raceEnabled {
+		limit = 8 // pooled buffers dropped at random: still far from the hundreds of MiB an unbounded decoder took
+	}
+	assert.Less(t, perRequest, limit, "MiB allocated per request of 1 MiB of [")
 }
 
 // TestRequestLimitPerClient: one client past its request limit gets 429
