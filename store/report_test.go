@@ -185,7 +185,11 @@ func TestReport(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		if isSQL {
 			assert.Equal(t, 2, statements, "cancelled at its second statement")
-			assert.Zero(t, sqlStore.DB().Stats().InUse, "the cancelled report gave its connection back")
+			// database/sql rolls a transaction back from its own goroutine
+			// when the context is cancelled: the connection comes back
+			// soon after the report returns, not necessarily before.
+			assert.Eventually(t, func() bool { return sqlStore.DB().Stats().InUse == 0 }, 10*time.Second, 5*time.Millisecond,
+				"the cancelled report gave its connection back")
 		}
 
 		// Reports run side by side (on PostgreSQL each in its own
