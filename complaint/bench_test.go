@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/looplab/fsm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
@@ -128,7 +130,7 @@ func BenchmarkFireOverEvent(b *testing.B) {
 // storedComplaint returns a snapshot of a complaint with some history, as a
 // store would decode it: in progress, referred to the manufacturer and back.
 // in is customer service asking the customer for information.
-func storedComplaint(b *testing.B, f *fixture) (stored complaint.Snapshot, in complaint.Input) {
+func storedComplaint(b testing.TB, f *fixture) (stored complaint.Snapshot, in complaint.Input) {
 	b.Helper()
 	c := complainttest.InState(b, f.w, complaint.StateInProgress, nil)
 	in = complainttest.InputFor(c, complaint.EventRequestInfo, glossary.CustomerService)
@@ -225,4 +227,34 @@ func BenchmarkStoredRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestStoredRoundTripAllocations: what a store does per transition (decode
+// the JSON, fire, encode) stays under 150 allocations.
+func TestStoredRoundTripAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	f := newFixture(t, complaint.Options{Notifier: noop})
+	stored, in := storedComplaint(t, f)
+	w, err := complaint.New(complaint.Options{Now: f.clock.Now})
+	require.NoError(t, err)
+	stored.Pending = nil
+	data, err := json.Marshal(&stored)
+	require.NoError(t, err)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(50, func() {
+		c, err := w.RestoreJSON(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Fire(ctx, c, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.MarshalJSON(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.0f allocations a stored round trip", allocs)
+	assert.Less(t, allocs, 150.0)
 }
