@@ -346,26 +346,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	log := r.logger()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-		}
+	return runPasses(ctx, interval, r.logger(), "klage: relay pass failed", func(ctx context.Context) (bool, error) {
 		b, err := r.RunOnce(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case err != nil:
-			log.ErrorContext(ctx, "klage: relay pass failed", "error", err)
-			timer.Reset(interval)
-		case b.Delivered+b.Failed+b.DeadLettered >= r.batch():
-			timer.Reset(0)
-		default:
-			timer.Reset(interval)
-		}
-	}
+		return b.Delivered+b.Failed+b.DeadLettered >= r.batch(), err
+	})
 }

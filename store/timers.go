@@ -222,27 +222,10 @@ func (t *Timers) Run(ctx context.Context) error {
 	if batch <= 0 {
 		batch = 100
 	}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-		}
+	return runPasses(ctx, interval, t.logger(), "klage: timers: pass failed", func(ctx context.Context) (bool, error) {
 		p, err := t.RunOnce(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case err != nil:
-			t.logger().ErrorContext(ctx, "klage: timers: pass failed", "error", err)
-			timer.Reset(interval)
-		case p.Claimed >= batch:
-			timer.Reset(0)
-		default:
-			timer.Reset(interval)
-		}
-	}
+		return p.Claimed >= batch, err
+	})
 }
 
 // ClaimTimers implements TimerStore.
