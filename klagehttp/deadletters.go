@@ -67,7 +67,7 @@ func (srv *Handler) requeue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body requeueBody
-	if err := decode(w, r, &body); err != nil {
+	if _, err := decode(w, r, &body); err != nil {
 		srv.fail(w, r, err)
 		return
 	}

@@ -97,15 +97,15 @@ func decodeBody(body []byte, v any) error {
 }
 
 // decode reads and decodes a JSON request body into v (see readBody and
-// decodeBody).
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
+// decodeBody), and returns the body as read, for its fingerprint.
+func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	body, err := readBody(w, r)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) || errors.Is(err, errUnsupportedMedia) {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("%w: reading the body: %w", errBadRequest, err)
+		return nil, fmt.Errorf("%w: reading the body: %w", errBadRequest, err)
 	}
-	return decodeBody(body, v)
+	return body, decodeBody(body, v)
 }

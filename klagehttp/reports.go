@@ -126,7 +126,7 @@ func (srv *Handler) rate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body ratingBody
-	if err := decode(w, r, &body); err != nil {
+	if _, err := decode(w, r, &body); err != nil {
 		srv.fail(w, r, err)
 		return
 	}
@@ -225,7 +225,7 @@ func (srv *Handler) createAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body actionBody
-	if err := decode(w, r, &body); err != nil {
+	if _, err := decode(w, r, &body); err != nil {
 		srv.fail(w, r, err)
 		return
 	}
@@ -259,7 +259,7 @@ func (srv *Handler) updateAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body actionUpdate
-	if err := decode(w, r, &body); err != nil {
+	if _, err := decode(w, r, &body); err != nil {
 		srv.fail(w, r, err)
 		return
 	}

@@ -592,10 +592,7 @@ func (srv *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req intakeRequest
-	body, err := readBody(w, r)
-	if err == nil {
-		err = decodeBody(body, &req)
-	}
+	body, err := decode(w, r, &req)
 	if err != nil {
 		srv.fail(w, r, err)
 		return
@@ -826,10 +823,7 @@ func (srv *Handler) fire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req eventRequest
-	body, err := readBody(w, r)
-	if err == nil {
-		err = decodeBody(body, &req)
-	}
+	body, err := decode(w, r, &req)
 	if err != nil {
 		srv.fail(w, r, err)
 		return
