@@ -34,7 +34,8 @@ func axeSource(t *testing.T) string {
 	return string(src)
 }
 
-// axeRules are the WCAG 2.1 A and AA rules the page must pass.
+// axeRun runs axe-core's WCAG 2.1 A and AA rules on the page and answers
+// its violations as JSON.
 const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
 	.then(r => JSON.stringify(r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.html)}))))`
 
