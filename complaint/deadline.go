@@ -303,9 +303,10 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	from, to := w.m.state(e.From), w.m.state(e.To) // from is nil for the opening
 	pausing := to.Pauses && (from == nil || !from.Pauses)
 	resuming := from != nil && from.Pauses && !to.Pauses
+	reclassify := r != nil && r.Needs == NeedsKind // the event changes the kind
 
 	var nowWall time.Time // now on the wall clock, computed once when a calendar clock needs it
-	if pausing || resuming || (e.Event == EventReclassify && to.Pauses) {
+	if pausing || resuming || (reclassify && to.Pauses) {
 		nowWall = w.zones.wall(now, loc)
 	}
 	for i := range c.deadlines {
@@ -330,7 +331,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 	// (before anything could mark it breached), and so does reclassifying
 	// the complaint as another kind; reclassifying it as DOA (again) starts
 	// it from the receipt, paused when the case waits for the customer.
-	if doa := c.deadline(DeadlineDOAReplacement); e.Event == EventReclassify {
+	if doa := c.deadline(DeadlineDOAReplacement); reclassify {
 		switch {
 		case c.kind != glossary.DOA:
 			doa.endNotApplicable()
@@ -341,7 +342,7 @@ func (w *Workflow) updateDeadlines(c *Complaint, e *Entry, r *Rule) {
 				w.pause(c.deadline(DeadlineDOAReplacement), p, now, nowWall)
 			}
 		}
-	} else if e.Event == EventAnswer && c.answer != nil && c.answer.Outcome == escalation.Rejected {
+	} else if r != nil && r.Needs == NeedsAnswer && c.answer != nil && c.answer.Outcome == escalation.Rejected {
 		doa.endNotApplicable()
 	}
 

@@ -17,9 +17,9 @@ var (
 	// ErrInvalidTransition: the event is not allowed in the complaint's
 	// current state (*TransitionError).
 	ErrInvalidTransition = errors.New("complaint: transition not allowed")
-	// ErrClosed: the complaint is closed; nothing more can happen to it.
-	// A *TransitionError from the closed state matches both ErrClosed and
-	// ErrInvalidTransition.
+	// ErrClosed: the complaint is closed (in a terminal state of its
+	// lifecycle); nothing more can happen to it. A *TransitionError from a
+	// terminal state matches both ErrClosed and ErrInvalidTransition.
 	ErrClosed = errors.New("complaint: complaint is closed")
 	// ErrForbidden: the actor's role may not fire the event
 	// (*PermissionError).
@@ -70,11 +70,9 @@ func (e *TransitionError) Error() string {
 	return fmt.Sprintf("complaint: %s not allowed in state %s", e.Event, e.From)
 }
 
-// Is reports whether target is ErrInvalidTransition, or ErrClosed when the
-// complaint was closed.
-func (e *TransitionError) Is(target error) bool {
-	return target == ErrInvalidTransition || (target == ErrClosed && e.From == StateClosed)
-}
+// Is reports whether target is ErrInvalidTransition. A refusal because
+// the complaint is in a terminal state has Cause [ErrClosed].
+func (e *TransitionError) Is(target error) bool { return target == ErrInvalidTransition }
 
 // PermissionError reports a role that may not fire an event, or a customer
 // acting on someone else's complaint.

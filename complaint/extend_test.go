@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -405,4 +406,59 @@ func TestSafetyAndContact(t *testing.T) {
 	p, err = f.w.Open(ctx, business)
 	require.NoError(t, err)
 	assert.False(t, p.NoWrittenContact(), "the written duty is to consumers")
+}
+
+// TestExtendedLifecycleFacts: the rules the reference lifecycle gets from
+// its facts apply to an extension's own states and events, named nowhere
+// in the library: a terminal state of its own refuses everything as
+// closed; an event of its own that ends a case in final_answer without
+// the customer's decision waits for the escalation window, like close;
+// an event marked Safety flags the complaint once.
+func TestExtendedLifecycleFacts(t *testing.T) {
+	const (
+		scrapped complaint.State = "scrapped"
+		scrap    complaint.Event = "scrap"
+		recall   complaint.Event = "recall"
+	)
+	lc := complaint.Reference()
+	lc.States = append(lc.States, complaint.StateSpec{State: scrapped, Terminal: true,
+		Labels: map[glossary.Language]string{glossary.English: "scrapped"}})
+	lc.Events = append(lc.Events,
+		complaint.EventSpec{Event: scrap, Labels: map[glossary.Language]string{glossary.English: "scrap"}},
+		complaint.EventSpec{Event: recall, Labels: map[glossary.Language]string{glossary.English: "recall"}})
+	cs := []glossary.Role{glossary.CustomerService}
+	lc.Rules = append(lc.Rules,
+		complaint.Rule{Event: scrap, From: []complaint.State{complaint.StateInProgress, complaint.StateFinalAnswer}, To: scrapped, Roles: cs,
+			Notify: []complaint.Notice{{Topic: complaint.TopicClosed, To: glossary.Customer}}},
+		complaint.Rule{Event: recall, From: []complaint.State{complaint.StateInProgress}, Roles: cs, Needs: complaint.NeedsNote, Safety: true,
+			StaffOnly: true, Notify: []complaint.Notice{{Topic: complaint.TopicSafety, To: glossary.ComplaintsDepartment}}})
+	f := newFixture(t, complaint.Options{Lifecycle: &lc})
+
+	t.Run("terminal", func(t *testing.T) {
+		c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+		_, err := f.w.Fire(ctx, c, complaint.Input{Event: scrap, Actor: complainttest.Agent})
+		require.NoError(t, err)
+		_, err = f.w.Fire(ctx, c, complaint.Input{Event: complaint.EventUpdate, Actor: complainttest.Agent, Note: "x"})
+		require.ErrorIs(t, err, complaint.ErrClosed, "scrapped is terminal")
+		require.ErrorIs(t, err, complaint.ErrInvalidTransition)
+	})
+	t.Run("window", func(t *testing.T) {
+		c := complainttest.InState(t, f.w, complaint.StateFinalAnswer, nil)
+		_, err := f.w.Fire(ctx, c, complaint.Input{Event: scrap, Actor: complainttest.Agent})
+		require.ErrorIs(t, err, complaint.ErrInvalidTransition, "the customer may still escalate")
+		assert.ErrorContains(t, err, "escalation window is open")
+		f.clock.Advance(365 * 24 * time.Hour)
+		_, err = f.w.Fire(ctx, c, complaint.Input{Event: scrap, Actor: complainttest.Agent})
+		require.NoError(t, err, "the window has lapsed")
+		assert.Equal(t, scrapped, c.State())
+	})
+	t.Run("safety", func(t *testing.T) {
+		c := complainttest.InState(t, f.w, complaint.StateInProgress, nil)
+		require.False(t, c.Safety())
+		_, err := f.w.Fire(ctx, c, complaint.Input{Event: recall, Actor: complainttest.Agent, Note: "Batch recalled."})
+		require.NoError(t, err)
+		assert.True(t, c.Safety())
+		_, err = f.w.Fire(ctx, c, complaint.Input{Event: recall, Actor: complainttest.Agent, Note: "Again."})
+		require.ErrorIs(t, err, complaint.ErrInvalidInput, "flagged once")
+	})
 }

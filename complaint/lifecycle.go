@@ -36,6 +36,11 @@ type Lifecycle struct {
 	// messages to the customer, events the system fires. A store's timer
 	// runner (store.Timers) acts on them, once each.
 	Timers []Timer
+
+	// restoreOnly are rows that an older release allowed and this one does
+	// not: a stored entry that one of them allows still restores, and no
+	// new entry of the kind can be made.
+	restoreOnly []Rule
 }
 
 // Timer is one thing that happens by itself when a clock of a complaint
@@ -118,6 +123,18 @@ const (
 )
 
 // Rule is one row of a lifecycle's event table.
+//
+// Besides its fields, the library derives from the table what the law's
+// escalation window means for a rule, so that an extended lifecycle's own
+// events follow it without being named: the window applies in the states
+// a rule that starts the escalation_window clock leads to (final_answer);
+// there, a rule that ends the case (leads to a Terminal state) and is not
+// the customer's decision (Consent) waits for the window to lapse, and is
+// refused for good when the policy sets none (close does; accept and
+// withdraw do not); a rule that leads to an Escalated state is fired by
+// the customer only while the window runs, and by anyone else after it
+// only with a note (escalate). A refusal in a Terminal state matches
+// [ErrClosed].
 type Rule struct {
 	Event Event
 	// From lists the states the event may fire in.
@@ -150,6 +167,9 @@ type Rule struct {
 	// internal note, a safety flag): a customer or a manufacturer never
 	// sees them ([Audience]). Such a rule may notify only staff.
 	StaffOnly bool
+	// Safety: the event marks the complaint as a product-safety matter
+	// ([Complaint.Safety]), and is refused once it is one (flag_safety).
+	Safety bool
 }
 
 // Notice is a notification a [Rule] produces: its topic and recipient,
@@ -196,6 +216,9 @@ func Reference() Lifecycle {
 		},
 		Roles:   []glossary.Role{cu, cs, cd, mf, sys},
 		Openers: []glossary.Role{cu, cs, sys},
+		// klage v1 let customer service withdraw an escalated case; v2
+		// does not. A complaint stored by v1 still restores.
+		restoreOnly: []Rule{{Event: EventWithdraw, From: escalated[:1], To: StateClosed, Roles: customerService}},
 		Rules: []Rule{
 			{Event: EventStart, From: []State{StateReceived}, To: StateInProgress, Roles: customerService,
 				Notify: []Notice{{Topic: TopicStarted, To: cu}}, Meets: []DeadlineName{DeadlineFirstResponse}},
@@ -235,9 +258,9 @@ func Reference() Lifecycle {
 			{Event: EventReclassify, From: []State{StateReceived, StateInProgress, StateAwaitingCustomer, StateWithManufacturer},
 				Roles: customerService, Needs: NeedsKind},
 			{Event: EventReclassify, From: []State{StateEscalated}, Roles: department, Needs: NeedsKind},
-			{Event: EventFlagSafety, From: beforeEscalation, Roles: customerService, Needs: NeedsNote,
+			{Event: EventFlagSafety, From: beforeEscalation, Roles: customerService, Needs: NeedsNote, Safety: true,
 				Notify: []Notice{{Topic: TopicSafety, To: cd}}, StaffOnly: true},
-			{Event: EventFlagSafety, From: []State{StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed}, Roles: department,
+			{Event: EventFlagSafety, From: []State{StateEscalated, StateEscalatedAwaitingCustomer, StateReviewed}, Roles: department, Safety: true,
 				Needs: NeedsNote, Notify: []Notice{{Topic: TopicSafety, To: cd}}, StaffOnly: true},
 			// A fulfilment of a replacement or a refund meets the DOA clock
 			// (see updateDeadlines).
@@ -304,6 +327,8 @@ func (l Lifecycle) clone() Lifecycle {
 		Openers: slices.Clone(l.Openers),
 		Rules:   slices.Clone(l.Rules),
 		Timers:  slices.Clone(l.Timers),
+
+		restoreOnly: slices.Clone(l.restoreOnly), // read-only: never changed after Reference
 	}
 	for i := range out.Timers {
 		t := &out.Timers[i]

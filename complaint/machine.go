@@ -27,6 +27,9 @@ type machine struct {
 	rules  map[cellKey]*Rule
 	events []Event // every event with a rule, in the order of first appearance
 	labels map[Event]map[glossary.Language]string
+	// windowed lists the states in which the escalation window applies:
+	// those a rule that starts the escalation_window clock leads to.
+	windowed []State
 
 	fsmEvents fsm.Events
 	pool      sync.Pool
@@ -52,6 +55,9 @@ func newMachine(lc Lifecycle) (*machine, error) {
 		}
 		for _, from := range r.From {
 			m.rules[cellKey{from, r.Event}] = r
+		}
+		if r.To != "" && slices.Contains(r.Starts, DeadlineEscalationWindow) && !slices.Contains(m.windowed, r.To) {
+			m.windowed = append(m.windowed, r.To)
 		}
 		if r.To == "" {
 			continue // looplab reports a self-loop as NoTransitionError: these never reach it
@@ -115,6 +121,55 @@ func (m *machine) state(s State) *StateSpec {
 		}
 	}
 	return nil
+}
+
+// waitsForWindow reports whether rule r, fired in state s, waits for the
+// escalation window to lapse: in a state where the window applies, a rule
+// that ends the case (leads to a terminal state) and is not the customer's
+// own decision (Consent) is refused while the customer may still escalate,
+// and for good when the policy sets no limit. In the reference lifecycle
+// that is close from final_answer; accept and withdraw are the customer's.
+func (m *machine) waitsForWindow(s State, r *Rule) bool {
+	if r.Consent || r.To == "" || !slices.Contains(m.windowed, s) {
+		return false
+	}
+	to := m.state(r.To)
+	return to != nil && to.Terminal
+}
+
+// escalates reports whether rule r, fired in state s, is the customer's
+// escalation: it takes the case from a state where the escalation window
+// applies to one where the Complaints Department holds it (escalate, in
+// the reference lifecycle).
+func (m *machine) escalates(s State, r *Rule) bool {
+	if r.To == "" || !slices.Contains(m.windowed, s) {
+		return false
+	}
+	to := m.state(r.To)
+	return to != nil && to.Escalated
+}
+
+// needs returns the payload event e needs in m (the same in every state
+// it fires in: validate checks that).
+func (m *machine) needs(e Event) Payload {
+	for i := range m.lc.Rules {
+		if m.lc.Rules[i].Event == e {
+			return m.lc.Rules[i].Needs
+		}
+	}
+	return NeedsNothing
+}
+
+// restoreOnly reports whether a row that an older release allowed, and
+// this one no longer does, allows the stored entry e from state.
+func (m *machine) restoreOnly(state State, e *Entry) bool {
+	for i := range m.lc.restoreOnly {
+		r := &m.lc.restoreOnly[i]
+		if r.Event == e.Event && r.To == e.To && slices.Contains(r.From, state) && slices.Contains(r.Roles, e.Actor.Role) {
+			return true
+		}
+	}
+	return false
 }
 
 // role reports whether r is one of m's roles.

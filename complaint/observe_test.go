@@ -112,7 +112,7 @@ func TestErrorKind(t *testing.T) {
 	}{
 		{nil, ""},
 		{&complaint.InputError{Field: "note", Problem: "missing"}, "invalid_input"},
-		{&complaint.TransitionError{Event: complaint.EventStart, From: complaint.StateClosed}, "closed"},
+		{&complaint.TransitionError{Event: complaint.EventStart, From: complaint.StateClosed, Cause: complaint.ErrClosed}, "closed"},
 		{&complaint.TransitionError{Event: complaint.EventEscalate, From: complaint.StateReceived}, "not_allowed"},
 		{&complaint.PermissionError{Event: complaint.EventStart}, "forbidden"},
 		{&escalation.ImpartialityError{}, "not_impartial"},

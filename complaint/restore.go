@@ -153,13 +153,13 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if to != e.To {
 			return bad(e.Seq, "%s from %s leads to %s, not %s", e.Event, state, to, e.To)
 		}
-		if !slices.Contains(r.Roles, e.Actor.Role) && !legacyV1(state, e) {
+		if !slices.Contains(r.Roles, e.Actor.Role) && !w.m.restoreOnly(state, e) {
 			return bad(e.Seq, "%s may not %s", e.Actor.Role, e.Event)
 		}
 		if c := e.Consent; c != nil && (!c.Channel.Valid() || c.At.IsZero() || !inRange(c.At)) {
 			return bad(e.Seq, "invalid consent")
 		}
-		if e.Event == EventReview {
+		if r.Needs == NeedsDecision { // the review
 			if err := storedImpartial(e.Actor, actors(s.Checkpoint, h[:i])); err != nil {
 				return &SnapshotError{ID: s.ID, Seq: e.Seq, Reason: err.Error(), Err: err}
 			}
@@ -174,7 +174,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		return bad(0, "final answer present is %t, answered is %t", s.FinalAnswer != nil, needed[NeedsAnswer])
 	}
 	if s.FinalAnswer != nil {
-		if err := checkPayload(&Input{Event: EventAnswer, Answer: s.FinalAnswer}, NeedsAnswer); err != nil {
+		if err := checkPayload(&Input{Answer: s.FinalAnswer}, NeedsAnswer); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
@@ -185,7 +185,7 @@ func (w *Workflow) validateSnapshot(s *Snapshot) error {
 		if s.Referral.Seq < 0 || s.Referral.Seq > s.Version {
 			return bad(0, "the referral's entry %d is not in the history", s.Referral.Seq)
 		}
-		if err := checkPayload(&Input{Event: EventRefer, Referral: s.Referral}, NeedsReferral); err != nil {
+		if err := checkPayload(&Input{Referral: s.Referral}, NeedsReferral); err != nil {
 			return &SnapshotError{ID: s.ID, Reason: err.Error(), Err: err}
 		}
 	}
@@ -276,14 +276,6 @@ func (w *Workflow) validateCheckpoint(s *Snapshot) error {
 		}
 	}
 	return nil
-}
-
-// legacyV1 reports whether entry e, from state, is one that klage v1
-// allowed and v2 does not: customer service withdrawing an escalated case.
-// A complaint stored by v1 still restores; no new entry of the kind can be
-// made.
-func legacyV1(state State, e *Entry) bool {
-	return state == StateEscalated && e.Event == EventWithdraw && e.Actor.Role == glossary.CustomerService
 }
 
 // storedImpartial is the impartiality rule as every release of klage has

@@ -263,7 +263,7 @@ func (w *Workflow) validateStored(s *Snapshot) error {
 		return &InputError{Field: "channel", Problem: fmt.Sprintf("unknown channel %q", s.Channel)}
 	case !s.Kind.Valid():
 		return &InputError{Field: "kind", Problem: fmt.Sprintf("unknown kind %q", s.Kind)}
-	case s.Kind.AboutProduct() && s.Product.SKU == "" && s.Product.Name == "" && !reclassified(s):
+	case s.Kind.AboutProduct() && s.Product.SKU == "" && s.Product.Name == "" && !w.reclassified(s):
 		// A complaint reclassified to a product kind before klage asked
 		// for the product with the new kind has none: it still restores.
 		return &InputError{Field: "product", Problem: "a sku or a name is required"}
@@ -344,10 +344,10 @@ func (w *Workflow) check(ctx context.Context, c *Complaint, in *Input) (*Rule, e
 	if err := checkODR(r, in); err != nil {
 		return nil, err
 	}
-	if in.Event == EventFlagSafety && c.safety {
+	if r.Safety && c.safety {
 		return nil, &InputError{Field: "event", Problem: "the complaint is already flagged as a safety matter"}
 	}
-	if in.Event == EventEscalate && in.Actor.Role != glossary.Customer && strings.TrimSpace(in.Note) == "" {
+	if w.m.escalates(c.state, r) && in.Actor.Role != glossary.Customer && strings.TrimSpace(in.Note) == "" {
 		if _, limited, lapsed := w.window(c); limited && lapsed {
 			return nil, &InputError{Field: "note", Problem: "required: say why the Complaints Department takes a case after the escalation window"}
 		}
@@ -361,6 +361,7 @@ type refusal struct {
 	why    int       // one of the constants below; 0 when allowed
 	until  time.Time // the escalation window's end, for the window refusals
 	denied error     // what the Authorizer returned
+	closed error     // ErrClosed when the state refuses because it is terminal
 }
 
 const (
@@ -381,7 +382,7 @@ const (
 func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
 	switch f.why {
 	case refusedState:
-		return &TransitionError{From: c.state, Event: e}
+		return &TransitionError{From: c.state, Event: e, Cause: f.closed}
 	case refusedRole:
 		return &PermissionError{Event: e, Actor: a, Allowed: slices.Clone(r.Roles)}
 	case refusedNotOwn:
@@ -416,6 +417,9 @@ func (f refusal) err(c *Complaint, e Event, a glossary.Actor, r *Rule) error {
 func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossary.Actor, timer bool) (*Rule, refusal) {
 	r := w.m.rule(c.state, e)
 	if r == nil {
+		if s := w.m.state(c.state); s != nil && s.Terminal {
+			return nil, refusal{why: refusedState, closed: ErrClosed}
+		}
 		return nil, refusal{why: refusedState}
 	}
 	if r.Needs == NeedsTimer && !timer {
@@ -437,7 +441,7 @@ func (w *Workflow) allowed(ctx context.Context, c *Complaint, e Event, a glossar
 			return r, refusal{why: refusedNotReferred}
 		}
 	}
-	if f := w.windowRefusal(c, e, a.Role); f.why != allowedOK {
+	if f := w.windowRefusal(c, r, a.Role); f.why != allowedOK {
 		return r, f
 	}
 	if r.Settles && c.Owes() {
@@ -597,13 +601,13 @@ func (w *Workflow) checkProduct(pr Product) error {
 }
 
 // reclassified reports whether s's history (or its checkpoint) records a
-// reclassification.
-func reclassified(s *Snapshot) bool {
+// reclassification: an entry of an event that needs a kind.
+func (w *Workflow) reclassified(s *Snapshot) bool {
 	if s.Checkpoint != nil && slices.Contains(s.Checkpoint.Recorded, NeedsKind) {
 		return true
 	}
 	for i := range s.History {
-		if s.History[i].Event == EventReclassify {
+		if w.m.needs(s.History[i].Event) == NeedsKind {
 			return true
 		}
 	}
@@ -671,22 +675,24 @@ func (w *Workflow) window(c *Complaint) (until time.Time, limited, lapsed bool) 
 	return d.Due, true, !w.now().Before(d.Due)
 }
 
-// windowRefusal applies the escalation window: a case in final_answer
-// closes only once the window has lapsed, whoever closes it (with no limit,
-// it closes when the customer accepts or withdraws); the customer escalates
-// only inside it (the Complaints Department may take a late case, with a
-// note).
-func (w *Workflow) windowRefusal(c *Complaint, e Event, r glossary.Role) refusal {
-	if c.state != StateFinalAnswer {
+// windowRefusal applies the escalation window, as the lifecycle's facts
+// say (see machine.waitsForWindow and machine.escalates): a case that waits for
+// the customer's choice (final_answer) is ended by anyone but the customer
+// only once the window has lapsed (with no limit, only the customer's
+// decision ends it); the customer escalates only inside the window (the
+// Complaints Department may take a late case, with a note).
+func (w *Workflow) windowRefusal(c *Complaint, r *Rule, role glossary.Role) refusal {
+	waits, esc := w.m.waitsForWindow(c.state, r), w.m.escalates(c.state, r)
+	if !waits && !esc {
 		return refusal{}
 	}
 	until, limited, lapsed := w.window(c)
 	switch {
-	case e == EventClose && !limited:
+	case waits && !limited:
 		return refusal{why: refusedNoLimit}
-	case e == EventClose && !lapsed:
+	case waits && !lapsed:
 		return refusal{why: refusedWindowOpen, until: until}
-	case e == EventEscalate && r == glossary.Customer && limited && lapsed:
+	case esc && role == glossary.Customer && limited && lapsed:
 		return refusal{why: refusedWindowClosed, until: until}
 	}
 	return refusal{}

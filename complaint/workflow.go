@@ -713,7 +713,7 @@ func (w *Workflow) apply(ctx context.Context, c *Complaint, e *Entry, in *Input,
 		f := Fulfilment{Remedy: in.Fulfilment.Remedy, Reference: in.Fulfilment.Reference, At: e.At, Seq: e.Seq}
 		c.fulfilments = append(c.fulfilments, f)
 	}
-	if e.Event == EventFlagSafety {
+	if r != nil && r.Safety {
 		c.safety = true
 	}
 	if in.Timer != "" {

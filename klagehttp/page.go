@@ -277,16 +277,19 @@ func (srv *Handler) renderPage(w http.ResponseWriter, r *http.Request, c *compla
 			page.Fulfilments = append(page.Fulfilments, f.Remedy.Label(lang)+", "+f.Reference)
 		}
 	}
-	page.CanAnswer = srv.w.Can(r.Context(), c, complaint.EventProvideInfo, customer)
+	acts := srv.pageEvents[c.State()]
+	page.CanAnswer = acts.answer != "" && srv.w.Can(r.Context(), c, acts.answer, customer)
 	if page.CanAnswer {
+		// The question is the note of the entry that brought the case
+		// into the state that waits for the customer.
 		for _, e := range slices.Backward(c.History()) {
-			if e.Event == complaint.EventRequestInfo {
+			if e.To == c.State() && e.From != c.State() {
 				page.Question = e.Note
 				break
 			}
 		}
 	}
-	page.CanEscalate = srv.w.Can(r.Context(), c, complaint.EventEscalate, customer)
+	page.CanEscalate = acts.escalate != "" && srv.w.Can(r.Context(), c, acts.escalate, customer)
 	if page.CanEscalate {
 		page.EscalateText = t.EscalateIntro
 		for _, d := range c.Deadlines() {
@@ -327,13 +330,53 @@ func (srv *Handler) renderPage(w http.ResponseWriter, r *http.Request, c *compla
 	_, _ = w.Write([]byte(b.String()))
 }
 
+// pageActs are the events the customer page offers in one state: answer
+// (the customer's answer to a request for information) and escalate.
+type pageActs struct{ answer, escalate complaint.Event }
+
+// pageEventsOf finds, state by state, the events the customer page offers
+// from the lifecycle's facts, not by their names, so that an extended
+// lifecycle's page works too: the answer is the customer's event that
+// leaves a state waiting for them (Pauses) for one that is neither
+// terminal nor waiting (provide_info, in the reference lifecycle); the
+// escalation is the customer's event that leads to a state where the
+// Complaints Department holds the case (escalate).
+func pageEventsOf(w *complaint.Workflow) map[complaint.State]pageActs {
+	out := map[complaint.State]pageActs{}
+	for _, r := range w.Lifecycle().Rules {
+		if !slices.Contains(r.Roles, glossary.Customer) || r.To == "" {
+			continue
+		}
+		to, _ := w.State(r.To)
+		for _, from := range r.From {
+			spec, _ := w.State(from)
+			acts := out[from]
+			switch {
+			case spec.Pauses && !to.Pauses && !to.Terminal && acts.answer == "":
+				acts.answer = r.Event
+			case to.Escalated && !spec.Escalated && acts.escalate == "":
+				acts.escalate = r.Event
+			}
+			out[from] = acts
+		}
+	}
+	return out
+}
+
 // pageAction answers the page's forms: POST /case/{token}/answer (the
 // customer's answer to a request for information) and
 // /case/{token}/escalate; then it sends the browser back to the page.
-func (srv *Handler) pageAction(event complaint.Event, done string) http.HandlerFunc {
+// pick chooses the event in the complaint's state; none there is refused
+// like an event the state does not allow.
+func (srv *Handler) pageAction(pick func(pageActs) complaint.Event, done string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, customer, ok := srv.pageCustomer(w, r)
 		if !ok {
+			return
+		}
+		event := pick(srv.pageEvents[c.State()])
+		if event == "" {
+			srv.renderPage(w, r, c, customer, "", srv.pageText(c.Customer().Language).Refused, http.StatusConflict)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)

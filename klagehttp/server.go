@@ -56,8 +56,10 @@ type Handler struct {
 	intake    *limiters
 	requests  *limiters
 	texts     map[glossary.Language]PageText
-	ready     func(ctx context.Context) error
-	metrics   *metrics.Metrics
+	// pageEvents are the events the customer page offers, by state.
+	pageEvents map[complaint.State]pageActs
+	ready      func(ctx context.Context) error
+	metrics    *metrics.Metrics
 }
 
 // Options configure [New]. Workflow, Store and CustomerTokenSecret are
@@ -172,7 +174,8 @@ func New(opts Options) (*Handler, error) {
 	srv := &Handler{w: opts.Workflow, s: opts.Store, now: opts.Now, log: opts.Logger, mux: http.NewServeMux(),
 		auth: opts.Authenticator, customers: customers,
 		intake: newLimiters(opts.IntakeRate, opts.IntakeBurst), requests: newLimiters(opts.RequestRate, opts.RequestBurst),
-		ready: opts.Ready, metrics: opts.Metrics, texts: mergePageTexts(shippedPageTexts, opts.PageTexts)}
+		ready: opts.Ready, metrics: opts.Metrics, texts: mergePageTexts(shippedPageTexts, opts.PageTexts),
+		pageEvents: pageEventsOf(opts.Workflow)}
 	srv.mux.HandleFunc("POST /complaints", srv.create)
 	srv.mux.HandleFunc("GET /complaints", srv.list)
 	srv.mux.HandleFunc("GET /complaints/{id}", srv.get)
@@ -189,8 +192,8 @@ func New(opts Options) (*Handler, error) {
 	srv.mux.HandleFunc("POST /customers/{id}/erase", srv.eraseCustomer)
 	srv.mux.HandleFunc("GET /diagram", srv.diagram)
 	srv.mux.HandleFunc("GET /case/{token}", srv.customerPage)
-	srv.mux.HandleFunc("POST /case/{token}/answer", srv.pageAction(complaint.EventProvideInfo, "answered"))
-	srv.mux.HandleFunc("POST /case/{token}/escalate", srv.pageAction(complaint.EventEscalate, "escalated"))
+	srv.mux.HandleFunc("POST /case/{token}/answer", srv.pageAction(func(a pageActs) complaint.Event { return a.answer }, "answered"))
+	srv.mux.HandleFunc("POST /case/{token}/escalate", srv.pageAction(func(a pageActs) complaint.Event { return a.escalate }, "escalated"))
 	srv.mux.HandleFunc("GET /dead-letters", srv.deadLetters)
 	srv.mux.HandleFunc("POST /dead-letters/requeue", srv.requeue)
 	srv.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {

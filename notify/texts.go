@@ -357,7 +357,7 @@ func (r *Renderer) check() error {
 				return &TemplateError{Language: glossary.English, Name: p.name(part), Err: errors.New("missing: English is the fallback for every message")}
 			}
 		}
-		n := sample(p)
+		n := sample(r.w, p)
 		for lang := range r.langs {
 			if r.langs[lang].text.Lookup(p.name("body")) == nil {
 				continue

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/glossary"
 )
 
 // TestDecodedCacheBounds: the cache holds at most decodedMax complaints,
@@ -59,4 +60,20 @@ func TestDecodedCacheBounds(t *testing.T) {
 	assert.Nil(t, dc.sweep)
 	dc.expire() // a timer that fires after close does nothing
 	assert.Nil(t, dc.sweep)
+}
+
+// TestWithdrawals: the report counts as withdrawn what the lifecycle says
+// is the customer's decision to end a case unresolved, whatever its name.
+func TestWithdrawals(t *testing.T) {
+	ref, err := complaint.New(complaint.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []complaint.Event{"withdraw"}, withdrawals(ref), "accept settles; close and lapse are not the customer's")
+
+	lc := complaint.Reference()
+	lc.Events = append(lc.Events, complaint.EventSpec{Event: "give_up", Labels: map[glossary.Language]string{glossary.English: "give up"}})
+	lc.Rules = append(lc.Rules, complaint.Rule{Event: "give_up", From: []complaint.State{"with_manufacturer"}, To: "closed",
+		Roles: []glossary.Role{glossary.Customer}, Consent: true})
+	ext, err := complaint.New(complaint.Options{Lifecycle: &lc})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []complaint.Event{"withdraw", "give_up"}, withdrawals(ext))
 }

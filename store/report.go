@@ -52,7 +52,7 @@ type Report struct {
 	ByOutcome      map[escalation.Outcome]int         `json:"by_outcome"`      // the decision's, else the final answer's
 	EscalationRate float64                            `json:"escalation_rate"` // escalated / final answers
 	OverturnRate   float64                            `json:"overturn_rate"`   // decisions that gave more than the final answer / decisions
-	WithdrawalRate float64                            `json:"withdrawal_rate"` // withdrawn / closed
+	WithdrawalRate float64                            `json:"withdrawal_rate"` // withdrawn / closed (see withdrawals)
 	BreachRate     map[complaint.DeadlineName]float64 `json:"breach_rate"`     // clocks breached / clocks started, by clock
 	// The times to the milestones (complaint.Milestones), in seconds.
 	TimeToFirstResponse Quantiles                     `json:"time_to_first_response"`
@@ -258,4 +258,19 @@ func escalated(w *complaint.Workflow, s *complaint.Snapshot) bool {
 		}
 	}
 	return false
+}
+
+// withdrawals returns the events of w's lifecycle that withdraw a
+// complaint: the customer's own decision (Consent) to end the case
+// (leading to a terminal state) without its being resolved (not Settles).
+// In the reference lifecycle that is withdraw; accept settles, and close
+// and lapse are not the customer's decision.
+func withdrawals(w *complaint.Workflow) []complaint.Event {
+	var out []complaint.Event
+	for _, r := range w.Lifecycle().Rules {
+		if r.Consent && !r.Settles && w.Terminal(r.To) && !slices.Contains(out, r.Event) {
+			out = append(out, r.Event)
+		}
+	}
+	return out
 }

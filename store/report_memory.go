@@ -41,6 +41,7 @@ func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	r := newReport(q)
 	r.Actions = actions
 	var answered, esc, withdrawn, decided, overturned, doa, doaMet int
+	withdrawing := withdrawals(m.w)
 	clocks, breached := map[complaint.DeadlineName]int{}, map[complaint.DeadlineName]int{}
 	products, safety := map[string]int{}, map[string]int{}
 	var times [3][]int64
@@ -63,7 +64,7 @@ func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
 			if i := weekOf(q, c.Last().At); i >= 0 {
 				r.Weeks[i].Closed++
 			}
-			if c.Last().Event == complaint.EventWithdraw {
+			if slices.Contains(withdrawing, c.Last().Event) {
 				withdrawn++
 			}
 		}

@@ -233,7 +233,7 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	err = c.scan(ctx, `SELECT COUNT(*), COUNT(c.closed_at),
 		COALESCE(SUM(CASE WHEN `+answer+` IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+escalatedSQL+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN c.closed_at IS NOT NULL AND `+d.lastEvent()+` = 'withdraw' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN c.closed_at IS NOT NULL AND `+in(d.lastEvent(), withdrawals(s.w))+` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN `+decision+` IS NOT NULL AND `+answer+` IS NOT NULL AND `+rankOf(decision)+` > `+rankOf(answer)+` THEN 1 ELSE 0 END), 0)
 		FROM `+c.from+` WHERE `+c.where, nil, &r.Opened, &r.Closed, &answered, &esc, &withdrawn, &decided, &overturned)
@@ -454,13 +454,17 @@ func (s *SQL) Report(ctx context.Context, q ReportQuery) (Report, error) {
 // stateIn is the SQL for "c.state is one of states": the states are the
 // lifecycle's wire names, well-formed by its validation, so they are
 // written as literals.
-func stateIn(states []complaint.State) string {
-	if len(states) == 0 {
+func stateIn(states []complaint.State) string { return in("c.state", states) }
+
+// in returns the SQL condition "expr is one of names", with names as
+// quoted literals (wire names, checked well-formed by the lifecycle).
+func in[S ~string](expr string, names []S) string {
+	if len(names) == 0 {
 		return "FALSE"
 	}
-	quoted := make([]string, len(states))
-	for i, st := range states {
-		quoted[i] = "'" + strings.ReplaceAll(string(st), "'", "''") + "'"
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "'" + strings.ReplaceAll(string(n), "'", "''") + "'"
 	}
-	return "c.state IN (" + strings.Join(quoted, ", ") + ")"
+	return expr + " IN (" + strings.Join(quoted, ", ") + ")"
 }
