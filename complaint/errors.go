@@ -1,7 +1,6 @@
 package complaint
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -202,33 +201,3 @@ func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
 // parseError reports input that is not in the vocabulary kind, as the
 // glossary package does.
 func parseError(kind, input string) error { return &glossary.ParseError{Kind: kind, Input: input} }
-
-// ErrorKind names the kind of an error of Open or Fire, for metrics, traces
-// and logs, which must not quote the error's text (it may hold input):
-// invalid_input, closed, remedy_owed, not_allowed, not_impartial,
-// forbidden, vetoed, undelivered, cancelled, or other; "" for nil.
-func ErrorKind(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, ErrInvalidInput):
-		return "invalid_input"
-	case errors.Is(err, ErrClosed):
-		return "closed"
-	case errors.Is(err, ErrRemedyOwed):
-		return "remedy_owed"
-	case errors.Is(err, ErrInvalidTransition):
-		return "not_allowed"
-	case errors.Is(err, escalation.ErrNotImpartial):
-		return "not_impartial"
-	case errors.Is(err, ErrForbidden):
-		return "forbidden"
-	case errors.Is(err, ErrVetoed):
-		return "vetoed"
-	case errors.Is(err, ErrUndelivered):
-		return "undelivered"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "cancelled"
-	}
-	return "other"
-}

@@ -2,8 +2,6 @@ package complaint_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -12,8 +10,8 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
-	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/observe"
 )
 
 type ctxKey struct{}
@@ -25,11 +23,11 @@ type recordingObserver struct {
 	mu   sync.Mutex
 	log  []string
 	all  *[]string // when set, also gets the log, to see several observers' order
-	seen []complaint.Operation
+	seen []observe.Operation
 	errs []error
 }
 
-func (o *recordingObserver) Begin(ctx context.Context, op complaint.Operation) (context.Context, func(error)) {
+func (o *recordingObserver) Begin(ctx context.Context, op observe.Operation) (context.Context, func(error)) {
 	o.mu.Lock()
 	o.log = append(o.log, o.name+" begin")
 	if o.all != nil {
@@ -51,7 +49,7 @@ func (o *recordingObserver) Begin(ctx context.Context, op complaint.Operation) (
 func TestObserversSeeOpensAndTransitions(t *testing.T) {
 	obs := &recordingObserver{name: "a"}
 	var hookCtx any
-	w, err := complaint.New(complaint.Options{Observers: []complaint.Observer{obs},
+	w, err := complaint.New(complaint.Options{Observers: []observe.Observer{obs},
 		Hooks: []complaint.Hook{{Name: "ctx", Before: func(ctx context.Context, _ complaint.View, _ complaint.Input, _ complaint.State) error {
 			hookCtx = ctx.Value(ctxKey{})
 			return nil
@@ -68,10 +66,10 @@ func TestObserversSeeOpensAndTransitions(t *testing.T) {
 	_, err = w.Fire(ctx, c, complainttest.InputFor(c, complaint.EventEscalate, glossary.Customer))
 	require.ErrorIs(t, err, complaint.ErrInvalidTransition)
 
-	assert.Equal(t, []complaint.Operation{
-		{Op: complaint.OpOpen, ComplaintID: "K-1", Event: complaint.EventOpen},
-		{Op: complaint.OpFire, ComplaintID: "K-1", Event: complaint.EventStart},
-		{Op: complaint.OpFire, ComplaintID: "K-1", Event: complaint.EventEscalate},
+	assert.Equal(t, []observe.Operation{
+		{Op: observe.Open, ComplaintID: "K-1", Event: "open"},
+		{Op: observe.Fire, ComplaintID: "K-1", Event: "start"},
+		{Op: observe.Fire, ComplaintID: "K-1", Event: "escalate"},
 	}, obs.seen)
 	require.Len(t, obs.errs, 3)
 	assert.NoError(t, obs.errs[0])
@@ -82,46 +80,9 @@ func TestObserversSeeOpensAndTransitions(t *testing.T) {
 	_, _, err = w.Preview(ctx, c, complainttest.InputFor(c, complaint.EventUpdate, glossary.CustomerService))
 	require.NoError(t, err)
 	assert.Len(t, obs.seen, 3)
-}
+	assert.Same(t, obs, w.Observer(), "one observer is itself")
 
-func TestObserversCombine(t *testing.T) {
-	assert.Nil(t, complaint.Observers(), "none")
-	assert.Nil(t, complaint.Observers(nil, nil))
-	var order []string
-	a, b, c := &recordingObserver{name: "a", all: &order}, &recordingObserver{name: "b", all: &order}, &recordingObserver{name: "c", all: &order}
-	assert.Same(t, a, complaint.Observers(nil, a))
-	all := complaint.Observers(complaint.Observers(a, b), c)
-	ctx, end := all.Begin(context.Background(), complaint.Operation{Op: complaint.OpSave})
-	assert.Equal(t, "c", ctx.Value(ctxKey{}), "each observer's context is passed on")
-	end(nil)
-	assert.Equal(t, []string{"a begin", "b begin", "c begin", "c end", "b end", "a end"}, order,
-		"in order, flattened, and ended innermost first, as nested spans")
-
-	w, err := complaint.New(complaint.Options{})
+	none, err := complaint.New(complaint.Options{})
 	require.NoError(t, err)
-	assert.Nil(t, w.Observer())
-	ctx, end = w.Observe(context.Background(), complaint.Operation{Op: complaint.OpSave})
-	assert.Nil(t, ctx.Value(ctxKey{}))
-	end(nil) // does nothing
-}
-
-func TestErrorKind(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want string
-	}{
-		{nil, ""},
-		{&complaint.InputError{Field: "note", Problem: "missing"}, "invalid_input"},
-		{&complaint.TransitionError{Event: complaint.EventStart, From: complaint.StateClosed, Cause: complaint.ErrClosed}, "closed"},
-		{&complaint.TransitionError{Event: complaint.EventEscalate, From: complaint.StateReceived}, "not_allowed"},
-		{&complaint.PermissionError{Event: complaint.EventStart}, "forbidden"},
-		{&escalation.ImpartialityError{}, "not_impartial"},
-		{&complaint.VetoError{Hook: "h", Err: errors.New("no")}, "vetoed"},
-		{complaint.ErrRemedyOwed, "remedy_owed"},
-		{&complaint.DeliveryError{Key: "k", Err: errors.New("503")}, "undelivered"},
-		{fmt.Errorf("wrapped: %w", context.Canceled), "cancelled"},
-		{errors.New("disk full"), "other"},
-	} {
-		assert.Equal(t, tc.want, complaint.ErrorKind(tc.err), "%v", tc.err)
-	}
+	assert.Nil(t, none.Observer())
 }

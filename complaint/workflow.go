@@ -13,6 +13,7 @@ import (
 
 	"github.com/klageflow/klage/escalation"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/observe"
 )
 
 // Options configure a Workflow. The zero Options are valid: Danish presets,
@@ -55,9 +56,9 @@ type Options struct {
 	// workflow has labels for.
 	Translations []Translation
 	// Observers watch opens and transitions, and the saves of stores that
-	// use the workflow (metrics, traces): see [Observer]. None costs
-	// nothing.
-	Observers []Observer
+	// use the workflow (metrics, traces): see package observe. None
+	// costs nothing.
+	Observers []observe.Observer
 }
 
 // Hook runs code of the embedding service around transitions.
@@ -218,7 +219,7 @@ type Workflow struct {
 	bodies   []escalation.Body
 	contact  string
 	zones    zoneMemo
-	observer Observer // nil when none
+	observer observe.Observer // nil when none
 }
 
 // New returns a Workflow configured by opts. It returns a *ConfigError
@@ -254,7 +255,7 @@ func New(opts Options) (*Workflow, error) {
 		authz:    opts.Authorizer,
 		bodies:   opts.ComplaintBodies,
 		contact:  opts.ComplaintsDepartmentContact,
-		observer: Observers(opts.Observers...),
+		observer: observe.Join(opts.Observers...),
 	}
 	if f, ok := opts.Notifier.(NotifierFunc); ok && f == nil {
 		return nil, &ConfigError{Field: "Notifier", Problem: "a nil NotifierFunc (leave Notifier nil for none)"}
@@ -454,7 +455,7 @@ func (w *Workflow) Open(ctx context.Context, in Intake) (*Complaint, error) {
 	if w.observer == nil {
 		return w.open(ctx, in)
 	}
-	ctx, end := w.observer.Begin(ctx, Operation{Op: OpOpen, ComplaintID: in.ID, Event: EventOpen})
+	ctx, end := w.observer.Begin(ctx, observe.Operation{Op: observe.Open, ComplaintID: in.ID, Event: string(EventOpen)})
 	c, err := w.open(ctx, in)
 	end(err)
 	return c, err
@@ -560,7 +561,7 @@ func (w *Workflow) Fire(ctx context.Context, c *Complaint, in Input) (Transition
 	if w.observer == nil {
 		return w.fire(ctx, c, in, true)
 	}
-	op := Operation{Op: OpFire, Event: in.Event}
+	op := observe.Operation{Op: observe.Fire, Event: string(in.Event)}
 	if c != nil {
 		op.ComplaintID = c.id
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/klagehttp"
 	"github.com/klageflow/klage/metrics"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/postgres"
 	"github.com/klageflow/klage/store/sqlite"
@@ -102,7 +103,7 @@ func startShop(t *testing.T, dsn string, clock *complainttest.Clock, extra ...st
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(reg)
 	require.NoError(t, err)
-	w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []complaint.Observer{m}})
+	w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []observe.Observer{m}})
 	require.NoError(t, err)
 	var s *store.SQL
 	if strings.HasPrefix(dsn, "postgres://") {

@@ -10,6 +10,7 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/metrics"
+	"github.com/klageflow/klage/observe"
 )
 
 // The metrics observe a workflow; the registry is what GET /metrics
@@ -20,7 +21,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	w, err := complaint.New(complaint.Options{Observers: []complaint.Observer{m}})
+	w, err := complaint.New(complaint.Options{Observers: []observe.Observer{m}})
 	if err != nil {
 		panic(err)
 	}

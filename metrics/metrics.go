@@ -5,14 +5,14 @@
 // the age of its oldest notification, dead letters, and HTTP requests by
 // route and status with their latency.
 //
-// A [Metrics] is a complaint.Observer: give it to complaint.Options's
+// A [Metrics] is an observe.Observer: give it to complaint.Options's
 // Observers (and the workflow's observer to the store.Relay), wrap each
 // Notifier with [Metrics.Notifier], let it read the store's figures at
 // each scrape with [Metrics.WatchStore], and serve the registry:
 //
 //	reg := prometheus.NewRegistry()
 //	m, err := metrics.New(reg)
-//	w, err := complaint.New(complaint.Options{Observers: []complaint.Observer{m}})
+//	w, err := complaint.New(complaint.Options{Observers: []observe.Observer{m}})
 //	m.WatchStore(s, time.Now)
 //	relay := &store.Relay{Outbox: s, Notifier: m.Notifier("email", email), Observer: w.Observer()}
 //	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -31,6 +31,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/internal/errkind"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/store"
 )
 
@@ -47,7 +49,7 @@ type Metrics struct {
 	latency     *prometheus.HistogramVec
 }
 
-var _ complaint.Observer = (*Metrics)(nil)
+var _ observe.Observer = (*Metrics)(nil)
 
 // New creates the metrics and registers them with reg.
 func New(reg prometheus.Registerer) (*Metrics, error) {
@@ -56,7 +58,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "klage_transitions_total",
 			Help: "Transitions applied (opens included), by event."}, []string{"event"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "klage_refusals_total",
-			Help: "Opens and transitions refused, by event and kind of error (complaint.ErrorKind)."}, []string{"event", "kind"}),
+			Help: "Opens and transitions refused, by event and kind of error (invalid_input, closed, remedy_owed, not_allowed, not_impartial, forbidden, vetoed, undelivered, cancelled, other)."}, []string{"event", "kind"}),
 		saves: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "klage_saves_total",
 			Help: "Store writes of complaints, by result (ok, conflict, error)."}, []string{"result"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "klage_deliveries_total",
@@ -76,19 +78,19 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// Begin implements complaint.Observer: it counts transitions and refusals
+// Begin implements observe.Observer: it counts transitions and refusals
 // of opens and fires, and the results of saves.
-func (m *Metrics) Begin(ctx context.Context, op complaint.Operation) (context.Context, func(error)) {
+func (m *Metrics) Begin(ctx context.Context, op observe.Operation) (context.Context, func(error)) {
 	switch op.Op {
-	case complaint.OpOpen, complaint.OpFire:
+	case observe.Open, observe.Fire:
 		return ctx, func(err error) {
 			if err == nil || errors.Is(err, complaint.ErrUndelivered) { // applied; a notification waits
-				m.transitions.WithLabelValues(string(op.Event)).Inc()
+				m.transitions.WithLabelValues(op.Event).Inc()
 				return
 			}
-			m.refusals.WithLabelValues(string(op.Event), complaint.ErrorKind(err)).Inc()
+			m.refusals.WithLabelValues(op.Event, errkind.Of(err)).Inc()
 		}
-	case complaint.OpSave:
+	case observe.Save:
 		return ctx, func(err error) {
 			result := "ok"
 			switch {

@@ -19,6 +19,7 @@ import (
 	"github.com/klageflow/klage/glossary"
 	"github.com/klageflow/klage/internal/promtest"
 	"github.com/klageflow/klage/metrics"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/sqlite"
 )
@@ -34,7 +35,7 @@ func TestMetricsFollowAWalk(t *testing.T) {
 	m, err := metrics.New(reg)
 	require.NoError(t, err)
 	clock := complainttest.NewClock(time.Time{})
-	w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []complaint.Observer{m}})
+	w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []observe.Observer{m}})
 	require.NoError(t, err)
 	s, err := sqlite.Open(ctx, w, filepath.Join(t.TempDir(), "klage.db"))
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/observe"
 )
 
 // Relay delivers the outbox's notifications to a Notifier, at least once:
@@ -58,9 +59,9 @@ type Relay struct {
 	// Logger receives delivery failures; nil means slog.Default. It logs
 	// keys, topics and errors, never the notification's data.
 	Logger *slog.Logger
-	// Observer, when set, watches each delivery as a complaint.OpDeliver
+	// Observer, when set, watches each delivery as a observe.Deliver
 	// (metrics, traces): give it the workflow's, complaint.Workflow.Observer.
-	Observer complaint.Observer
+	Observer observe.Observer
 
 	lastPass atomic.Int64 // Unix nanoseconds of the last sign of life; 0 before the first
 }
@@ -319,8 +320,8 @@ func (r *Relay) deliver(ctx context.Context, n complaint.Notification) error {
 	if r.Observer == nil {
 		return r.Notifier.Notify(ctx, n)
 	}
-	ctx, end := r.Observer.Begin(ctx, complaint.Operation{Op: complaint.OpDeliver, ComplaintID: n.ComplaintID,
-		Event: n.Data.Event, Topic: n.Topic, Recipient: n.Recipient, Key: n.Key()})
+	ctx, end := r.Observer.Begin(ctx, observe.Operation{Op: observe.Deliver, ComplaintID: n.ComplaintID,
+		Event: string(n.Data.Event), Topic: string(n.Topic), Recipient: n.Recipient, Key: n.Key()})
 	err := r.Notifier.Notify(ctx, n)
 	end(err)
 	return err

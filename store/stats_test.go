@@ -12,6 +12,7 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/store"
 )
 
@@ -75,11 +76,11 @@ func TestStats(t *testing.T) {
 // opRecorder records the operations it is told of, and how they ended.
 type opRecorder struct {
 	mu   sync.Mutex
-	ops  []complaint.Operation
+	ops  []observe.Operation
 	errs []error
 }
 
-func (o *opRecorder) Begin(ctx context.Context, op complaint.Operation) (context.Context, func(error)) {
+func (o *opRecorder) Begin(ctx context.Context, op observe.Operation) (context.Context, func(error)) {
 	return ctx, func(err error) {
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -88,7 +89,7 @@ func (o *opRecorder) Begin(ctx context.Context, op complaint.Operation) (context
 	}
 }
 
-func (o *opRecorder) of(kind complaint.Op) (ops []complaint.Operation, errs []error) {
+func (o *opRecorder) of(kind observe.Op) (ops []observe.Operation, errs []error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for i, op := range o.ops {
@@ -107,7 +108,7 @@ func TestSavesAndDeliveriesAreObserved(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			obs := &opRecorder{}
 			clock := complainttest.NewClock(time.Time{})
-			w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []complaint.Observer{obs}})
+			w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []observe.Observer{obs}})
 			require.NoError(t, err)
 			s := b.open(t, w)
 			c, err := store.Receive(ctx, s, w, complainttest.Intake())
@@ -120,10 +121,10 @@ func TestSavesAndDeliveriesAreObserved(t *testing.T) {
 			require.NoError(t, err)
 			require.ErrorIs(t, s.Save(ctx, stale, 1), store.ErrConflict)
 
-			saves, errs := obs.of(complaint.OpSave)
+			saves, errs := obs.of(observe.Save)
 			require.Len(t, saves, 3)
-			assert.Equal(t, complaint.Operation{Op: complaint.OpSave, ComplaintID: c.ID(), Event: complaint.EventOpen}, saves[0])
-			assert.Equal(t, complaint.EventStart, saves[1].Event)
+			assert.Equal(t, observe.Operation{Op: observe.Save, ComplaintID: c.ID(), Event: "open"}, saves[0])
+			assert.Equal(t, "start", saves[1].Event)
 			assert.NoError(t, errs[0])
 			assert.NoError(t, errs[1])
 			assert.ErrorIs(t, errs[2], store.ErrConflict)
@@ -132,10 +133,10 @@ func TestSavesAndDeliveriesAreObserved(t *testing.T) {
 				func(context.Context, complaint.Notification) error { return nil })}
 			_, err = relay.RunOnce(ctx)
 			require.NoError(t, err)
-			deliveries, _ := obs.of(complaint.OpDeliver)
+			deliveries, _ := obs.of(observe.Deliver)
 			require.Len(t, deliveries, 2)
-			assert.Equal(t, complaint.Operation{Op: complaint.OpDeliver, ComplaintID: c.ID(), Event: complaint.EventOpen,
-				Topic: complaint.TopicAcknowledged, Recipient: glossary.Customer, Key: c.ID() + "/1/acknowledged/customer"}, deliveries[0])
+			assert.Equal(t, observe.Operation{Op: observe.Deliver, ComplaintID: c.ID(), Event: "open",
+				Topic: "acknowledged", Recipient: glossary.Customer, Key: c.ID() + "/1/acknowledged/customer"}, deliveries[0])
 		})
 	}
 }

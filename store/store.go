@@ -9,6 +9,7 @@ import (
 
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/observe"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -363,13 +364,13 @@ type requestFinder interface {
 	entryByRequest(ctx context.Context, id, requestID string) (complaint.Entry, bool, error)
 }
 
-// observeSave runs write, a store's Create or Save of c, as an OpSave of
+// observeSave runs write, a store's Create or Save of c, as an observe.Save of
 // w's observers.
 func observeSave(ctx context.Context, w *complaint.Workflow, c *complaint.Complaint, write func(context.Context) error) error {
 	if c == nil || w.Observer() == nil {
 		return write(ctx)
 	}
-	ctx, end := w.Observe(ctx, complaint.Operation{Op: complaint.OpSave, ComplaintID: c.ID(), Event: c.Last().Event})
+	ctx, end := observe.Begin(ctx, w.Observer(), observe.Operation{Op: observe.Save, ComplaintID: c.ID(), Event: string(c.Last().Event)})
 	err := write(ctx)
 	end(err)
 	return err

@@ -10,6 +10,7 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/tracing"
 )
 
@@ -18,7 +19,7 @@ import (
 func ExampleNew() {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	w, err := complaint.New(complaint.Options{Observers: []complaint.Observer{tracing.New(tp)}})
+	w, err := complaint.New(complaint.Options{Observers: []observe.Observer{tracing.New(tp)}})
 	if err != nil {
 		panic(err)
 	}

@@ -10,7 +10,7 @@
 // the service's own TracerProvider and give it to complaint.Options's
 // Observers (and the workflow's observer to the store.Relay):
 //
-//	w, err := complaint.New(complaint.Options{Observers: []complaint.Observer{tracing.New(tp)}})
+//	w, err := complaint.New(complaint.Options{Observers: []observe.Observer{tracing.New(tp)}})
 //	relay := &store.Relay{Outbox: s, Notifier: n, Observer: w.Observer()}
 package tracing
 
@@ -21,7 +21,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/klageflow/klage/complaint"
+	"github.com/klageflow/klage/internal/errkind"
+	"github.com/klageflow/klage/observe"
 )
 
 // ScopeName is the instrumentation scope of klage's spans.
@@ -37,35 +38,35 @@ const (
 	AttrErrorKind   = attribute.Key("klage.error.kind")
 )
 
-// Tracer is a complaint.Observer that starts a span for each operation.
+// Tracer is a observe.Observer that starts a span for each operation.
 type Tracer struct{ t trace.Tracer }
 
-var _ complaint.Observer = (*Tracer)(nil)
+var _ observe.Observer = (*Tracer)(nil)
 
 // New returns a Tracer whose spans tp records.
 func New(tp trace.TracerProvider) *Tracer {
 	return &Tracer{t: tp.Tracer(ScopeName)}
 }
 
-// Begin implements complaint.Observer.
-func (t *Tracer) Begin(ctx context.Context, op complaint.Operation) (context.Context, func(error)) {
+// Begin implements observe.Observer.
+func (t *Tracer) Begin(ctx context.Context, op observe.Operation) (context.Context, func(error)) {
 	attrs := make([]attribute.KeyValue, 0, 5)
 	if op.ComplaintID != "" {
 		attrs = append(attrs, AttrComplaintID.String(op.ComplaintID))
 	}
 	if op.Event != "" {
-		attrs = append(attrs, AttrEvent.String(string(op.Event)))
+		attrs = append(attrs, AttrEvent.String(op.Event))
 	}
 	kind := trace.SpanKindInternal
-	if op.Op == complaint.OpDeliver {
+	if op.Op == observe.Deliver {
 		kind = trace.SpanKindProducer
-		attrs = append(attrs, AttrTopic.String(string(op.Topic)), AttrRecipient.String(string(op.Recipient)), AttrKey.String(op.Key))
+		attrs = append(attrs, AttrTopic.String(op.Topic), AttrRecipient.String(string(op.Recipient)), AttrKey.String(op.Key))
 	}
 	ctx, span := t.t.Start(ctx, "klage."+string(op.Op), trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 	return ctx, func(err error) {
 		if err != nil {
 			// The kind, not the message: an error's text may quote input.
-			k := complaint.ErrorKind(err)
+			k := errkind.Of(err)
 			span.SetAttributes(AttrErrorKind.String(k))
 			span.SetStatus(codes.Error, k)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/sqlite"
 	"github.com/klageflow/klage/tracing"
@@ -39,7 +40,7 @@ func TestSpans(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	clock := complainttest.NewClock(time.Time{})
-	w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []complaint.Observer{tracing.New(tp)}})
+	w, err := complaint.New(complaint.Options{Now: clock.Now, Observers: []observe.Observer{tracing.New(tp)}})
 	require.NoError(t, err)
 	s, err := sqlite.Open(context.Background(), w, filepath.Join(t.TempDir(), "klage.db"))
 	require.NoError(t, err)

@@ -29,6 +29,7 @@ import (
 	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/klagehttp"
 	"github.com/klageflow/klage/metrics"
+	"github.com/klageflow/klage/observe"
 	"github.com/klageflow/klage/store"
 	"github.com/klageflow/klage/store/postgres"
 	"github.com/klageflow/klage/store/sqlite"
@@ -87,7 +88,7 @@ func Run(ctx context.Context, args []string, logOut io.Writer, cfg *Config) (err
 		return err
 	}
 	// No Notifier: notifications go to the outbox, and the relay delivers.
-	w, err := complaint.New(complaint.Options{Now: now, Observers: []complaint.Observer{m, tracing.New(otel.GetTracerProvider())}})
+	w, err := complaint.New(complaint.Options{Now: now, Observers: []observe.Observer{m, tracing.New(otel.GetTracerProvider())}})
 	if err != nil {
 		return err
 	}
