@@ -36,8 +36,8 @@
 // customer), [EventInternalNote] (a staff note, never sent),
 // [EventReclassify] (a new kind) and [EventFulfil] (a granted remedy was
 // carried out). Once a case is escalated, customer service fires nothing on
-// it. [Edges], [Diagram], [Workflow.Edges] and [Workflow.Diagram] describe
-// the same table.
+// it. [Workflow.Edges] and [Workflow.Diagram] describe the same table (the
+// zero Workflow's, the reference one).
 //
 // # Using it
 //

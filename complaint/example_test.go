@@ -145,9 +145,11 @@ func ExampleWorkflow_Restore() {
 	// true
 }
 
-// The lifecycle as a Mermaid diagram; the first lines.
-func ExampleDiagram() {
-	d, _ := complaint.Diagram(complaint.Mermaid)
+// The lifecycle as a Mermaid diagram; the first lines. The zero Workflow
+// runs the reference lifecycle.
+func ExampleWorkflow_Diagram() {
+	var w complaint.Workflow
+	d, _ := w.Diagram(complaint.Mermaid)
 	before, _, _ := strings.Cut(d, "escalated")
 	fmt.Print(before)
 	// Output:

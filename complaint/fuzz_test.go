@@ -29,8 +29,8 @@ func FuzzParseWireNames(f *testing.F) {
 			err   error
 			label func(glossary.Language) string
 		}
-		st, errS := complaint.ParseState(s)
-		ev, errE := complaint.ParseEvent(s)
+		st, errS := referenceWorkflow.ParseState(s)
+		ev, errE := referenceWorkflow.ParseEvent(s)
 		ro, errR := glossary.ParseRole(s)
 		te, errT := glossary.ParseTerm(s)
 		ch, errC := glossary.ParseChannel(s)
@@ -82,7 +82,7 @@ func fuzzWorkflow(tb testing.TB) *complaint.Workflow {
 // replays to its state and survives another round trip.
 func FuzzRestoreJSON(f *testing.F) {
 	w := fuzzWorkflow(f)
-	for _, s := range complaint.States() {
+	for _, s := range referenceWorkflow.States() {
 		c := complainttest.InState(f, w, s, nil)
 		data, err := json.Marshal(c)
 		if err != nil {

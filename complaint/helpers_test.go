@@ -30,3 +30,13 @@ func newFixture(t testing.TB, opts complaint.Options) *fixture {
 	f.w = w
 	return f
 }
+
+// referenceWorkflow is the zero Workflow, which runs the reference
+// lifecycle.
+var referenceWorkflow complaint.Workflow
+
+// referenceEvents are the reference lifecycle's events, open (how history
+// names a complaint's start) first.
+func referenceEvents() []complaint.Event {
+	return append([]complaint.Event{complaint.EventOpen}, referenceWorkflow.Events()...)
+}

@@ -386,7 +386,7 @@ func (l *Lifecycle) validate() error {
 			return configErr(fmt.Sprintf("States[%d]", i), "%q is not a well-formed name", s.State)
 		case states[s.State] != nil:
 			return configErr(fmt.Sprintf("States[%d]", i), "%q is listed twice", s.State)
-		case !s.State.Valid() && s.Labels[glossary.English] == "":
+		case !shippedState(s.State) && s.Labels[glossary.English] == "":
 			return configErr(fmt.Sprintf("States[%d]", i), "%q needs an English label", s.State)
 		}
 		states[s.State] = s
@@ -429,7 +429,7 @@ func (l *Lifecycle) validate() error {
 	}
 	extra := map[Event]bool{}
 	for i, e := range l.Events {
-		if !wireName(string(e.Event)) || e.Event.Valid() || extra[e.Event] || e.Labels[glossary.English] == "" {
+		if !wireName(string(e.Event)) || events.Valid(e.Event) || extra[e.Event] || e.Labels[glossary.English] == "" {
 			return configErr(fmt.Sprintf("Events[%d]", i), "%q must be a new, well-formed event with an English label", e.Event)
 		}
 		extra[e.Event] = true
@@ -444,7 +444,7 @@ func (l *Lifecycle) validate() error {
 		switch {
 		case r.Event == EventOpen:
 			return configErr(field, "open is not fired: it is how a complaint starts")
-		case !r.Event.Valid() && !extra[r.Event]:
+		case !events.Valid(r.Event) && !extra[r.Event]:
 			return configErr(field, "unknown event %q (add it to Events)", r.Event)
 		case len(r.From) == 0:
 			return configErr(field, "no From states")

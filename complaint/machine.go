@@ -221,19 +221,8 @@ func (m *machine) edges() []Edge {
 	return out
 }
 
-// Edges returns every allowed (state, event) pair of the reference
-// lifecycle, events that keep the state included, ordered by state and
-// then event in lifecycle order. The slice is new on every call. For a
-// workflow's own lifecycle, use [Workflow.Edges].
-func Edges() []Edge {
-	m, err := referenceMachine()
-	if err != nil {
-		return nil
-	}
-	return m.edges()
-}
 
-// DiagramFormat selects the notation of [Diagram].
+// DiagramFormat selects the notation of [Workflow.Diagram].
 type DiagramFormat string
 
 // The diagram formats.
@@ -254,15 +243,3 @@ func (m *machine) diagram(format DiagramFormat) (string, error) {
 	return "", fmt.Errorf("complaint: unknown diagram format %q (want %q or %q)", format, Mermaid, Graphviz)
 }
 
-// Diagram renders the reference lifecycle's state-changing transitions, as
-// drawn by looplab/fsm's visualizers: Mermaid starts with
-// "[*] --> received" and has one "src --> dst: event" line per (state,
-// event) pair, sorted. Events that keep the state are not drawn. For a
-// workflow's own lifecycle, use [Workflow.Diagram].
-func Diagram(format DiagramFormat) (string, error) {
-	m, err := referenceMachine()
-	if err != nil {
-		return "", err
-	}
-	return m.diagram(format)
-}

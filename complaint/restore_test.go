@@ -16,7 +16,7 @@ import (
 
 func TestSnapshotRoundTrip(t *testing.T) {
 	f := newFixture(t, complaint.Options{})
-	for _, s := range complaint.States() {
+	for _, s := range referenceWorkflow.States() {
 		t.Run(string(s), func(t *testing.T) {
 			c := complainttest.InState(t, f.w, s, nil)
 			data, err := json.Marshal(c)
@@ -43,7 +43,7 @@ func TestRestoreKeepsEverything(t *testing.T) {
 	require.NoError(t, err)
 	in := complainttest.Intake()
 	in.Product.DeliveredAt = time.Date(2026, 2, 27, 0, 0, 0, 0, cph)
-	for _, st := range complaint.States() {
+	for _, st := range referenceWorkflow.States() {
 		t.Run(string(st), func(t *testing.T) {
 			c := complainttest.InState(t, w, st, &in)
 			s := c.Snapshot()

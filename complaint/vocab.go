@@ -36,20 +36,9 @@ var states = vocab.New("state", parseError,
 	vocab.Entry[State]{Value: StateClosed, Danish: "lukket", English: "closed"},
 )
 
-// ParseState parses a state's wire name. Unknown input returns a
-// *glossary.ParseError matching glossary.ErrUnknown.
-func ParseState(s string) (State, error) { return states.ParseErr(s) }
-
-// States returns every state in lifecycle order.
-func States() []State { return states.Values() }
-
-// Valid reports whether s is a known state.
-func (s State) Valid() bool { return states.Valid(s) }
-
-// Terminal reports whether no event of the reference lifecycle can leave
-// s. An extended lifecycle may have terminal states of its own: ask the
-// workflow ([Workflow.Terminal]).
-func (s State) Terminal() bool { return s == StateClosed }
+// shippedState reports whether s is a state of the reference lifecycle,
+// which has shipped labels.
+func shippedState(s State) bool { return states.Valid(s) }
 
 // String returns the wire name.
 func (s State) String() string { return string(s) }
@@ -155,17 +144,6 @@ var events = vocab.New("event", parseError,
 	vocab.Entry[Event]{Value: EventRemind, Danish: "påmindelse", English: "reminder"},
 	vocab.Entry[Event]{Value: EventLapse, Danish: "bortfaldet", English: "lapsed"},
 )
-
-// ParseEvent parses an event's wire name, as a service receives it. Unknown
-// input returns a *glossary.ParseError matching glossary.ErrUnknown. "open"
-// parses (it appears in history) but cannot be fired.
-func ParseEvent(s string) (Event, error) { return events.ParseErr(s) }
-
-// Events returns every event of the reference lifecycle, EventOpen first.
-func Events() []Event { return events.Values() }
-
-// Valid reports whether e is a known event.
-func (e Event) Valid() bool { return events.Valid(e) }
 
 // String returns the wire name.
 func (e Event) String() string { return string(e) }

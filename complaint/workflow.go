@@ -371,14 +371,20 @@ func (w *Workflow) Lifecycle() Lifecycle {
 }
 
 // Edges returns every allowed (state, event) pair of the workflow's
-// lifecycle, as [Edges] does for the reference one.
+// lifecycle, events that keep the state included, ordered by state and
+// then event in lifecycle order, with the roles that may fire each. The
+// slice is new on every call. The zero Workflow describes the reference
+// lifecycle.
 func (w *Workflow) Edges() []Edge {
 	w = w.orDefault()
 	return w.m.edges()
 }
 
-// Diagram renders the workflow's lifecycle, as [Diagram] does the
-// reference one.
+// Diagram renders the workflow's lifecycle's state-changing transitions,
+// as drawn by looplab/fsm's visualizers: Mermaid starts with
+// "[*] --> received" and has one "src --> dst: event" line per (state,
+// event) pair, sorted. Events that keep the state are not drawn. The zero
+// Workflow draws the reference lifecycle.
 func (w *Workflow) Diagram(format DiagramFormat) (string, error) {
 	w = w.orDefault()
 	return w.m.diagram(format)

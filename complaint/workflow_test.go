@@ -686,7 +686,7 @@ func TestNoNotifierLeavesPending(t *testing.T) {
 	w, err := complaint.New(complaint.Options{})
 	require.NoError(t, err)
 	// Every path keeps every notification it produced, in order.
-	for _, s := range complaint.States() {
+	for _, s := range referenceWorkflow.States() {
 		c := complainttest.InState(t, w, s, nil)
 		require.NoError(t, w.Deliver(ctx, c), "without a notifier Deliver does nothing")
 		p := c.Pending()

@@ -717,7 +717,7 @@ func (srv *Handler) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var f store.Filter
 	if v := q.Get("state"); v != "" {
-		s, err := complaint.ParseState(v)
+		s, err := srv.w.ParseState(v)
 		if err != nil {
 			srv.fail(w, r, err)
 			return
@@ -831,7 +831,7 @@ func (srv *Handler) fire(w http.ResponseWriter, r *http.Request) {
 		srv.fail(w, r, err)
 		return
 	}
-	e, err := complaint.ParseEvent(req.Event)
+	e, err := srv.w.ParseEvent(req.Event)
 	if err != nil {
 		srv.fail(w, r, err)
 		return
@@ -1001,7 +1001,7 @@ func (srv *Handler) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (srv *Handler) diagram(w http.ResponseWriter, r *http.Request) {
-	d, err := complaint.Diagram(complaint.Mermaid)
+	d, err := srv.w.Diagram(complaint.Mermaid)
 	if err != nil {
 		srv.fail(w, r, err)
 		return

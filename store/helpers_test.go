@@ -121,7 +121,7 @@ func (f *fixture) fire(tb testing.TB, id string, e complaint.Event) *complaint.C
 	tb.Helper()
 	c, err := f.s.Get(ctx, id)
 	require.NoError(tb, err)
-	for _, edge := range complaint.Edges() {
+	for _, edge := range f.w.Edges() {
 		if edge.From != c.State() || edge.Event != e {
 			continue
 		}

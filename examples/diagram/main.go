@@ -23,7 +23,8 @@ func main() {
 }
 
 func run(w io.Writer, format complaint.DiagramFormat) error {
-	d, err := complaint.Diagram(format)
+	var ref complaint.Workflow // the zero Workflow runs the reference lifecycle
+	d, err := ref.Diagram(format)
 	if err != nil {
 		return err
 	}
