@@ -221,7 +221,6 @@ func (m *machine) edges() []Edge {
 	return out
 }
 
-
 // DiagramFormat selects the notation of [Workflow.Diagram].
 type DiagramFormat string
 
@@ -242,4 +241,3 @@ func (m *machine) diagram(format DiagramFormat) (string, error) {
 	}
 	return "", fmt.Errorf("complaint: unknown diagram format %q (want %q or %q)", format, Mermaid, Graphviz)
 }
-
