@@ -78,18 +78,6 @@ func (w *Workflow) Escalated(s State) bool {
 	return false
 }
 
-// StaffOnly reports whether event e's history entries are for staff only
-// ([Rule].StaffOnly).
-func (w *Workflow) StaffOnly(e Event) bool {
-	w = w.orDefault()
-	for i := range w.m.lc.Rules {
-		if r := &w.m.lc.Rules[i]; r.Event == e {
-			return r.StaffOnly
-		}
-	}
-	return false
-}
-
 // Events returns the events of the workflow's lifecycle that may be
 // fired, in lifecycle order (EventOpen, how a complaint starts, is not
 // among them).

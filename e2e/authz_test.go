@@ -21,8 +21,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klageflow/klage/complaint"
 	"github.com/klageflow/klage/complaint/complainttest"
 	"github.com/klageflow/klage/klagehttp"
+	"github.com/klageflow/klage/store"
 )
 
 // webIntake is a web-form complaint: no customer id, which the service
@@ -209,7 +211,7 @@ func TestLoadTokensRefusesBadFiles(t *testing.T) {
 	for name, body := range map[string]string{
 		"not JSON":                     `{`,
 		"short hash":                   `[{"sha256": "abc", "id": "anna", "role": "customer_service"}]`,
-		"unknown role":                 `[{"sha256": "` + sum + `", "id": "anna", "role": "boss"}]`,
+		"a role that is no name":       `[{"sha256": "` + sum + `", "id": "anna", "role": "Boss!"}]`,
 		"a customer token":             `[{"sha256": "` + sum + `", "id": "c-1", "role": "customer"}]`,
 		"a manufacturer without name":  `[{"sha256": "` + sum + `", "id": "m-1", "role": "manufacturer"}]`,
 		"a name for another role":      `[{"sha256": "` + sum + `", "id": "anna", "role": "customer_service", "manufacturer": "Lenovo"}]`,
@@ -220,7 +222,18 @@ func TestLoadTokensRefusesBadFiles(t *testing.T) {
 		_, err := klagehttp.LoadTokens(path)
 		assert.Error(t, err, name)
 	}
-	_, err := klagehttp.LoadTokens(filepath.Join(t.TempDir(), "missing.json"))
+	// A well-formed role loads, and the handler refuses it at start when
+	// its workflow's lifecycle has no such role.
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	require.NoError(t, os.WriteFile(path, []byte(`[{"sha256": "`+sum+`", "id": "anna", "role": "boss"}]`), 0o600))
+	boss, err := klagehttp.LoadTokens(path)
+	require.NoError(t, err)
+	w, err := complaint.New(complaint.Options{})
+	require.NoError(t, err)
+	_, err = klagehttp.New(klagehttp.Options{Workflow: w, Store: store.NewMemory(w), Authenticator: boss, CustomerTokenSecret: make([]byte, 32)})
+	assert.ErrorContains(t, err, `role "boss" is not in the workflow's lifecycle`)
+
+	_, err = klagehttp.LoadTokens(filepath.Join(t.TempDir(), "missing.json"))
 	assert.Error(t, err)
 	_, err = klagehttp.LoadTokens("../cmd/klaged/demo-tokens.json")
 	assert.NoError(t, err, "the demo's file loads")

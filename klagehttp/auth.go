@@ -20,6 +20,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/klageflow/klage/glossary"
+	"github.com/klageflow/klage/internal/vocab"
 )
 
 // Principal is who a request comes from, as its credential says. An
@@ -77,17 +78,35 @@ func (f AuthenticatorFunc) Authenticate(r *http.Request) (Principal, error) { re
 // Authenticators combines authenticators: each is asked in turn until one
 // knows the request's credential.
 func Authenticators(as ...Authenticator) Authenticator {
-	as = slices.DeleteFunc(slices.Clone(as), func(a Authenticator) bool { return a == nil })
-	return AuthenticatorFunc(func(r *http.Request) (Principal, error) {
-		for _, a := range as {
-			p, err := a.Authenticate(r)
-			if errors.Is(err, ErrNoCredential) {
-				continue
-			}
-			return p, err
+	return authenticators(slices.DeleteFunc(slices.Clone(as), func(a Authenticator) bool { return a == nil }))
+}
+
+type authenticators []Authenticator
+
+func (as authenticators) Authenticate(r *http.Request) (Principal, error) {
+	for _, a := range as {
+		p, err := a.Authenticate(r)
+		if errors.Is(err, ErrNoCredential) {
+			continue
 		}
-		return Principal{}, ErrNoCredential
-	})
+		return p, err
+	}
+	return Principal{}, ErrNoCredential
+}
+
+// roleLister is an Authenticator that knows every role its credentials
+// carry (static tokens), so that [New] refuses, at start, one that the
+// workflow's lifecycle lacks.
+type roleLister interface{ roles() []glossary.Role }
+
+func (as authenticators) roles() []glossary.Role {
+	var out []glossary.Role
+	for _, a := range as {
+		if rl, ok := a.(roleLister); ok {
+			out = append(out, rl.roles()...)
+		}
+	}
+	return out
 }
 
 // bearer returns the request's bearer token, or "".
@@ -116,9 +135,19 @@ type staticTokens struct {
 	sums    [][sha256.Size]byte
 }
 
+func (ts *staticTokens) roles() []glossary.Role {
+	out := make([]glossary.Role, len(ts.entries))
+	for i, t := range ts.entries {
+		out[i] = t.Role
+	}
+	return out
+}
+
 // StaticTokens returns an [Authenticator] of static bearer tokens. It
 // refuses an entry without a 64-digit hex SHA-256, with an invalid id or
-// role, for a customer (customers use the token their complaint gives
+// a role that is not a well-formed name (a role an extended lifecycle
+// adds is fine: [New] refuses a token whose role its workflow does not
+// know), for a customer (customers use the token their complaint gives
 // them), or a manufacturer's without its name.
 func StaticTokens(entries []Token) (Authenticator, error) {
 	ts := &staticTokens{entries: slices.Clone(entries), sums: make([][sha256.Size]byte, len(entries))}
@@ -128,7 +157,7 @@ func StaticTokens(entries []Token) (Authenticator, error) {
 			return nil, fmt.Errorf("klagehttp: token %d: sha256 must be 64 hex digits", i)
 		}
 		copy(ts.sums[i][:], sum)
-		if !t.Role.Valid() || glossary.IDProblem(t.ID) != "" || t.ID == "" {
+		if !vocab.WellFormed(string(t.Role)) || glossary.IDProblem(t.ID) != "" || t.ID == "" {
 			return nil, fmt.Errorf("klagehttp: token %d: invalid id or role", i)
 		}
 		if t.Role == glossary.Customer {
@@ -251,7 +280,7 @@ func (j *jwtTokens) Authenticate(r *http.Request) (Principal, error) {
 	if err := idt.Claims(&c); err != nil {
 		return Principal{}, err
 	}
-	if c.Role == glossary.Customer || !c.Role.Valid() {
+	if c.Role == glossary.Customer || !vocab.WellFormed(string(c.Role)) {
 		return Principal{}, fmt.Errorf("the token's klage_role %q is not a staff or manufacturer role", c.Role)
 	}
 	if c.Role == glossary.Manufacturer && c.Manufacturer == "" {
