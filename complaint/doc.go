@@ -55,6 +55,30 @@
 // replay to its state. Labels in Danish and English ship; [Translation]
 // adds a language.
 //
+// # Writing a store
+//
+// Package store has memory, SQLite and PostgreSQL stores; a team that
+// writes its own (and checks it with package store/storetest, which runs
+// every check on the reference lifecycle and an extended one) needs a few
+// names that an application never calls:
+//
+//   - [Complaint.TakePending]: the notifications a transition produced,
+//     which the store writes to its outbox in the same transaction as the
+//     complaint (a store refuses a workflow that [Workflow.Notifies]).
+//   - [Workflow.SnapshotTail], [Checkpoint], [Complaint.Checkpoint]: save
+//     only the newest history entries and keep the rest in a table of
+//     their own, so that saving does not grow with the history.
+//   - [UnmarshalSnapshot]: decode a row, complete it (contact details kept
+//     apart for erasure), then [Workflow.Restore].
+//   - [Complaint.NextDue], [Workflow.NextTimer], [Workflow.DueTimers]:
+//     index when a complaint next needs attention, and what a timer runner
+//     fires.
+//   - [Workflow.Milestones], [Workflow.CheckRating], [Workflow.Now]:
+//     report columns, the rule for a customer's rating, the one clock.
+//   - [Workflow.Terminal], [Workflow.Escalated], [Workflow.State]: the
+//     lifecycle's facts, asked instead of naming states (a terminal state
+//     stamps the complaint closed; retention runs from then).
+//
 // # looplab/fsm
 //
 // looplab/fsm checks each lifecycle's table when the workflow is built,
