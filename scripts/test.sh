@@ -125,6 +125,10 @@ export KLAGE_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
 
 echo "== go test -race"
 go test -race -count=1 "$@" ./...
+# Allocation counts are checked without the race detector, which adds its
+# own (TestStoredRoundTripAllocations skips itself under it).
+echo "== go test (allocation counts)"
+go test -count=1 -run 'TestStoredRoundTripAllocations|TestCanDoesNotAllocate|TestMarshalTextShared' ./complaint ./internal/vocab
 echo "== go test -race (e2e)"
 (cd e2e && go test -race -count=1 "$@" ./...)
 # The same HTTP suite against klagehttp mounted under /klage/ in a
