@@ -50,6 +50,32 @@ func TestExtendedLifecycleOverHTTP(t *testing.T) {
 	status, body = e.do(tokAgent, "GET", "/diagram", nil)
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, string(body), "in_progress --> scrapped: scrap")
+
+	// The contract it serves names the extension's states, events and
+	// roles, so that a client generated from it accepts them.
+	status, body = e.do("", "GET", "/openapi.json", nil)
+	require.Equal(t, http.StatusOK, status)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(body, &doc))
+	assert.Contains(t, doc.Components.Schemas["State"].Enum, string(storetest.StateScrapped))
+	assert.Contains(t, doc.Components.Schemas["State"].Enum, "closed")
+	assert.Contains(t, doc.Components.Schemas["Event"].Enum, string(storetest.EventScrap))
+	assert.Contains(t, doc.Components.Schemas["Event"].Enum, "open")
+	assert.Contains(t, doc.Components.Schemas["Role"].Enum, string(storetest.Warehouse))
+	assert.Equal(t, len(bytes.Split(klagehttp.OpenAPI(), []byte("\n")))+3, len(bytes.Split(body, []byte("\n"))),
+		"the same document, laid out the same, with a line for each of the three extra names")
+
+	// The reference handler serves the document as it is.
+	ref := newEnv(t)
+	status, body = ref.do("", "GET", "/openapi.json", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, string(klagehttp.OpenAPI()), string(body))
 }
 
 // TestUnknownRoleRefused: a role the workflow's lifecycle does not know

@@ -203,9 +203,13 @@ func New(opts Options) (*Handler, error) {
 	srv.mux.HandleFunc("POST /case/{token}/escalate", srv.pageAction(func(a pageActs) complaint.Event { return a.escalate }, "escalated"))
 	srv.mux.HandleFunc("GET /dead-letters", srv.deadLetters)
 	srv.mux.HandleFunc("POST /dead-letters/requeue", srv.requeue)
+	openapi, err := openAPIFor(opts.Workflow)
+	if err != nil {
+		return nil, err
+	}
 	srv.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPIJSON)
+		_, _ = w.Write(openapi)
 	})
 	srv.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
