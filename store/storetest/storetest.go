@@ -87,7 +87,8 @@ const (
 	// StateScrapped is Extended's own terminal state: the product was
 	// scrapped by the warehouse, and the case ends.
 	StateScrapped complaint.State = "scrapped"
-	// EventScrap leads from in_progress to scrapped.
+	// EventScrap leads from in_progress, and from final_answer once the
+	// escalation window has lapsed (as close does), to scrapped.
 	EventScrap complaint.Event = "scrap"
 	// Warehouse is Extended's own role, which scraps.
 	Warehouse glossary.Role = "warehouse"
@@ -103,7 +104,7 @@ func Extended() complaint.Lifecycle {
 	lc.Roles = append(lc.Roles, Warehouse)
 	lc.Events = append(lc.Events, complaint.EventSpec{Event: EventScrap,
 		Labels: map[glossary.Language]string{glossary.English: "scrap", glossary.Danish: "kassér"}})
-	lc.Rules = append(lc.Rules, complaint.Rule{Event: EventScrap, From: []complaint.State{complaint.StateInProgress}, To: StateScrapped,
+	lc.Rules = append(lc.Rules, complaint.Rule{Event: EventScrap, From: []complaint.State{complaint.StateInProgress, complaint.StateFinalAnswer}, To: StateScrapped,
 		Roles: []glossary.Role{Warehouse, glossary.CustomerService}, Needs: complaint.NeedsNote,
 		Notify: []complaint.Notice{{Topic: complaint.TopicClosed, To: glossary.Customer}}})
 	return lc
