@@ -123,29 +123,33 @@ func (m *machine) state(s State) *StateSpec {
 	return nil
 }
 
-// waitsForWindow reports whether rule r, fired in state s, waits for the
-// escalation window to lapse: in a state where the window applies, a rule
-// that ends the case (leads to a terminal state) and is not the customer's
-// own decision (Consent) is refused while the customer may still escalate,
-// and for good when the policy sets no limit. In the reference lifecycle
-// that is close from final_answer; accept and withdraw are the customer's.
-func (m *machine) waitsForWindow(s State, r *Rule) bool {
-	if r.Consent || r.To == "" || !slices.Contains(m.windowed, s) {
-		return false
+// fromWindow returns the spec of the state rule r leads to when it is
+// fired in s and s is a state where the escalation window applies; nil
+// otherwise. Two facts about the window follow from it:
+//
+//   - a rule to a terminal state that is not the customer's own decision
+//     (Consent) waits for the window to lapse, and is refused for good
+//     when the policy sets no limit (close from final_answer; accept and
+//     withdraw are the customer's);
+//   - a rule to an escalated state is the customer's escalation (escalate).
+func (m *machine) fromWindow(s State, r *Rule) *StateSpec {
+	if r.To == "" || !slices.Contains(m.windowed, s) {
+		return nil
 	}
-	to := m.state(r.To)
-	return to != nil && to.Terminal
+	return m.state(r.To)
 }
 
-// escalates reports whether rule r, fired in state s, is the customer's
-// escalation: it takes the case from a state where the escalation window
-// applies to one where the Complaints Department holds it (escalate, in
-// the reference lifecycle).
+// waitsForWindow reports whether rule r, fired in s, waits for the
+// escalation window to lapse (see fromWindow).
+func (m *machine) waitsForWindow(s State, r *Rule) bool {
+	to := m.fromWindow(s, r)
+	return to != nil && to.Terminal && !r.Consent
+}
+
+// escalates reports whether rule r, fired in s, is the customer's
+// escalation (see fromWindow).
 func (m *machine) escalates(s State, r *Rule) bool {
-	if r.To == "" || !slices.Contains(m.windowed, s) {
-		return false
-	}
-	to := m.state(r.To)
+	to := m.fromWindow(s, r)
 	return to != nil && to.Escalated
 }
 

@@ -32,12 +32,18 @@ func OpenAPI() []byte { return bytes.Clone(openAPIJSON) }
 // embedded document itself when they are the reference ones. Members keep
 // their order.
 func openAPIFor(w *complaint.Workflow) ([]byte, error) {
-	enums := map[string][]string{
+	return withEnums(openAPIJSON, map[string][]string{
 		"/components/schemas/State/enum": wireNames(w.States()),
 		"/components/schemas/Event/enum": append([]string{string(complaint.EventOpen)}, wireNames(w.Events())...),
 		"/components/schemas/Role/enum":  wireNames(w.Roles()),
-	}
-	dec := jsontext.NewDecoder(bytes.NewReader(openAPIJSON))
+	})
+}
+
+// withEnums returns doc with the enums at the JSON pointers of enums
+// holding those names; doc itself when each already holds the same names.
+// Every pointer must name an enum of doc.
+func withEnums(doc []byte, enums map[string][]string) ([]byte, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(doc))
 	var out bytes.Buffer
 	enc := jsontext.NewEncoder(&out, jsontext.WithIndent("  "))
 	changed, found := false, 0
@@ -69,10 +75,10 @@ func openAPIFor(w *complaint.Workflow) ([]byte, error) {
 		}
 	}
 	if found != len(enums) {
-		return nil, errors.New("klagehttp: the OpenAPI document has no State, Event or Role enum")
+		return nil, errors.New("klagehttp: the OpenAPI document lacks an enum it should have")
 	}
 	if !changed {
-		return openAPIJSON, nil
+		return doc, nil
 	}
 	return out.Bytes(), nil
 }

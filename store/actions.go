@@ -316,10 +316,7 @@ func (s *SQL) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
 
 // CreateAction implements Actioner.
 func (m *Memory) CreateAction(ctx context.Context, a Action) (Action, error) {
-	if err := m.usable(); err != nil {
-		return Action{}, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return Action{}, err
 	}
 	if err := checkAction(&a, m.w.Now()); err != nil {
@@ -339,10 +336,7 @@ func (m *Memory) CreateAction(ctx context.Context, a Action) (Action, error) {
 
 // Action implements Actioner.
 func (m *Memory) Action(ctx context.Context, id string) (Action, error) {
-	if err := m.usable(); err != nil {
-		return Action{}, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return Action{}, err
 	}
 	m.mu.Lock()
@@ -356,10 +350,7 @@ func (m *Memory) Action(ctx context.Context, id string) (Action, error) {
 
 // UpdateAction implements Actioner.
 func (m *Memory) UpdateAction(ctx context.Context, id string, status ActionStatus, note string) (Action, error) {
-	if err := m.usable(); err != nil {
-		return Action{}, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return Action{}, err
 	}
 	m.mu.Lock()
@@ -377,10 +368,7 @@ func (m *Memory) UpdateAction(ctx context.Context, id string, status ActionStatu
 
 // Actions implements Actioner.
 func (m *Memory) Actions(ctx context.Context, f ActionFilter) ([]Action, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()

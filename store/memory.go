@@ -108,10 +108,7 @@ func (m *Memory) create(ctx context.Context, c *complaint.Complaint) error {
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, id string) (*complaint.Complaint, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -167,10 +164,7 @@ func (m *Memory) save(ctx context.Context, c *complaint.Complaint, expectedVersi
 
 // List implements Store.
 func (m *Memory) List(ctx context.Context, f Filter) (Page, error) {
-	if err := m.usable(); err != nil {
-		return Page{}, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return Page{}, err
 	}
 	query := f.query()
@@ -256,10 +250,7 @@ func (m *Memory) HistoryPage(ctx context.Context, id string, limit int, after st
 
 // History implements Store.
 func (m *Memory) History(ctx context.Context, id string) ([]complaint.Entry, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -273,10 +264,7 @@ func (m *Memory) History(ctx context.Context, id string) ([]complaint.Entry, err
 
 // Notifications implements Outbox.
 func (m *Memory) Notifications(ctx context.Context, id string) ([]Message, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -322,10 +310,7 @@ func (m *Memory) messages(ctx context.Context, limit int, keep func(*memMessage)
 
 // Claim implements Outbox.
 func (m *Memory) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Message, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -408,10 +393,7 @@ func (m *Memory) Release(ctx context.Context, key string) error {
 
 // Extend implements Outbox.
 func (m *Memory) Extend(ctx context.Context, keys []string, leaseUntil time.Time) error {
-	if err := m.usable(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -471,4 +453,13 @@ func (m *Memory) usable() error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// ready is usable, and ctx not done: what every call that works on the
+// store's data checks first.
+func (m *Memory) ready(ctx context.Context) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }

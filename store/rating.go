@@ -106,10 +106,7 @@ func (m *Memory) Rate(ctx context.Context, id string, a glossary.Actor, r compla
 
 // Rating implements Rater.
 func (m *Memory) Rating(ctx context.Context, id string) (complaint.Rating, bool, error) {
-	if err := m.usable(); err != nil {
-		return complaint.Rating{}, false, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return complaint.Rating{}, false, err
 	}
 	m.mu.Lock()

@@ -12,10 +12,7 @@ import (
 // Report computes the report of q over the complaints in memory, with the
 // same definitions as the SQL stores.
 func (m *Memory) Report(ctx context.Context, q ReportQuery) (Report, error) {
-	if err := m.usable(); err != nil {
-		return Report{}, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return Report{}, err
 	}
 	if err := q.check(m.w.Now); err != nil {

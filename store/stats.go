@@ -114,10 +114,7 @@ func countOverdue(ctx context.Context, s Store, now time.Time, st *Stats) error 
 
 // Stats reports the store's figures at now.
 func (m *Memory) Stats(ctx context.Context, now time.Time) (Stats, error) {
-	if err := m.usable(); err != nil {
-		return Stats{}, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return Stats{}, err
 	}
 	st := Stats{Open: map[complaint.State]int{}, Overdue: map[complaint.DeadlineName]int{}}

@@ -230,10 +230,7 @@ func (t *Timers) Run(ctx context.Context) error {
 
 // ClaimTimers implements TimerStore.
 func (m *Memory) ClaimTimers(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]string, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()

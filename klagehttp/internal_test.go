@@ -49,3 +49,20 @@ func nonEmpty(m map[complaint.State]pageActs) map[complaint.State]pageActs {
 	}
 	return m
 }
+
+// TestWithEnums: the enums named are replaced, members and layout kept;
+// a document that lacks one, or is not JSON, is an error.
+func TestWithEnums(t *testing.T) {
+	doc := []byte("{\n  \"a\": {\n    \"enum\": [\n      \"x\"\n    ],\n    \"b\": 1\n  }\n}")
+	same, err := withEnums(doc, map[string][]string{"/a/enum": {"x"}})
+	require.NoError(t, err)
+	assert.Equal(t, string(doc), string(same))
+	got, err := withEnums(doc, map[string][]string{"/a/enum": {"x", "y"}})
+	require.NoError(t, err)
+	assert.Equal(t, "{\n  \"a\": {\n    \"enum\": [\n      \"x\",\n      \"y\"\n    ],\n    \"b\": 1\n  }\n}\n", string(got))
+
+	_, err = withEnums(doc, map[string][]string{"/a/enum": {"x"}, "/c/enum": {"z"}})
+	assert.ErrorContains(t, err, "lacks an enum")
+	_, err = withEnums([]byte(`{"a": [`), map[string][]string{"/a/enum": {"x"}})
+	assert.Error(t, err)
+}
